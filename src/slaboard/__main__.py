@@ -1,0 +1,3 @@
+from slaboard.cli import main
+
+raise SystemExit(main())

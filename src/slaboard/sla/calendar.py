@@ -1,0 +1,674 @@
+"""Business calendars: which real instants count as business time, and how much.
+
+A calendar is read in one IANA zone. Its weekly opening hours are local wall-clock
+intervals; holidays close whole local dates and ``closed`` ranges close parts of days.
+All arithmetic is done on integer UTC epoch seconds.
+
+The calendar is compiled lazily: for a range of local dates it holds the sorted,
+merged business spans as UTC seconds and a running sum of their lengths, so that the
+business position ``B(t)`` (business seconds from a fixed origin up to ``t``) is one
+binary search. ``elapsed(a, b)`` is ``B(b) - B(a)``; ``add(t, d)`` is a binary
+search for the first span whose running sum passes ``B(t) + d``. The range grows a
+year at a time, in either direction, when a question falls outside it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY = 86_400
+WEEK = 7 * DAY
+_CHUNK_DAYS = 366
+# An interval owned by one date ends less than two days after that date's midnight;
+# three days of margin cover that plus any DST shift.
+_MARGIN_DAYS = 3
+_TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_MIN_DATE = date(1, 1, 1) + timedelta(days=_CHUNK_DAYS + 10)
+_MAX_DATE = date(9999, 12, 31) - timedelta(days=_CHUNK_DAYS + 10)
+
+
+class CalendarError(ValueError):
+    """A calendar spec that cannot be used; the message names the field and value."""
+
+
+Pause = tuple[datetime, datetime]
+
+
+def to_epoch(t: datetime, what: str = "instant") -> int:
+    """Whole UTC epoch seconds of an aware datetime (floored); naive ones are refused."""
+    if not isinstance(t, datetime):
+        raise TypeError(f"{what} must be a datetime, not {type(t).__name__}")
+    if t.tzinfo is None or t.utcoffset() is None:
+        raise ValueError(
+            f"{what} {t.isoformat()} has no time zone; give an aware datetime "
+            "(for example with tzinfo=ZoneInfo('Europe/Amsterdam') or a UTC offset)"
+        )
+    return math.floor(t.timestamp())
+
+
+def _parse_clock(value: object, field: str, *, is_close: bool) -> int:
+    if not isinstance(value, str):
+        raise CalendarError(f"{field}: {value!r} is not a time; write it as 'HH:MM'")
+    m = _TIME_RE.match(value.strip())
+    if not m:
+        raise CalendarError(f"{field}: {value!r} is not a time; write it as 'HH:MM'")
+    h, mi, s = int(m[1]), int(m[2]), int(m[3] or 0)
+    if mi > 59 or s > 59 or h > 24 or (h == 24 and (mi or s)):
+        raise CalendarError(f"{field}: {value!r} is not a valid time of day (00:00 to 24:00)")
+    if h == 24 and not is_close:
+        raise CalendarError(f"{field}: {value!r} cannot open an interval; 24:00 is only a closing time")
+    return h * 3600 + mi * 60 + s
+
+
+@dataclass(frozen=True, slots=True)
+class OpeningInterval:
+    """One weekly opening interval, in seconds from its weekday's local midnight.
+
+    ``end`` may exceed one day: an overnight shift belongs to the weekday it starts on.
+    """
+
+    weekday: int
+    start: int
+    end: int
+
+    def label(self) -> str:
+        def hm(s: int) -> str:
+            s %= DAY
+            return f"{s // 3600:02d}:{s % 3600 // 60:02d}"
+
+        close = "24:00" if self.end == DAY else hm(self.end)
+        return f"{WEEKDAYS[self.weekday]} {hm(self.start)}-{close}"
+
+
+def _parse_hours(hours: object) -> list[OpeningInterval]:
+    if not isinstance(hours, Mapping):
+        raise CalendarError(f"hours: {hours!r} must be a table of weekdays (mon..sun) to intervals")
+    intervals: list[OpeningInterval] = []
+    for key, day_intervals in hours.items():
+        day = str(key).lower()[:3]
+        if day not in WEEKDAYS or len(str(key)) not in (3, len(_full_day(day))):
+            raise CalendarError(f"hours: {key!r} is not a weekday; use mon, tue, wed, thu, fri, sat, sun")
+        wd = WEEKDAYS.index(day)
+        if not isinstance(day_intervals, Sequence) or isinstance(day_intervals, str):
+            raise CalendarError(f"hours.{day}: {day_intervals!r} must be a list of [open, close] pairs")
+        for n, pair in enumerate(day_intervals):
+            field = f"hours.{day}[{n}]"
+            if not isinstance(pair, Sequence) or isinstance(pair, str) or len(pair) != 2:
+                raise CalendarError(f"{field}: {pair!r} must be an [open, close] pair like ['09:00', '17:00']")
+            start = _parse_clock(pair[0], field, is_close=False)
+            close = _parse_clock(pair[1], field, is_close=True)
+            if close == start:
+                raise CalendarError(
+                    f"{field}: {list(pair)!r} has zero length; use '00:00'-'24:00' for a whole day"
+                )
+            end = close if close > start else close + DAY
+            intervals.append(OpeningInterval(wd, start, end))
+    _check_overlaps(intervals)
+    return intervals
+
+
+def _full_day(day: str) -> str:
+    return {
+        "mon": "monday", "tue": "tuesday", "wed": "wednesday", "thu": "thursday",
+        "fri": "friday", "sat": "saturday", "sun": "sunday",
+    }[day]
+
+
+def _check_overlaps(intervals: list[OpeningInterval]) -> None:
+    """Refuse intervals that overlap on the weekly timeline (overnight shifts included)."""
+    spans = sorted((iv.weekday * DAY + iv.start, iv.weekday * DAY + iv.end, iv) for iv in intervals)
+    # Unroll the week once more so that a Sunday night shift is checked against Monday.
+    unrolled = spans + [(s + WEEK, e + WEEK, iv) for s, e, iv in spans]
+    for (s1, e1, a), (s2, e2, b) in zip(unrolled, unrolled[1:]):
+        if s2 < e1 and a is not b:
+            raise CalendarError(
+                f"hours: {a.label()} overlaps {b.label()}; opening intervals must not overlap"
+            )
+
+
+def _parse_local(value: object, field: str) -> tuple[datetime, bool]:
+    """A closed-range bound: naive local ISO datetime or date, or an aware ISO instant."""
+    if isinstance(value, datetime):
+        return value, True
+    if isinstance(value, date):
+        return datetime.combine(value, dtime()), False
+    if not isinstance(value, str):
+        raise CalendarError(f"{field}: {value!r} is not a date-time like '2026-12-24T12:00'")
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise CalendarError(f"{field}: {value!r} is not a date-time like '2026-12-24T12:00'") from None
+    return parsed, len(value.strip()) <= 10
+
+
+def _parse_date(value: object, field: str) -> date:
+    if isinstance(value, datetime):
+        raise CalendarError(f"{field}: {value!r} must be a date like '2026-12-25', not a date-time")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise CalendarError(f"{field}: {value!r} is not a date like '2026-12-25'")
+
+
+def load_zone(name: object, field: str = "tz") -> ZoneInfo:
+    """The IANA zone called ``name``, or a CalendarError naming the field."""
+    if isinstance(name, ZoneInfo):
+        return name
+    if not isinstance(name, str) or not name.strip():
+        raise CalendarError(f"{field}: {name!r} is not a time zone; use an IANA name like 'Europe/Amsterdam'")
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise CalendarError(
+            f"{field}: unknown time zone {name!r}; use an IANA name like 'Europe/Amsterdam'"
+        ) from None
+
+
+class HolidaySource:
+    """Public holidays of one country (and subdivision), resolved year by year."""
+
+    def __init__(self, country: str, subdivision: str | None = None) -> None:
+        import holidays as holidays_pkg
+
+        supported = holidays_pkg.utils.list_supported_countries()
+        code = country.strip().upper() if isinstance(country, str) else country
+        if code not in supported:
+            raise CalendarError(
+                f"holiday_country: unknown country {country!r}; use an ISO 3166 code such as 'NL' or 'US'"
+            )
+        if subdivision is not None:
+            subdivisions = supported[code]
+            if subdivision not in subdivisions:
+                shown = ", ".join(subdivisions[:12]) + (" ..." if len(subdivisions) > 12 else "")
+                raise CalendarError(
+                    f"holiday_subdivision: {subdivision!r} is not a subdivision of {code}"
+                    + (f"; known: {shown}" if shown else "")
+                )
+        self.country = code
+        self.subdivision = subdivision
+        self._module = holidays_pkg
+
+    def dates(self, year: int) -> dict[date, str]:
+        found = self._module.country_holidays(self.country, subdiv=self.subdivision, years=year)
+        return {d: str(name) for d, name in found.items() if d.year == year}
+
+
+class BusinessCalendar:
+    """Business time in one zone. Build with :meth:`from_spec`.
+
+    ``add`` and ``elapsed`` follow the rules of DESIGN.md ("Business-time
+    arithmetic"); every instant argument must be an aware datetime, in any zone.
+    """
+
+    def __init__(
+        self,
+        tz: ZoneInfo,
+        intervals: Sequence[OpeningInterval],
+        holidays: Iterable[date] = (),
+        closed: Sequence[tuple[datetime, datetime]] = (),
+        holiday_source: HolidaySource | None = None,
+        name: str = "",
+        always_open: bool = False,
+    ) -> None:
+        if not intervals:
+            raise CalendarError("hours: the calendar has no opening time at all; give at least one interval")
+        self.tz = tz
+        self.name = name
+        self.always_open = always_open
+        self.intervals = tuple(sorted(intervals, key=lambda iv: (iv.weekday, iv.start)))
+        self._by_weekday: list[list[tuple[int, int]]] = [[] for _ in range(7)]
+        for iv in self.intervals:
+            self._by_weekday[iv.weekday].append((iv.start, iv.end))
+        self.holiday_names: dict[date, str] = {d: "holiday" for d in holidays}
+        self._listed_holidays = frozenset(self.holiday_names)
+        self._holiday_source = holiday_source
+        self._holiday_years: set[int] = set()
+        self._closed_local = tuple(closed)
+        self._closed_ts: list[tuple[int, int]] = []
+        for i, (lo, hi) in enumerate(closed):
+            a, b = self._resolve_bound(lo), self._resolve_bound(hi)
+            if b < a or (b == a and lo.tzinfo is None and hi <= lo):
+                raise CalendarError(
+                    f"closed[{i}]: [{lo.isoformat()}, {hi.isoformat()}] ends before it starts"
+                )
+            if b > a:  # a range inside a DST gap closes nothing
+                self._closed_ts.append((a, b))
+        self._closed_ts.sort()
+        self._midnights: dict[date, int] = {}
+        # Compiled spans: [_d0, _d1) local dates are generated.
+        self._d0: date | None = None
+        self._d1: date | None = None
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+        self._cum: list[int] = []  # business seconds before span i
+        self._cumend: list[int] = []  # business seconds up to the end of span i
+        self._cover_lo = 0
+        self._cover_hi = 0
+        self._last_pos: tuple[int, int] = (0, 0)
+        self._has_last_pos = False
+
+    # ------------------------------------------------------------------ building
+
+    @classmethod
+    def from_spec(cls, spec: Mapping[str, object], tz: str | ZoneInfo | None = None, name: str = "") -> BusinessCalendar:
+        """Build a calendar from the contract-file shape.
+
+        ``spec`` may hold ``tz``, ``hours``, ``always_open``, ``holidays``,
+        ``holiday_country``, ``holiday_subdivision`` and ``closed``. A spec without
+        ``tz`` is a template: ``tz`` gives the zone it is read in (UTC if neither).
+        Raises :class:`CalendarError` naming the field and value on bad input.
+        """
+        if not isinstance(spec, Mapping):
+            raise CalendarError(f"calendar: {spec!r} must be a table")
+        known = {"tz", "hours", "always_open", "holidays", "holiday_country",
+                 "holiday_subdivision", "closed", "name", "description"}
+        unknown = sorted(set(map(str, spec)) - known)
+        if unknown:
+            raise CalendarError(
+                f"{unknown[0]}: unknown calendar field; expected one of {', '.join(sorted(known))}"
+            )
+        zone_name = spec.get("tz") if spec.get("tz") is not None else tz
+        zone = load_zone(zone_name if zone_name is not None else "Etc/UTC")
+        always = spec.get("always_open", False)
+        if not isinstance(always, bool):
+            raise CalendarError(f"always_open: {always!r} must be true or false")
+        hours = spec.get("hours")
+        if always:
+            if hours:
+                raise CalendarError("hours: give either always_open = true or hours, not both")
+            intervals = [OpeningInterval(wd, 0, DAY) for wd in range(7)]
+        else:
+            if hours is None:
+                raise CalendarError("hours: missing; give opening hours per weekday or always_open = true")
+            intervals = _parse_hours(hours)
+        raw_holidays = spec.get("holidays") or []
+        if not isinstance(raw_holidays, Sequence) or isinstance(raw_holidays, str):
+            raise CalendarError(f"holidays: {raw_holidays!r} must be a list of dates")
+        holidays = [_parse_date(h, f"holidays[{i}]") for i, h in enumerate(raw_holidays)]
+        source = None
+        country = spec.get("holiday_country")
+        subdivision = spec.get("holiday_subdivision")
+        if country is not None:
+            if not isinstance(country, str):
+                raise CalendarError(f"holiday_country: {country!r} must be a country code like 'NL'")
+            if subdivision is not None and not isinstance(subdivision, str):
+                raise CalendarError(f"holiday_subdivision: {subdivision!r} must be a code like 'BY'")
+            source = HolidaySource(country, subdivision)
+        elif subdivision is not None:
+            raise CalendarError("holiday_subdivision: needs holiday_country as well")
+        raw_closed = spec.get("closed") or []
+        if not isinstance(raw_closed, Sequence) or isinstance(raw_closed, str):
+            raise CalendarError(f"closed: {raw_closed!r} must be a list of [from, to] pairs")
+        closed = []
+        for i, pair in enumerate(raw_closed):
+            field = f"closed[{i}]"
+            if not isinstance(pair, Sequence) or isinstance(pair, str) or len(pair) != 2:
+                raise CalendarError(f"{field}: {pair!r} must be a [from, to] pair of local date-times")
+            lo, _ = _parse_local(pair[0], field)
+            hi, hi_is_date = _parse_local(pair[1], field)
+            if hi_is_date:  # a closing date includes that whole day
+                hi = hi + timedelta(days=1)
+            closed.append((lo, hi))
+        label = name or str(spec.get("name") or "")
+        return cls(zone, intervals, holidays, closed, source, name=label, always_open=always)
+
+    def _resolve_bound(self, t: datetime) -> int:
+        if t.tzinfo is not None:
+            return to_epoch(t)
+        return self.resolve_local(t)
+
+    def resolve_local(self, naive: datetime) -> int:
+        """UTC seconds of a local wall-clock time: a time in a DST gap gives the
+        transition instant, a time that occurs twice its first occurrence."""
+        first = naive.replace(tzinfo=self.tz, fold=0)
+        ts = math.floor(first.timestamp())
+        if datetime.fromtimestamp(ts, self.tz).replace(tzinfo=None) == naive.replace(microsecond=0):
+            return ts  # fold=0 is the first occurrence of a repeated time
+        # In a gap: the two folds straddle the transition; find its instant.
+        a = math.floor(naive.replace(tzinfo=self.tz, fold=1).timestamp())
+        lo, hi = min(ts, a), max(ts, a)
+        after = datetime.fromtimestamp(hi, self.tz).utcoffset()
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if datetime.fromtimestamp(mid, self.tz).utcoffset() == after:
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
+
+    def _midnight(self, d: date) -> int:
+        ts = self._midnights.get(d)
+        if ts is None:
+            ts = self.resolve_local(datetime(d.year, d.month, d.day))
+            self._midnights[d] = ts
+        return ts
+
+    def _ensure_holiday_years(self, first: int, last: int) -> None:
+        if self._holiday_source is None:
+            return
+        for year in range(first, last + 1):
+            if year not in self._holiday_years:
+                self._holiday_years.add(year)
+                for d, label in self._holiday_source.dates(year).items():
+                    self.holiday_names.setdefault(d, label)
+
+    def is_holiday(self, d: date) -> bool:
+        self._ensure_holiday_years(d.year, d.year)
+        return d in self.holiday_names
+
+    def _generate(self, d0: date, d1: date) -> list[tuple[int, int]]:
+        """Merged business spans of the intervals owned by local dates [d0, d1)."""
+        raw: list[tuple[int, int]] = []
+        d = d0
+        one = timedelta(days=1)
+        while d < d1:
+            for start, end in self._by_weekday[d.weekday()]:
+                base = datetime(d.year, d.month, d.day)
+                s = self.resolve_local(base + timedelta(seconds=start))
+                e = self.resolve_local(base + timedelta(seconds=end))
+                if e > s:
+                    raw.append((s, e))
+            d += one
+        raw.sort()
+        closures = self._closures(d0 - timedelta(days=_MARGIN_DAYS), d1 + timedelta(days=_MARGIN_DAYS))
+        return _subtract(_merge(raw), closures)
+
+    def _closures(self, d0: date, d1: date) -> list[tuple[int, int]]:
+        self._ensure_holiday_years(d0.year, d1.year)
+        out = [
+            (self._midnight(d), self._midnight(d + timedelta(days=1)))
+            for d in self.holiday_names
+            if d0 <= d <= d1
+        ]
+        out.extend(self._closed_ts)
+        out.sort()
+        return _merge(out)
+
+    def _ensure(self, lo: int, hi: int) -> None:
+        """Make sure the compiled spans are complete for instants in [lo, hi]."""
+        if self._d0 is not None and self._cover_lo <= lo and hi < self._cover_hi:
+            return
+        lo_date = datetime.fromtimestamp(lo, self.tz).date() - timedelta(days=_MARGIN_DAYS)
+        hi_date = datetime.fromtimestamp(hi, self.tz).date() + timedelta(days=_MARGIN_DAYS)
+        if lo_date < _MIN_DATE or hi_date > _MAX_DATE:
+            raise CalendarError("business time is out of range (years 2 to 9998)")
+        if self._d0 is None:
+            start = lo_date
+            end = max(hi_date, lo_date + timedelta(days=_CHUNK_DAYS))
+            self._set_spans(start, end, self._generate(start, end))
+            return
+        while lo_date < self._d0:
+            new_d0 = min(lo_date, self._d0 - timedelta(days=_CHUNK_DAYS))
+            # Positions already handed out (cached by clocks) must not move: rebuild,
+            # then shift the running sums so an instant inside the old range keeps
+            # its position.
+            anchor = self._cover_lo
+            before = self.position(anchor)
+            spans = self._generate(new_d0, self._d0) + list(zip(self._starts, self._ends))
+            self._set_spans(new_d0, self._d1, _merge(spans))
+            shift = before - self.position(anchor)
+            if shift:
+                self._cum = [c + shift for c in self._cum]
+                self._cumend = [c + shift for c in self._cumend]
+                self._has_last_pos = False
+        while hi_date >= self._d1:
+            new_d1 = max(hi_date + timedelta(days=1), self._d1 + timedelta(days=_CHUNK_DAYS))
+            self._append_spans(new_d1, self._generate(self._d1, new_d1))
+
+    def _set_spans(self, d0: date, d1: date, spans: list[tuple[int, int]]) -> None:
+        self._d0, self._d1 = d0, d1
+        self._starts, self._ends, self._cum, self._cumend = [], [], [], []
+        self._append_spans(d1, spans)
+
+    def _append_spans(self, d1: date, spans: list[tuple[int, int]]) -> None:
+        starts, ends, cum, cumend = self._starts, self._ends, self._cum, self._cumend
+        for s, e in spans:
+            if ends and s <= ends[-1]:  # touches or overlaps the last span: extend it
+                if e > ends[-1]:
+                    cumend[-1] += e - ends[-1]
+                    ends[-1] = e
+                continue
+            total = cumend[-1] if cumend else 0
+            starts.append(s)
+            ends.append(e)
+            cum.append(total)
+            cumend.append(total + e - s)
+        self._d1 = d1
+        assert self._d0 is not None
+        self._cover_lo = self._midnight(self._d0 + timedelta(days=_MARGIN_DAYS))
+        self._cover_hi = self._midnight(d1)
+        self._has_last_pos = False
+
+    # ------------------------------------------------------------- arithmetic
+
+    def position(self, t: int) -> int:
+        """Business seconds from the calendar's origin up to UTC second ``t``."""
+        if self._has_last_pos and self._last_pos[0] == t:
+            return self._last_pos[1]
+        self._ensure(t, t)
+        i = bisect_right(self._starts, t) - 1
+        if i < 0:
+            pos = 0
+        else:
+            s = self._starts[i]
+            e = self._ends[i]
+            pos = self._cum[i] + (t - s if t < e else e - s)
+        self._last_pos = (t, pos)
+        self._has_last_pos = True
+        return pos
+
+    def add_seconds(self, t: int, seconds: int) -> int:
+        """:meth:`add` on UTC seconds, without pauses."""
+        if seconds < 0:
+            raise ValueError(f"business seconds to add must not be negative, got {seconds}")
+        target = self.position(t) + seconds
+        while True:
+            i = bisect_right(self._cumend, target)
+            if i < len(self._cumend):
+                return self._starts[i] + max(0, target - self._cum[i])
+            # Grow forward; positions already handed out stay valid.
+            self._ensure(self._cover_lo, self._cover_hi + DAY)
+
+    def add_seconds_paused(self, t: int, seconds: int, pauses: Sequence[tuple[int, int]]) -> int:
+        """:meth:`add` on UTC seconds; ``pauses`` merged and sorted."""
+        cur, rest = t, seconds
+        for p0, p1 in pauses:
+            if p1 <= cur:
+                continue
+            if p0 > cur:
+                span = self.position(p0) - self.position(cur)
+                if span > rest:
+                    return self.add_seconds(cur, rest)
+                rest -= span
+            cur = p1
+        return self.add_seconds(cur, rest)
+
+    def elapsed_seconds(self, a: int, b: int, pauses: Sequence[tuple[int, int]] = ()) -> int:
+        """:meth:`elapsed` on UTC seconds; ``pauses`` merged and sorted."""
+        if b < a:
+            return -self.elapsed_seconds(b, a, pauses)
+        self._ensure(a, b)
+        total = self.position(b) - self.position(a)
+        for p0, p1 in pauses:
+            lo, hi = max(p0, a), min(p1, b)
+            if lo < hi:
+                total -= self.position(hi) - self.position(lo)
+        return total
+
+    def add(self, start: datetime, seconds: int, pauses: Iterable[Pause] = ()) -> datetime:
+        """The earliest business instant at which ``seconds`` of business time from
+        ``start`` are used up (not counting ``pauses``). A budget that ends exactly at
+        a closing time gives the next opening; ``add(t, 0)`` is the first business
+        instant at or after ``t``."""
+        t = to_epoch(start, "start")
+        seconds = _whole_seconds(seconds)
+        p = merge_pauses(pauses)
+        due = self.add_seconds_paused(t, seconds, p) if p else self.add_seconds(t, seconds)
+        return datetime.fromtimestamp(due, self.tz)
+
+    def elapsed(self, start: datetime, end: datetime, pauses: Iterable[Pause] = ()) -> int:
+        """Business seconds from ``start`` to ``end`` outside ``pauses``; negative when
+        ``end`` is before ``start``."""
+        return self.elapsed_seconds(to_epoch(start, "start"), to_epoch(end, "end"), merge_pauses(pauses))
+
+    def is_open(self, t: datetime) -> bool:
+        """Whether the instant ``t`` is business time."""
+        ts = to_epoch(t, "t")
+        self._ensure(ts, ts)
+        i = bisect_right(self._starts, ts) - 1
+        return i >= 0 and ts < self._ends[i]
+
+    def next_open(self, t: datetime) -> datetime:
+        """The first business instant at or after ``t``."""
+        return datetime.fromtimestamp(self.add_seconds(to_epoch(t, "t"), 0), self.tz)
+
+    # ---------------------------------------------------------- business days
+
+    def is_business_date(self, d: date) -> bool:
+        """Whether the local date ``d`` has any business time."""
+        lo, hi = self._midnight(d), self._midnight(d + timedelta(days=1))
+        self._ensure(lo, hi)
+        return self.position(hi) > self.position(lo)
+
+    def add_business_days(self, t: int, days: int) -> int:
+        """The same local time of day as the first business instant at or after ``t``,
+        on the ``days``-th following business date (then the first business instant
+        at or after that, should the calendar be closed at that time)."""
+        if days <= 0:
+            raise ValueError(f"business days must be positive, got {days}")
+        first = self.add_seconds(t, 0)
+        local = datetime.fromtimestamp(first, self.tz).replace(tzinfo=None)
+        d, count = local.date(), 0
+        one = timedelta(days=1)
+        while count < days:
+            d += one
+            if d > _MAX_DATE:
+                raise CalendarError("business days run past the end of the calendar")
+            if self.is_business_date(d):
+                count += 1
+        return self.add_seconds(self.resolve_local(datetime.combine(d, local.time())), 0)
+
+    # ------------------------------------------------------------ explanation
+
+    def spans_between(self, a: int, b: int, pauses: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int]]:
+        """The business spans (UTC seconds) inside [a, b), with ``pauses`` cut out."""
+        if b <= a:
+            return []
+        self._ensure(a, b)
+        i = max(0, bisect_right(self._starts, a) - 1)
+        out = []
+        while i < len(self._starts) and self._starts[i] < b:
+            s, e = max(self._starts[i], a), min(self._ends[i], b)
+            if s < e:
+                out.append((s, e))
+            i += 1
+        return _subtract(out, list(pauses))
+
+    def holidays_between(self, a: int, b: int) -> list[tuple[date, str]]:
+        """Holidays on local dates from ``a`` to ``b`` whose weekday has opening hours."""
+        if b < a:
+            return []
+        d0 = datetime.fromtimestamp(a, self.tz).date()
+        d1 = datetime.fromtimestamp(b, self.tz).date()
+        self._ensure_holiday_years(d0.year, d1.year)
+        return sorted(
+            (d, name)
+            for d, name in self.holiday_names.items()
+            if d0 <= d <= d1 and self._by_weekday[d.weekday()]
+        )
+
+    def closed_between(self, a: int, b: int) -> list[tuple[int, int]]:
+        """The extra closed ranges (UTC seconds) that overlap [a, b)."""
+        i = bisect_left(self._closed_ts, (a,))
+        start = max(0, i - 1)
+        return [(lo, hi) for lo, hi in self._closed_ts[start:] if lo < b and hi > a]
+
+    def describe(self) -> str:
+        """One line: name, zone and opening hours."""
+        if self.always_open:
+            hours = "24x7"
+        else:
+            hours = ", ".join(iv.label() for iv in self.intervals)
+        label = f"{self.name} " if self.name else ""
+        return f"{label}({self.tz.key}): {hours}"
+
+    def __repr__(self) -> str:
+        return f"<BusinessCalendar {self.describe()}>"
+
+
+def _whole_seconds(seconds: object) -> int:
+    if isinstance(seconds, bool) or not isinstance(seconds, int):
+        if isinstance(seconds, float) and seconds.is_integer():
+            return int(seconds)
+        if isinstance(seconds, timedelta):
+            return math.floor(seconds.total_seconds())
+        raise TypeError(f"seconds must be a whole number of seconds, not {seconds!r}")
+    if seconds < 0:
+        raise ValueError(f"business seconds to add must not be negative, got {seconds}")
+    return seconds
+
+
+def merge_pauses(pauses: Iterable[Pause] | Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Pauses as sorted, merged UTC-second ranges; empty ranges dropped."""
+    out = []
+    for pair in pauses:
+        lo, hi = pair[0], pair[1]
+        a = lo if isinstance(lo, int) else to_epoch(lo, "pause start")
+        b = hi if isinstance(hi, int) else to_epoch(hi, "pause end")
+        if b > a:
+            out.append((a, b))
+    out.sort()
+    return _merge(out)
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Union of sorted spans; touching spans join (no seam at midnight in 24x7)."""
+    out: list[tuple[int, int]] = []
+    for s, e in spans:
+        if out and s <= out[-1][1]:
+            if e > out[-1][1]:
+                out[-1] = (out[-1][0], e)
+        else:
+            out.append((s, e))
+    return out
+
+
+def _subtract(spans: list[tuple[int, int]], cuts: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted disjoint ``spans`` minus sorted merged ``cuts``."""
+    if not cuts:
+        return spans
+    out = []
+    j = 0
+    for s, e in spans:
+        while j < len(cuts) and cuts[j][1] <= s:
+            j += 1
+        k = j
+        cur = s
+        while k < len(cuts) and cuts[k][0] < e:
+            c0, c1 = cuts[k]
+            if c0 > cur:
+                out.append((cur, c0))
+            cur = max(cur, c1)
+            if cur >= e:
+                break
+            k += 1
+        if cur < e:
+            out.append((cur, e))
+    return out
+
+
+def epoch_to_datetime(ts: int, tz: ZoneInfo = UTC) -> datetime:  # type: ignore[assignment]
+    """An aware datetime for UTC seconds ``ts`` in zone ``tz``."""
+    return datetime.fromtimestamp(ts, tz)
