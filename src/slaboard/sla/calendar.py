@@ -46,7 +46,7 @@ def to_epoch(t: datetime, what: str = "instant") -> int:
     """Whole UTC epoch seconds of an aware datetime (floored); naive ones are refused."""
     if not isinstance(t, datetime):
         raise TypeError(f"{what} must be a datetime, not {type(t).__name__}")
-    if t.tzinfo is None or t.utcoffset() is None:
+    if t.tzinfo is None:
         raise ValueError(
             f"{what} {t.isoformat()} has no time zone; give an aware datetime "
             "(for example with tzinfo=ZoneInfo('Europe/Amsterdam') or a UTC offset)"
@@ -247,6 +247,7 @@ class BusinessCalendar:
                 self._closed_ts.append((a, b))
         self._closed_ts.sort()
         self._midnights: dict[date, int] = {}
+        self._bd_cache: dict[tuple[int, int], int] = {}
         # Compiled spans: [_d0, _d1) local dates are generated.
         self._d0: date | None = None
         self._d1: date | None = None
@@ -473,13 +474,29 @@ class BusinessCalendar:
         """:meth:`add` on UTC seconds, without pauses."""
         if seconds < 0:
             raise ValueError(f"business seconds to add must not be negative, got {seconds}")
-        target = self.position(t) + seconds
+        return self.at_position(self.position(t) + seconds)
+
+    def at_position(self, target: int) -> int:
+        """The first business instant whose position reaches ``target`` (a position
+        at a closing time gives the next opening)."""
         while True:
             i = bisect_right(self._cumend, target)
             if i < len(self._cumend):
                 return self._starts[i] + max(0, target - self._cum[i])
             # Grow forward; positions already handed out stay valid.
             self._ensure(self._cover_lo, self._cover_hi + DAY)
+
+    def business_days_budget(self, t: int, days: int) -> int:
+        """Business seconds from ``t`` to :meth:`add_business_days` (cached: the
+        board recomputes clocks with the same start many times)."""
+        key = (t, days)
+        budget = self._bd_cache.get(key)
+        if budget is None:
+            budget = self.elapsed_seconds(t, self.add_business_days(t, days))
+            if len(self._bd_cache) > 100_000:
+                self._bd_cache.clear()
+            self._bd_cache[key] = budget
+        return budget
 
     def add_seconds_paused(self, t: int, seconds: int, pauses: Sequence[tuple[int, int]]) -> int:
         """:meth:`add` on UTC seconds; ``pauses`` merged and sorted."""

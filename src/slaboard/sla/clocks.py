@@ -105,9 +105,11 @@ class Thresholds:
 
 @dataclass(frozen=True, slots=True)
 class StatusChange:
-    """The ticket entered ``status`` at ``at`` (``reason`` says why, e.g. for a pause)."""
+    """The ticket entered ``status`` at ``at`` (``reason`` says why, e.g. for a pause).
 
-    at: datetime
+    Instants here and in :class:`Timeline` are aware datetimes or UTC seconds."""
+
+    at: datetime | int
     status: str
     reason: str = ""
 
@@ -116,11 +118,15 @@ class StatusChange:
 class Timeline:
     """What the clocks need to know of one ticket's history."""
 
-    reported_at: datetime
+    reported_at: datetime | int
     statuses: Sequence[StatusChange] = ()
-    responded_at: datetime | None = None
-    planned_at: datetime | None = None
+    responded_at: datetime | int | None = None
+    planned_at: datetime | int | None = None
     pause_on_third_party: bool = False
+
+
+def _ts(t: datetime | int, what: str) -> int:
+    return t if type(t) is int else to_epoch(t, what)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +155,8 @@ class Clock:
     state: str
     stopped_ts: int | None = None
     pauses: tuple[PauseSpan, ...] = ()
-    changes: tuple[TargetChange, ...] = ()
+    # (UTC seconds, target, reason) of every target this clock had, when it had more than one.
+    changes: tuple[tuple[int, Target, str], ...] = ()
     # position(start) plus the business time lost to finished pauses: for a running,
     # unpaused clock, used(now) = position(now) - base.
     base: int = field(default=0, repr=False)
@@ -222,48 +229,43 @@ class Clock:
         )
 
     def advance(self, now: datetime | int) -> Clock:
-        """This clock at a later ``now`` without new history: cheap for the board's
-        per-second tick (one calendar look-up shared by every clock of a calendar)."""
-        ts = now if isinstance(now, int) else to_epoch(now, "now")
+        """Move this clock, in place, to a later ``now`` without new history: the
+        board's per-second tick (one calendar look-up shared by every clock of a
+        calendar, no allocation). Returns the clock."""
+        ts = now if type(now) is int else to_epoch(now, "now")  # type: ignore[arg-type]
         if self.stopped_ts is not None or ts == self.now_ts:
             return self
-        if self.paused:
+        self.now_ts = ts
+        if self.pauses and self.pauses[-1].end is None:
             # Used time is frozen; the deadline is where it would be if work resumed
             # now (a breached deadline stays where it was).
-            if self.remaining < 0:
-                return _replace(self, now_ts=ts)
-            return _replace(self, now_ts=ts, due_ts=self.calendar.add_seconds(ts, self.remaining))
-        used = self.calendar.position(ts) - self.base
-        state = self.thresholds.classify(used, self.target_seconds)
-        return _replace(self, now_ts=ts, used=used, state=state)
-
-
-def _replace(clock: Clock, **changes: object) -> Clock:
-    values = {name: getattr(clock, name) for name in Clock.__dataclass_fields__}
-    values.update(changes)
-    return Clock(**values)  # type: ignore[arg-type]
+            if self.used <= self.target_seconds:
+                self.due_ts = self.calendar.add_seconds(ts, self.target_seconds - self.used)
+            return self
+        self.used = used = self.calendar.position(ts) - self.base
+        self.state = self.thresholds.classify(used, self.target_seconds)
+        return self
 
 
 def _stop_and_pauses(
-    timeline: Timeline, now: int
+    timeline: Timeline, reported: int, now: int
 ) -> tuple[int | None, int | None, list[PauseSpan], int | None]:
     """Response stop, resolution stop, resolution pauses and first resolution, in
     UTC seconds, from the status history (only changes at or before ``now``)."""
-    reported = to_epoch(timeline.reported_at, "reported_at")
     response_stop: int | None = None
     if timeline.responded_at is not None:
-        r = to_epoch(timeline.responded_at, "responded_at")
+        r = _ts(timeline.responded_at, "responded_at")
         if r <= now:
             response_stop = max(r, reported)
-    pause_statuses = {"waiting_customer"}
-    if timeline.pause_on_third_party:
-        pause_statuses.add("waiting_third_party")
+    pause_statuses = ("waiting_customer", "waiting_third_party") if timeline.pause_on_third_party else ("waiting_customer",)
     pauses: list[PauseSpan] = []
     open_pause: tuple[int, str] | None = None
     stop: int | None = None
     first_stop: int | None = None
     for change in timeline.statuses:
-        at = max(to_epoch(change.at, "status change"), reported)
+        at = _ts(change.at, "status change")
+        if at < reported:
+            at = reported
         if at > now:
             break
         status = change.status
@@ -278,50 +280,63 @@ def _stop_and_pauses(
         if status in STOP_STATUSES:
             if stop is None:
                 stop = at
-                first_stop = at if first_stop is None else first_stop
+                if first_stop is None:
+                    first_stop = at
             continue
         if stop is not None:  # reopened: the resolved span did not count
             if stop < at:
                 pauses.append(PauseSpan(stop, at, "resolved, then reopened"))
             stop = None
         if status in pause_statuses:
-            reason = change.reason or status.replace("_", " ")
-            open_pause = (at, reason)
+            open_pause = (at, change.reason or status.replace("_", " "))
     if open_pause is not None and stop is None:
         pauses.append(PauseSpan(open_pause[0], None, open_pause[1]))
     return response_stop, stop, pauses, first_stop
 
 
-def _effective(changes: list[TargetChange], until: int) -> Target:
-    chosen = changes[0].target
-    for change in changes[1:]:
-        if to_epoch(change.at, "target change") <= until:
-            chosen = change.target
+_Change = tuple[int, Target, str]
+
+
+def _effective(changes: list[_Change], until: int) -> Target:
+    chosen = changes[0][1]
+    for at, target, _ in changes[1:]:
+        if at <= until:
+            chosen = target
     return chosen
 
 
 def _make_clock(
     name: str,
-    changes: list[TargetChange],
+    changes: list[_Change],
     calendar: BusinessCalendar,
     thresholds: Thresholds,
     start: int,
     stop: int | None,
     pauses: list[PauseSpan],
     now: int,
+    p_start: int,
+    p_now: int,
 ) -> Clock:
     end = stop if stop is not None else now
-    target = _effective(changes, end)
-    budget = target.duration.business_seconds(calendar, start)
-    # Pauses count only up to the clock's end; an open one ends "now" for the sums.
-    closed = [(p.start, min(p.end if p.end is not None else end, end)) for p in pauses]
-    closed = [(a, b) for a, b in closed if b > a]
-    due = calendar.add_seconds_paused(start, budget, closed) if closed else calendar.add_seconds(start, budget)
-    lost = 0
-    for a, b in closed:
-        lost += calendar.position(b) - calendar.position(a)
-    base = calendar.position(start) + lost
-    used = calendar.position(end) - base
+    target = changes[0][1] if len(changes) == 1 else _effective(changes, end)
+    duration = target.duration
+    budget = calendar.business_days_budget(start, duration.business_days) if duration.business_days else duration.seconds
+    position = calendar.position
+    if pauses:
+        # Pauses count only up to the clock's end; an open one ends "now" for the sums.
+        closed = []
+        lost = 0
+        for p in pauses:
+            b = end if p.end is None or p.end > end else p.end
+            if b > p.start:
+                closed.append((p.start, b))
+                lost += position(b) - position(p.start)
+        due = calendar.add_seconds_paused(start, budget, closed)
+    else:
+        lost = 0
+        due = calendar.at_position(p_start + budget)
+    base = p_start + lost
+    used = (p_now if stop is None else position(stop)) - base
     if stop is not None:
         state = "met" if used <= budget else "missed"
     elif pauses and pauses[-1].end is None:
@@ -330,20 +345,8 @@ def _make_clock(
     else:
         state = thresholds.classify(used, budget)
     return Clock(
-        name=name,
-        target=target,
-        target_seconds=budget,
-        calendar=calendar,
-        thresholds=thresholds,
-        start_ts=start,
-        due_ts=due,
-        now_ts=now,
-        used=used,
-        state=state,
-        stopped_ts=stop,
-        pauses=tuple(pauses),
-        changes=tuple(changes),
-        base=base,
+        name, target, budget, calendar, thresholds, start, due, now, used, state,
+        stop, tuple(pauses) if pauses else (), tuple(changes) if len(changes) > 1 else (), base,
     )
 
 
@@ -360,30 +363,40 @@ def compute_clocks(
     any later :class:`TargetChange`; a clock without a target is not computed.
     Status changes after ``now`` are ignored, so the past can be replayed.
     """
-    now_ts = now if isinstance(now, int) else to_epoch(now, "now")
-    start = to_epoch(timeline.reported_at, "reported_at")
-    by_clock: dict[str, list[TargetChange]] = {}
+    now_ts = now if type(now) is int else to_epoch(now, "now")  # type: ignore[arg-type]
+    start = _ts(timeline.reported_at, "reported_at")
+    by_clock: dict[str, list[_Change]] = {}
     for item in targets:
-        change = item if isinstance(item, TargetChange) else TargetChange(timeline.reported_at, item)
-        by_clock.setdefault(change.target.clock, []).append(change)
+        if type(item) is Target:
+            by_clock.setdefault(item.clock, []).append((start, item, ""))
+        else:
+            change: TargetChange = item  # type: ignore[assignment]
+            by_clock.setdefault(change.target.clock, []).append(
+                (_ts(change.at, "target change"), change.target, change.reason)
+            )
     for changes in by_clock.values():
-        changes.sort(key=lambda c: to_epoch(c.at, "target change"))
-    response_stop, resolution_stop, pauses, first_stop = _stop_and_pauses(timeline, now_ts)
+        if len(changes) > 1:
+            changes.sort(key=lambda c: c[0])
+    response_stop, resolution_stop, pauses, first_stop = _stop_and_pauses(timeline, start, now_ts)
+    p_start = calendar.position(start)
+    p_now = calendar.position(now_ts)
     clocks: dict[str, Clock] = {}
     if "response" in by_clock:
         clocks["response"] = _make_clock(
-            "response", by_clock["response"], calendar, thresholds, start, response_stop, [], now_ts
+            "response", by_clock["response"], calendar, thresholds, start, response_stop, [], now_ts, p_start, p_now
         )
     if "plan" in by_clock:
         plan_stop = None
-        if timeline.planned_at is not None and to_epoch(timeline.planned_at, "planned_at") <= now_ts:
-            plan_stop = max(start, to_epoch(timeline.planned_at, "planned_at"))
+        if timeline.planned_at is not None:
+            planned = _ts(timeline.planned_at, "planned_at")
+            if planned <= now_ts:
+                plan_stop = max(start, planned)
         if first_stop is not None and (plan_stop is None or first_stop < plan_stop):
             plan_stop = first_stop
-        clocks["plan"] = _make_clock("plan", by_clock["plan"], calendar, thresholds, start, plan_stop, [], now_ts)
+        clocks["plan"] = _make_clock("plan", by_clock["plan"], calendar, thresholds, start, plan_stop, [], now_ts, p_start, p_now)
     if "resolution" in by_clock:
         clocks["resolution"] = _make_clock(
-            "resolution", by_clock["resolution"], calendar, thresholds, start, resolution_stop, pauses, now_ts
+            "resolution", by_clock["resolution"], calendar, thresholds, start, resolution_stop, pauses, now_ts, p_start, p_now
         )
     return clocks
 

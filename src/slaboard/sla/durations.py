@@ -59,8 +59,7 @@ class Duration:
         """
         if not self.business_days:
             return self.seconds
-        due = calendar.add_business_days(start, self.business_days)
-        return calendar.elapsed_seconds(start, due)
+        return calendar.business_days_budget(start, self.business_days)
 
     def __str__(self) -> str:
         return self.text

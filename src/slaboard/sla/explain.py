@@ -126,9 +126,7 @@ def explain(clock: Clock) -> Explanation:
     for p in clock.pauses:
         stop = p.end if p.end is not None else clock.now_ts
         pauses.append((dt(p.start), None if p.end is None else dt(p.end), p.reason, cal.elapsed_seconds(p.start, stop)))
-    changes = tuple(
-        (c.at, c.target.duration.text, c.reason) for c in clock.changes[1:]
-    )
+    changes = tuple((dt(at), target.duration.text, reason) for at, target, reason in clock.changes[1:])
     return Explanation(
         clock=clock.name,
         state=clock.state,

@@ -1,0 +1,220 @@
+"""The contract file format: levels, calendars, services, customers and contracts.
+
+:func:`parse_document` turns one parsed TOML document into definitions, and
+:class:`Catalog` checks that every reference resolves. Errors name the file, the
+entry and the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+
+from slaboard.domain.models import (
+    CalendarDef,
+    ContractDef,
+    ContractTerms,
+    Customer,
+    Service,
+    ServiceLevel,
+)
+
+SECTIONS = ("calendars", "levels", "services", "customers", "contracts")
+
+
+class ContractFileError(ValueError):
+    """A problem in a contract file: ``file: entry: field: what is wrong``."""
+
+    def __init__(self, source: str, entry: str, message: str) -> None:
+        self.source, self.entry, self.message = source, entry, message
+        super().__init__(f"{source}: {entry}: {message}" if entry else f"{source}: {message}")
+
+
+def _explain(err: ValidationError) -> str:
+    first = err.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"] if not str(p).startswith(("function-", "tagged-union")))
+    msg = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "missing":
+        msg = "missing"
+    elif first["type"] == "extra_forbidden":
+        msg = "unknown field"
+    elif first["type"] == "literal_error" and "input" in first:
+        msg = f"{first['input']!r}: {msg}"
+    return f"{loc}: {msg}" if loc else msg
+
+
+@dataclass
+class Catalog:
+    """Definitions by key, from one or more files (and the database)."""
+
+    calendars: dict[str, CalendarDef] = field(default_factory=dict)
+    levels: dict[str, ServiceLevel] = field(default_factory=dict)
+    services: dict[str, Service] = field(default_factory=dict)
+    customers: dict[str, Customer] = field(default_factory=dict)
+    contracts: list[ContractDef] = field(default_factory=list)
+    sources: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def add_document(self, source: str, document: Mapping[str, Any]) -> None:
+        """Add the definitions of one parsed contract file; a key defined twice with
+        different content is an error."""
+        unknown = sorted(set(document) - set(SECTIONS))
+        if unknown:
+            raise ContractFileError(
+                source, unknown[0], f"unknown section; expected {', '.join(SECTIONS)}"
+            )
+        tables = {
+            "calendars": (CalendarDef, self.calendars),
+            "levels": (ServiceLevel, self.levels),
+            "services": (Service, self.services),
+            "customers": (Customer, self.customers),
+        }
+        for section, (model, target) in tables.items():
+            entries = document.get(section, {})
+            if not isinstance(entries, Mapping):
+                raise ContractFileError(source, section, "must be a table of named entries, like [levels.gold]")
+            for key, body in entries.items():
+                entry = f"{section}.{key}"
+                if not isinstance(body, Mapping):
+                    raise ContractFileError(source, entry, "must be a table")
+                if "key" in body:
+                    raise ContractFileError(source, entry, "key: the key is the table's name; remove it")
+                try:
+                    value = model.model_validate({"key": str(key), **body})
+                except ValidationError as err:
+                    raise ContractFileError(source, entry, _explain(err)) from None
+                self._put(source, section, str(key), value, target)
+        contracts = document.get("contracts", [])
+        if not isinstance(contracts, list):
+            raise ContractFileError(source, "contracts", "must be an array of tables, written [[contracts]]")
+        for n, body in enumerate(contracts):
+            entry = f"contracts[{n}]"
+            if not isinstance(body, Mapping):
+                raise ContractFileError(source, entry, "must be a table")
+            try:
+                contract = ContractDef.model_validate(dict(body))
+            except ValidationError as err:
+                raise ContractFileError(source, entry, _explain(err)) from None
+            existing = [c for c in self.contracts if c.key == contract.key]
+            if existing and existing[0] != contract:
+                where = self.sources.get(("contracts", contract.key), "?")
+                raise ContractFileError(source, entry, f"contract {contract.key!r} is also defined in {where}")
+            if not existing:
+                self.contracts.append(contract)
+                self.sources[("contracts", contract.key)] = f"{source} {entry}"
+
+    def _put(self, source: str, section: str, key: str, value: Any, target: dict[str, Any]) -> None:
+        if key in target and target[key] != value:
+            where = self.sources.get((section, key), "?")
+            raise ContractFileError(source, f"{section}.{key}", f"also defined differently in {where}")
+        target[key] = value
+        self.sources[(section, key)] = source
+
+    def where(self, section: str, key: str) -> str:
+        return self.sources.get((section, key), "database")
+
+    def check(self) -> None:
+        """Every reference resolves: raises ContractFileError naming the entry."""
+        for key, level in self.levels.items():
+            if level.calendar not in self.calendars:
+                raise ContractFileError(
+                    self.where("levels", key), f"levels.{key}",
+                    f"calendar: unknown calendar {level.calendar!r}{self._known('calendars')}",
+                )
+        codes: dict[str, str] = {}
+        for key, customer in self.customers.items():
+            other = codes.get(customer.code.upper())
+            if other is not None and other != key:
+                raise ContractFileError(
+                    self.where("customers", key), f"customers.{key}",
+                    f"code: {customer.code!r} is already the code of {other!r}",
+                )
+            codes[customer.code.upper()] = key
+        for contract in self.contracts:
+            src = self.sources.get(("contracts", contract.key), "database")
+            entry = f"contract {contract.key}"
+            if contract.customer not in self.customers:
+                raise ContractFileError(src, entry, f"customer: unknown customer {contract.customer!r}{self._known('customers')}")
+            if contract.level is not None and contract.level not in self.levels:
+                raise ContractFileError(src, entry, f"level: unknown level {contract.level!r}{self._known('levels')}")
+            if contract.calendar is not None and contract.calendar not in self.calendars:
+                raise ContractFileError(src, entry, f"calendar: unknown calendar {contract.calendar!r}{self._known('calendars')}")
+            for service in [*contract.services, *contract.overrides]:
+                if service not in self.services:
+                    raise ContractFileError(src, entry, f"services: unknown service {service!r}{self._known('services')}")
+            for other in self.contracts:
+                if other is not contract and other.customer == contract.customer and _overlap(other, contract):
+                    raise ContractFileError(
+                        src, entry,
+                        f"valid_from/valid_to overlap contract {other.key} of the same customer",
+                    )
+
+    def _known(self, section: str) -> str:
+        keys = sorted(getattr(self, section))
+        if not keys:
+            return ""
+        shown = ", ".join(keys[:10]) + (" ..." if len(keys) > 10 else "")
+        return f" (known: {shown})"
+
+    def terms(self, contract: ContractDef) -> ContractTerms:
+        """Freeze a contract with its level and calendar into the terms tickets use."""
+        level = self.levels.get(contract.level) if contract.level else None
+        calendar_key = contract.calendar or (level.calendar if level else None)
+        assert calendar_key is not None  # checked by ContractDef and check()
+        calendar = self.calendars[calendar_key]
+        price = contract.price_per_month
+        if price is None:
+            price = level.price_per_month if level else Decimal(0)
+        return ContractTerms(
+            key=contract.key,
+            customer=contract.customer,
+            level=contract.level,
+            level_name="Bespoke" if contract.bespoke or level is None else level.title,
+            bespoke=contract.bespoke,
+            valid_from=contract.valid_from,
+            valid_to=contract.valid_to,
+            services=list(contract.services),
+            price_per_month=price,
+            hourly_rate=contract.hourly_rate,
+            calendar_key=calendar_key,
+            calendar=calendar.spec(),
+            response={**(level.response if level else {}), **contract.response},
+            resolution={**(level.resolution if level else {}), **contract.resolution},
+            plan={**(level.plan if level else {}), **contract.plan},
+            overrides=dict(contract.overrides),
+            warning=level.warning if level else 0.75,
+            critical=level.critical if level else 0.90,
+            warning_left=level.warning_left if level else None,
+            critical_left=level.critical_left if level else None,
+            pause_on_third_party=level.pause_on_third_party if level else False,
+        )
+
+
+def _overlap(a: ContractDef, b: ContractDef) -> bool:
+    a_end = a.valid_to or a.valid_from.max
+    b_end = b.valid_to or b.valid_from.max
+    return a.valid_from <= b_end and b.valid_from <= a_end
+
+
+def build_catalog(documents: Iterable[tuple[str, Mapping[str, Any]]], base: Catalog | None = None) -> Catalog:
+    """A checked catalog: ``base`` (what the database holds) with the documents laid
+    over it. A key defined differently in two documents is an error; a document's
+    definition replaces the database's under the same key."""
+    files = Catalog()
+    for source, document in documents:
+        files.add_document(source, document)
+    catalog = Catalog()
+    if base is not None:
+        for section in ("calendars", "levels", "services", "customers"):
+            getattr(catalog, section).update(getattr(base, section))
+        catalog.contracts.extend(base.contracts)
+    for section in ("calendars", "levels", "services", "customers"):
+        getattr(catalog, section).update(getattr(files, section))
+    keys = {c.key for c in files.contracts}
+    catalog.contracts = [c for c in catalog.contracts if c.key not in keys] + files.contracts
+    catalog.sources.update(files.sources)
+    catalog.check()
+    return catalog

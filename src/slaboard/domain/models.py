@@ -1,0 +1,409 @@
+"""The MSP's world as pydantic models: levels, calendars, services, customers,
+contracts, tickets, communications and events. No I/O here."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
+
+from slaboard.sla import BusinessCalendar, CalendarError, Duration, DurationError, load_zone, parse_duration
+
+PRIORITIES = ("P1", "P2", "P3", "P4")
+Priority = Literal["P1", "P2", "P3", "P4"]
+STATUSES = (
+    "new",
+    "diagnosing",
+    "in_progress",
+    "waiting_customer",
+    "waiting_third_party",
+    "resolved",
+    "closed",
+)
+Status = Literal["new", "diagnosing", "in_progress", "waiting_customer", "waiting_third_party", "resolved", "closed"]
+OPEN_STATUSES = STATUSES[:5]
+CHANNELS = ("phone", "email", "portal", "monitoring")
+Channel = Literal["phone", "email", "portal", "monitoring"]
+COMM_CHANNELS = ("phone", "email", "meeting", "portal")
+CommChannel = Literal["phone", "email", "meeting", "portal"]
+Direction = Literal["in", "out"]
+ClockName = Literal["response", "plan", "resolution"]
+
+# Impact (1 whole organisation, 2 a department or several users, 3 one user) by
+# urgency (1 work has stopped, 2 work is degraded, 3 it can wait): the ITIL matrix.
+PRIORITY_MATRIX: dict[tuple[int, int], Priority] = {
+    (1, 1): "P1", (1, 2): "P2", (1, 3): "P3",
+    (2, 1): "P2", (2, 2): "P3", (2, 3): "P4",
+    (3, 1): "P3", (3, 2): "P4", (3, 3): "P4",
+}
+IMPACT_LABELS = {1: "whole organisation", 2: "department or several users", 3: "one user"}
+URGENCY_LABELS = {1: "work has stopped", 2: "work is degraded", 3: "it can wait"}
+
+# Which status may follow which (the ticket's life cycle).
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "new": ("diagnosing", "in_progress", "waiting_customer", "waiting_third_party", "resolved", "closed"),
+    "diagnosing": ("in_progress", "waiting_customer", "waiting_third_party", "resolved", "closed"),
+    "in_progress": ("diagnosing", "waiting_customer", "waiting_third_party", "resolved", "closed"),
+    "waiting_customer": ("in_progress", "diagnosing", "waiting_third_party", "resolved", "closed"),
+    "waiting_third_party": ("in_progress", "diagnosing", "waiting_customer", "resolved", "closed"),
+    "resolved": ("in_progress", "closed"),
+    "closed": (),
+}
+
+
+def priority_for(impact: int, urgency: int) -> Priority:
+    """The matrix priority for an impact and urgency (each 1-3)."""
+    try:
+        return PRIORITY_MATRIX[(impact, urgency)]
+    except KeyError:
+        raise ValueError(f"impact {impact!r} and urgency {urgency!r} must each be 1, 2 or 3") from None
+
+
+def _duration(value: Any) -> Duration:
+    try:
+        return parse_duration(value, field="duration")
+    except DurationError as err:
+        # pydantic prefixes the field's location; keep only what was wrong.
+        raise ValueError(str(err).removeprefix("duration: ")) from None
+
+
+DurationField = Annotated[Duration, BeforeValidator(_duration), PlainSerializer(lambda d: d.text, return_type=str)]
+Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2), PlainSerializer(lambda d: float(d), return_type=float)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class CalendarDef(Model):
+    """A business calendar as written in a contract file (see BusinessCalendar)."""
+
+    key: str
+    tz: str | None = None
+    hours: dict[str, list[tuple[str, str]]] | None = None
+    always_open: bool = False
+    holidays: list[date] = []
+    holiday_country: str | None = None
+    holiday_subdivision: str | None = None
+    closed: list[tuple[str, str]] = []
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _check_calendar(self) -> CalendarDef:
+        try:
+            self.build(self.tz or "Etc/UTC")
+        except CalendarError as err:
+            raise ValueError(str(err)) from None
+        return self
+
+    def spec(self) -> dict[str, Any]:
+        """The engine's spec (JSON-ready)."""
+        out: dict[str, Any] = {}
+        if self.tz:
+            out["tz"] = self.tz
+        if self.always_open:
+            out["always_open"] = True
+        else:
+            out["hours"] = {d: [list(iv) for iv in ivs] for d, ivs in (self.hours or {}).items()}
+        if self.holidays:
+            out["holidays"] = [d.isoformat() for d in self.holidays]
+        if self.holiday_country:
+            out["holiday_country"] = self.holiday_country
+        if self.holiday_subdivision:
+            out["holiday_subdivision"] = self.holiday_subdivision
+        if self.closed:
+            out["closed"] = [list(c) for c in self.closed]
+        return out
+
+    def build(self, tz: str) -> BusinessCalendar:
+        return BusinessCalendar.from_spec(self.spec(), tz=tz, name=self.key)
+
+
+PriorityTargets = dict[Priority, DurationField]
+
+
+class ServiceLevel(Model):
+    """A package such as gold, silver or bronze: targets per priority and a price."""
+
+    key: str
+    name: str = ""
+    calendar: str
+    price_per_month: Money = Decimal(0)
+    response: PriorityTargets
+    resolution: PriorityTargets
+    plan: PriorityTargets = {}
+    warning: float = Field(0.75, gt=0, le=1)
+    critical: float = Field(0.90, gt=0, le=1)
+    warning_left: DurationField | None = None
+    critical_left: DurationField | None = None
+    pause_on_third_party: bool = False
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> ServiceLevel:
+        for clock in ("response", "resolution"):
+            missing = [p for p in PRIORITIES if p not in getattr(self, clock)]
+            if missing:
+                raise ValueError(f"{clock}: no target for {', '.join(missing)}")
+        if self.warning > self.critical:
+            raise ValueError(f"warning ({self.warning}) must not be above critical ({self.critical})")
+        for name in ("warning_left", "critical_left"):
+            value = getattr(self, name)
+            if value is not None and value.business_days:
+                raise ValueError(f"{name}: {value.text!r} must be hours or minutes, not business days")
+        return self
+
+    @property
+    def title(self) -> str:
+        return self.name or self.key.title()
+
+
+class Service(Model):
+    key: str
+    name: str
+    description: str = ""
+
+
+class Contact(Model):
+    name: str = Field(min_length=1)
+    role: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+class Customer(Model):
+    key: str
+    name: str = Field(min_length=1)
+    code: str = ""
+    tz: str
+    contacts: list[Contact] = []
+    notes: str = ""
+
+    @field_validator("tz")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            load_zone(value)
+        except CalendarError as err:
+            raise ValueError(str(err).removeprefix("tz: ")) from None
+        return value
+
+    @model_validator(mode="after")
+    def _code(self) -> Customer:
+        if not self.code:
+            object.__setattr__(self, "code", self.key.upper())
+        return self
+
+
+class TargetOverride(Model):
+    """Per-service targets: one duration for every priority, or one per priority."""
+
+    response: DurationField | PriorityTargets | None = None
+    plan: DurationField | PriorityTargets | None = None
+    resolution: DurationField | PriorityTargets | None = None
+
+    def for_priority(self, clock: str, priority: str) -> Duration | None:
+        value = getattr(self, clock)
+        if isinstance(value, dict):
+            return value.get(priority)
+        return value
+
+
+class ContractDef(Model):
+    """A contract as written in a contract file."""
+
+    key: str = ""
+    customer: str
+    level: str | None = None
+    valid_from: date
+    valid_to: date | None = None
+    services: list[str] = []
+    price_per_month: Money | None = None
+    hourly_rate: Money | None = None
+    overrides: dict[str, TargetOverride] = {}
+    bespoke: bool = False
+    calendar: str | None = None
+    response: PriorityTargets = {}
+    plan: PriorityTargets = {}
+    resolution: PriorityTargets = {}
+    notes: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> ContractDef:
+        if self.valid_to is not None and self.valid_to < self.valid_from:
+            raise ValueError(f"valid_to {self.valid_to} is before valid_from {self.valid_from}")
+        if not self.bespoke and self.level is None:
+            raise ValueError("level: missing; name a service level, or set bespoke = true with own targets")
+        if self.bespoke:
+            base_missing = [
+                f"{clock}.{p}" for clock in ("response", "resolution") for p in PRIORITIES
+                if p not in getattr(self, clock)
+            ]
+            if self.level is None and base_missing:
+                raise ValueError(f"a bespoke contract without a level needs its own targets; missing {base_missing[0]}")
+            if self.level is None and self.calendar is None:
+                raise ValueError("calendar: a bespoke contract without a level needs its own calendar")
+        elif self.response or self.resolution or self.plan:
+            raise ValueError("own response/resolution targets need bespoke = true (or use overrides)")
+        if not self.key:
+            object.__setattr__(self, "key", f"{self.customer}-{self.valid_from.isoformat()}")
+        return self
+
+    def covers(self, on: date) -> bool:
+        return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
+
+
+class ContractTerms(Model):
+    """Everything a ticket's clocks need from its contract, frozen as a version:
+    a later change of the contract, its level or calendar makes a new version and
+    leaves tickets opened under the old one as they were."""
+
+    key: str
+    customer: str
+    level: str | None
+    level_name: str
+    bespoke: bool
+    valid_from: date
+    valid_to: date | None
+    services: list[str]
+    price_per_month: Money
+    hourly_rate: Money | None
+    calendar_key: str
+    calendar: dict[str, Any]
+    response: PriorityTargets
+    resolution: PriorityTargets
+    plan: PriorityTargets = {}
+    overrides: dict[str, TargetOverride] = {}
+    warning: float = 0.75
+    critical: float = 0.90
+    warning_left: DurationField | None = None
+    critical_left: DurationField | None = None
+    pause_on_third_party: bool = False
+
+    def covers(self, on: date) -> bool:
+        return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
+
+    def covers_service(self, service: str) -> bool:
+        return service in self.services
+
+    def target(self, clock: str, service: str, priority: str) -> tuple[Duration | None, bool]:
+        """The target of ``clock`` for a call on ``service`` at ``priority``, and
+        whether it came from a per-service override."""
+        override = self.overrides.get(service)
+        if override is not None:
+            value = override.for_priority(clock, priority)
+            if value is not None:
+                return value, True
+        return getattr(self, clock).get(priority), False
+
+
+class Contract(Model):
+    """A stored version of a contract."""
+
+    id: int
+    version: int
+    current: bool = True
+    terms: ContractTerms
+
+    @property
+    def key(self) -> str:
+        return self.terms.key
+
+    @property
+    def label(self) -> str:
+        t = self.terms
+        end = t.valid_to.isoformat() if t.valid_to else "open-ended"
+        kind = "bespoke" if t.bespoke else t.level_name
+        return f"{kind} {t.valid_from.isoformat()}..{end}"
+
+
+class StatusEntry(Model):
+    at: datetime
+    status: Status
+    reason: str = ""
+
+
+class PriorityEntry(Model):
+    at: datetime
+    priority: Priority
+    reason: str = ""
+
+
+class Ticket(Model):
+    """A call. ``id`` is the ticket number operators quote."""
+
+    id: int
+    customer: str
+    contract_id: int | None = None
+    service: str
+    caller: str = ""
+    channel: Channel = "phone"
+    title: str = Field(min_length=1)
+    description: str = ""
+    impact: int = Field(3, ge=1, le=3)
+    urgency: int = Field(3, ge=1, le=3)
+    priority: Priority
+    priority_reason: str = ""
+    status: Status = "new"
+    assignee: str = ""
+    category: str = ""
+    diagnosis: str = ""
+    expected_at: datetime | None = None
+    estimate_hours: float | None = None
+    billable: bool = False
+    reported_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    responded_at: datetime | None = None
+    planned_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    resolution_note: str = ""
+    version: int = 1
+    statuses: list[StatusEntry] = []
+    priorities: list[PriorityEntry] = []
+    response_due: datetime | None = None
+    plan_due: datetime | None = None
+    resolution_due: datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class Communication(Model):
+    id: int | None = None
+    customer: str
+    ticket_id: int | None = None
+    at: datetime
+    operator: str
+    channel: CommChannel = "phone"
+    direction: Direction = "out"
+    contact: str = ""
+    summary: str = Field(min_length=1)
+    promised_at: datetime | None = None
+    tells_of_miss: bool = False
+
+
+class Event(Model):
+    """One change of a ticket: the audit trail and the clocks' input."""
+
+    id: int | None = None
+    ticket_id: int
+    at: datetime
+    operator: str
+    kind: str
+    field: str = ""
+    old: str | None = None
+    new: str | None = None
+    note: str = ""

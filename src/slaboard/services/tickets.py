@@ -1,0 +1,358 @@
+"""Use cases on calls: open one, change one, look one up. Each write is one
+transaction through the store; each change is an event with the operator's name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+
+from slaboard.domain import (
+    CHANNELS,
+    OPEN_STATUSES,
+    STATUSES,
+    TRANSITIONS,
+    Contract,
+    Customer,
+    Event,
+    PriorityEntry,
+    Service,
+    StatusEntry,
+    Ticket,
+    priority_for,
+)
+from slaboard.services.clocks import clocks_for
+from slaboard.sla import Clock, leading_clock
+from slaboard.store import Store
+
+# A reported time this far ahead of the clock is a typing mistake, not a skewed clock.
+_FUTURE_TOLERANCE = timedelta(minutes=2)
+
+
+class ServiceError(ValueError):
+    """A mistake a user can fix: one line that says what and how."""
+
+
+@dataclass
+class TicketView:
+    """A ticket with what it needs to be shown: customer, contract and clocks."""
+
+    ticket: Ticket
+    customer: Customer
+    contract: Contract | None
+    clocks: dict[str, Clock] = field(default_factory=dict)
+    tz: str = "Etc/UTC"
+
+    @property
+    def leading(self) -> Clock | None:
+        return leading_clock(self.clocks)
+
+    @property
+    def level(self) -> str:
+        if self.contract is None:
+            return "none"
+        return self.contract.terms.level_name
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: instants in ISO-8601."""
+        data = self.ticket.model_dump(mode="json", exclude={"statuses", "priorities"})
+        data["customer_name"] = self.customer.name
+        data["customer_code"] = self.customer.code
+        data["level"] = self.level
+        data["contract"] = None if self.contract is None else {
+            "id": self.contract.id, "key": self.contract.key, "version": self.contract.version,
+        }
+        data["clocks"] = {
+            name: {
+                "state": c.state,
+                "due": c.due.isoformat(),
+                "target": c.target.duration.text,
+                "target_seconds": c.target_seconds,
+                "used_seconds": c.used,
+                "remaining_seconds": c.remaining,
+                "stopped_at": c.stopped_at.isoformat() if c.stopped_at else None,
+            }
+            for name, c in self.clocks.items()
+        }
+        lead = self.leading
+        data["sla_state"] = lead.state if lead else ("no SLA" if not self.clocks else "stopped")
+        data["statuses"] = [s.model_dump(mode="json") for s in self.ticket.statuses]
+        data["priorities"] = [p.model_dump(mode="json") for p in self.ticket.priorities]
+        return data
+
+
+@dataclass
+class NewCall:
+    """What an operator (or a monitoring system) knows when a call comes in."""
+
+    customer: str
+    service: str
+    title: str
+    impact: int = 3
+    urgency: int = 3
+    caller: str = ""
+    channel: str = "phone"
+    description: str = ""
+    reported_at: datetime | None = None
+    priority: str | None = None
+    priority_reason: str = ""
+
+
+def resolve_customer(store: Store, text: str) -> Customer:
+    """The customer named by key, code, or an unambiguous part of a name or contact."""
+    found = store.find_customers(text)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        known = ", ".join(c.code for c in store.customers()[:12])
+        raise ServiceError(f"unknown customer {text!r}" + (f"; known codes: {known}" if known else "; load a contract file first"))
+    names = ", ".join(f"{c.code} ({c.name})" for c in found[:6])
+    raise ServiceError(f"customer {text!r} matches {len(found)} customers: {names}; give the code")
+
+
+def resolve_service(store: Store, text: str) -> Service:
+    needle = text.strip().lower()
+    services = store.services()
+    for s in services:
+        if needle in (s.key.lower(), s.name.lower()):
+            return s
+    known = ", ".join(s.key for s in services)
+    raise ServiceError(f"unknown service {text!r}" + (f"; known: {known}" if known else "; load a contract file first"))
+
+
+def _check_int(name: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value not in (1, 2, 3):
+        raise ServiceError(f"{name} must be 1, 2 or 3, not {value!r}")
+    return value
+
+
+def _check_aware(name: str, value: datetime) -> datetime:
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise ServiceError(f"{name} must be a date-time with a time zone, like 2026-06-01T09:30+02:00")
+    return value
+
+
+def _validation_message(err: ValidationError) -> str:
+    first = err.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"])
+    return f"{loc}: {first['msg']}"
+
+
+def view_of(store: Store, ticket: Ticket, tz: str, now: datetime | int, customer: Customer | None = None) -> TicketView:
+    contract = store.contract(ticket.contract_id) if ticket.contract_id is not None else None
+    customer = customer or store.customer(ticket.customer)
+    assert customer is not None  # a foreign key
+    return TicketView(ticket, customer, contract, clocks_for(ticket, contract, tz, now), tz)
+
+
+def _with_dues(ticket: Ticket, clocks: dict[str, Clock]) -> Ticket:
+    def due(name: str) -> datetime | None:
+        c = clocks.get(name)
+        return None if c is None else c.due.astimezone(UTC)
+
+    return ticket.model_copy(
+        update={"response_due": due("response"), "plan_due": due("plan"), "resolution_due": due("resolution")}
+    )
+
+
+def open_call(store: Store, call: NewCall, operator: str, now: datetime) -> TicketView:
+    """Log a new call: tie it to the contract in force on the day it was reported,
+    give it deadlines, and store it with a 'created' event."""
+    if not call.title or not call.title.strip():
+        raise ServiceError("title: give a short title for the call")
+    if call.channel not in CHANNELS:
+        raise ServiceError(f"channel must be one of {', '.join(CHANNELS)}, not {call.channel!r}")
+    impact, urgency = _check_int("impact", call.impact), _check_int("urgency", call.urgency)
+    customer = resolve_customer(store, call.customer)
+    service = resolve_service(store, call.service)
+    reported = _check_aware("reported_at", call.reported_at) if call.reported_at is not None else now
+    if reported > now + _FUTURE_TOLERANCE:
+        raise ServiceError(f"reported_at {reported.isoformat()} is in the future; a call is reported when it comes in")
+    matrix = priority_for(impact, urgency)
+    priority = call.priority or matrix
+    if priority not in ("P1", "P2", "P3", "P4"):
+        raise ServiceError(f"priority must be P1, P2, P3 or P4, not {priority!r}")
+    reason = call.priority_reason.strip()
+    if priority != matrix and not reason:
+        reason = f"set by {operator} (matrix gives {matrix})"
+    local_day = reported.astimezone(ZoneInfo(customer.tz)).date()
+    contract = store.contract_in_force(customer.key, local_day)
+    billable = contract is None or not contract.terms.covers_service(service.key)
+    try:
+        ticket = Ticket(
+            id=0,
+            customer=customer.key,
+            contract_id=contract.id if contract else None,
+            service=service.key,
+            caller=call.caller,
+            channel=call.channel,  # type: ignore[arg-type]
+            title=call.title,
+            description=call.description,
+            impact=impact,
+            urgency=urgency,
+            priority=priority,  # type: ignore[arg-type]
+            priority_reason=reason,
+            billable=billable,
+            reported_at=reported,
+            created_at=now,
+            updated_at=now,
+            statuses=[StatusEntry(at=reported, status="new")],
+            priorities=[PriorityEntry(at=reported, priority=priority, reason=reason)],  # type: ignore[arg-type]
+        )
+    except ValidationError as err:
+        raise ServiceError(_validation_message(err)) from None
+    clocks = clocks_for(ticket, contract, customer.tz, now)
+    ticket = _with_dues(ticket, clocks)
+    note = "billable: no contract in force" if contract is None else (
+        f"billable: {service.key} is not covered by {contract.key}" if billable else ""
+    )
+    created = Event(ticket_id=0, at=now, operator=operator, kind="created", field="status", new="new", note=note)
+    stored = store.insert_ticket(ticket, customer.tz, [created])
+    return TicketView(stored, customer, contract, clocks, customer.tz)
+
+
+def get_view(store: Store, ticket_id: int, now: datetime | int) -> TicketView:
+    ticket = store.ticket(ticket_id)
+    if ticket is None:
+        raise ServiceError(f"no ticket #{ticket_id}")
+    tz = store.ticket_zone(ticket_id) or "Etc/UTC"
+    return view_of(store, ticket, tz, now)
+
+
+def update_ticket(
+    store: Store,
+    ticket_id: int,
+    *,
+    operator: str,
+    now: datetime,
+    status: str | None = None,
+    reason: str = "",
+    impact: int | None = None,
+    urgency: int | None = None,
+    assignee: str | None = None,
+    expected: datetime | None = None,
+    expected_version: int | None = None,
+) -> TicketView:
+    """Change a ticket. Every changed field becomes an event; a new priority applies
+    its targets from the start; stopped clocks' outcomes are written down. With
+    ``expected_version``, a save over someone else's change raises ConflictError."""
+    view = get_view(store, ticket_id, now)
+    ticket = view.ticket
+    version = ticket.version if expected_version is None else expected_version
+    updates: dict[str, Any] = {"updated_at": now}
+    events: list[Event] = []
+
+    def event(kind: str, name: str, old: object, new: object, note: str = "") -> None:
+        events.append(
+            Event(ticket_id=ticket_id, at=now, operator=operator, kind=kind, field=name,
+                  old=None if old is None else str(old), new=None if new is None else str(new), note=note)
+        )
+
+    if status is not None and status != ticket.status:
+        if status not in STATUSES:
+            raise ServiceError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
+        if status not in TRANSITIONS[ticket.status]:
+            allowed = ", ".join(TRANSITIONS[ticket.status]) or "nothing (it is closed)"
+            raise ServiceError(f"ticket #{ticket_id} is {ticket.status}; it can move to {allowed}")
+        if status == "waiting_customer" and not reason.strip():
+            reason = "waiting for the customer"
+        updates["status"] = status
+        updates["statuses"] = [*ticket.statuses, StatusEntry(at=now, status=status, reason=reason)]  # type: ignore[arg-type]
+        if status == "resolved":
+            updates["resolved_at"] = now
+            if reason:
+                updates["resolution_note"] = reason
+        elif status == "closed":
+            updates["closed_at"] = now
+            if ticket.resolved_at is None:
+                updates["resolved_at"] = now
+        elif ticket.status in ("resolved",):
+            updates["resolved_at"] = None  # reopened
+        event("status", "status", ticket.status, status, reason)
+    new_impact = _check_int("impact", impact) if impact is not None else ticket.impact
+    new_urgency = _check_int("urgency", urgency) if urgency is not None else ticket.urgency
+    if (new_impact, new_urgency) != (ticket.impact, ticket.urgency):
+        if new_impact != ticket.impact:
+            event("field", "impact", ticket.impact, new_impact)
+        if new_urgency != ticket.urgency:
+            event("field", "urgency", ticket.urgency, new_urgency)
+        updates["impact"], updates["urgency"] = new_impact, new_urgency
+        new_priority = priority_for(new_impact, new_urgency)
+        if new_priority != ticket.priority:
+            why = f"impact {new_impact}, urgency {new_urgency}"
+            updates["priority"] = new_priority
+            updates["priority_reason"] = ""
+            updates["priorities"] = [*ticket.priorities, PriorityEntry(at=now, priority=new_priority, reason=why)]
+            event("priority", "priority", ticket.priority, new_priority, why)
+    if assignee is not None and assignee.strip() != ticket.assignee:
+        updates["assignee"] = assignee.strip()
+        event("field", "assignee", ticket.assignee or None, assignee.strip() or None)
+    if expected is not None:
+        _check_aware("expected", expected)
+        if expected < now:
+            raise ServiceError(f"expected resolution {expected.isoformat()} is in the past; promise a time after now")
+        updates["expected_at"] = expected
+        if ticket.planned_at is None:
+            updates["planned_at"] = now
+        event("field", "expected_at", ticket.expected_at.isoformat() if ticket.expected_at else None, expected.isoformat())
+    if not events:
+        return view
+    changed = ticket.model_copy(update=updates)
+    clocks = clocks_for(changed, view.contract, view.tz, now)
+    changed = _with_dues(changed, clocks)
+    # Events record how the deadline moved, so the history explains it.
+    for name in ("response_due", "plan_due", "resolution_due"):
+        old, new = getattr(ticket, name), getattr(changed, name)
+        if old != new and old is not None and new is not None and name != "response_due":
+            event("deadline", name, old.isoformat(), new.isoformat())
+    with store.write():
+        stored = store.update_ticket(changed, version, events)
+        stopped = {name: c for name, c in clocks.items() if c.stopped_ts is not None}
+        store.record_outcomes(
+            ticket_id,
+            [{**c.outcome, "contract_id": view.contract.id if view.contract else None} for c in stopped.values()],  # type: ignore[dict-item]
+            now,
+        )
+        store.clear_outcomes(ticket_id, [n for n in clocks if n not in stopped])
+    return TicketView(stored, view.customer, view.contract, clocks, view.tz)
+
+
+def open_views(store: Store, now: datetime | int) -> list[TicketView]:
+    """Every open call with its clocks (customers and contracts read once)."""
+    rows = store.open_tickets()
+    customers = {c.key: c for c in store.customers()}
+    contracts = store.contracts(t.contract_id for t, _ in rows if t.contract_id is not None)
+    out = []
+    for ticket, tz in rows:
+        contract = contracts.get(ticket.contract_id) if ticket.contract_id is not None else None
+        out.append(TicketView(ticket, customers[ticket.customer], contract, clocks_for(ticket, contract, tz, now), tz))
+    return out
+
+
+def urgency_key(view: TicketView) -> tuple[int, int, int]:
+    """Board order: breached first (most overdue first), then by business time to
+    breach; paused calls and calls without an SLA last."""
+    lead = view.leading
+    if lead is None:
+        return (3, 0, view.ticket.id)
+    if lead.state == "paused":
+        return (2, lead.remaining, view.ticket.id)
+    return (0 if lead.state == "breached" else 1, lead.remaining, view.ticket.id)
+
+
+__all__ = [
+    "OPEN_STATUSES",
+    "NewCall",
+    "ServiceError",
+    "TicketView",
+    "get_view",
+    "open_call",
+    "open_views",
+    "resolve_customer",
+    "resolve_service",
+    "update_ticket",
+    "urgency_key",
+]

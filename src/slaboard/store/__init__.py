@@ -1,0 +1,7 @@
+"""Everything that touches SQLite. Returns domain models; nothing else writes SQL."""
+
+from slaboard.store.connection import ConflictError, StoreError
+from slaboard.store.schema import SCHEMA_VERSION
+from slaboard.store.store import LoadSummary, Store, iso
+
+__all__ = ["SCHEMA_VERSION", "ConflictError", "LoadSummary", "Store", "StoreError", "iso"]

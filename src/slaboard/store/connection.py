@@ -1,0 +1,162 @@
+"""Opening the shared SQLite file safely, and write transactions that never fail
+with "database is locked" under concurrency."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from slaboard.store.schema import APPLICATION_ID, KNOWN_MIGRATIONS, SCHEMA_VERSION, migrations
+
+BUSY_TIMEOUT_MS = 10_000
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class StoreError(Exception):
+    """A problem with the database that a user can act on; the message says how."""
+
+
+class ConflictError(StoreError):
+    """A save based on a stale version of a ticket."""
+
+    def __init__(self, ticket_id: int, expected: int, found: int, changes: list[str] | None = None) -> None:
+        self.ticket_id, self.expected, self.found = ticket_id, expected, found
+        self.changes = changes or []
+        what = f": {'; '.join(self.changes)}" if self.changes else ""
+        super().__init__(
+            f"ticket #{ticket_id} was changed by someone else (version {found}, you had {expected}){what}; "
+            "reload it and try again"
+        )
+
+
+def _is_busy(err: sqlite3.OperationalError) -> bool:
+    text = str(err).lower()
+    return "locked" in text or "busy" in text
+
+
+def connect(path: str | Path, *, create: bool = False, readonly: bool = False) -> sqlite3.Connection:
+    """A connection set up for a shared file: WAL, busy timeout, foreign keys, and
+    autocommit at the driver level so that transactions are ours (BEGIN IMMEDIATE)."""
+    p = Path(path)
+    if p.is_dir():
+        raise StoreError(f"{p} is a directory, not a database file; give a file path with --db")
+    if not p.exists():
+        if not create:
+            raise StoreError(f"no database at {p}; create one with 'slaboard init' (or try 'slaboard demo')")
+        if not p.parent.exists():
+            raise StoreError(f"cannot create {p}: the folder {p.parent} does not exist")
+    else:
+        try:
+            with p.open("rb") as fh:
+                header = fh.read(16)
+        except PermissionError:
+            raise StoreError(f"cannot read {p}: permission denied") from None
+        except OSError as err:
+            raise StoreError(f"cannot read {p}: {err.strerror or err}") from None
+        if header and header != _SQLITE_HEADER:
+            raise StoreError(f"{p} is not a SQLite database (not a slaboard file); give another path with --db")
+    mode = "ro" if readonly else ("rwc" if create else "rw")
+    uri = f"{p.resolve().as_uri()}?mode={mode}"
+    try:
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if not readonly:
+            mode_row = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            if mode_row and str(mode_row[0]).lower() != "wal" and p.exists() and os.path.getsize(p) > 0:
+                pass  # e.g. a read-only folder: the file still works in its own mode
+            conn.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.DatabaseError as err:
+        raise StoreError(_describe(p, err)) from None
+    return conn
+
+
+def _describe(p: Path, err: sqlite3.DatabaseError) -> str:
+    text = str(err)
+    low = text.lower()
+    if "not a database" in low or "file is encrypted" in low:
+        return f"{p} is not a SQLite database (not a slaboard file); give another path with --db"
+    if "readonly" in low or "read-only" in low:
+        return f"{p} is read-only for you: check the file's and its folder's permissions"
+    if "unable to open" in low:
+        return f"cannot open {p}: check that the path and its folder exist and are writable"
+    if "disk is full" in low or "full" in low:
+        return f"{p}: the disk is full; free some space and try again"
+    if _is_busy(err) if isinstance(err, sqlite3.OperationalError) else False:
+        return f"{p} is locked by another program; try again in a moment"
+    return f"{p}: {text}"
+
+
+@contextmanager
+def write_transaction(conn: sqlite3.Connection, attempts: int = 50) -> Iterator[None]:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``: the write lock is taken up front so a
+    transaction never fails half-way with SQLITE_BUSY; waiting for the lock is
+    retried with back-off well past the busy timeout."""
+    delay = 0.005
+    for attempt in range(attempts):
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            break
+        except sqlite3.OperationalError as err:
+            if not _is_busy(err) or attempt == attempts - 1:
+                raise StoreError("the database stayed locked by another program; try again in a moment") from None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    else:
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.DatabaseError:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+
+def check_identity(conn: sqlite3.Connection, path: Path) -> str:
+    """``"empty"``, ``"current"``, ``"older"`` (migrations pending); raises StoreError
+    for a foreign database or one from a newer slaboard."""
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError as err:
+        raise StoreError(_describe(path, err)) from None
+    if not tables:
+        return "empty"
+    if app_id != APPLICATION_ID:
+        raise StoreError(f"{path} is a SQLite database but not a slaboard database; give another path with --db")
+    applied = []
+    if "_sqlite_migrations" in tables:
+        applied = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid", ["slaboard"]
+            )
+        ]
+    unknown = [name for name in applied if name not in KNOWN_MIGRATIONS]
+    user_version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if unknown or user_version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path} was written by a newer slaboard (schema {max(user_version, len(applied))}, "
+            f"this one knows {SCHEMA_VERSION}); upgrade slaboard to open it. The file was not changed."
+        )
+    return "current" if len(applied) == SCHEMA_VERSION else "older"
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Apply pending migrations in one immediate transaction (all or nothing)."""
+    db = Database(conn, execute_plugins=False, recursive_triggers=False)
+    with write_transaction(conn):
+        migrations.apply(db)
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

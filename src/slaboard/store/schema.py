@@ -1,0 +1,195 @@
+"""The database schema, as sqlite-utils migrations.
+
+Each migration is a list of statements run in one transaction. A database whose
+applied migrations this build does not know comes from a newer slaboard and is
+refused untouched.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+APPLICATION_ID = 0x534C4142  # "SLAB": marks a file as a slaboard database
+MIGRATION_SET = "slaboard"
+
+SCHEMA_1 = [
+    """CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    )""",
+    """CREATE TABLE calendars (
+        key TEXT PRIMARY KEY,
+        spec TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT '',
+        updated_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE levels (
+        key TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT '',
+        updated_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE services (
+        key TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT '',
+        updated_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE customers (
+        key TEXT PRIMARY KEY,
+        code TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        name TEXT NOT NULL,
+        tz TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT '',
+        updated_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE contracts (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL,
+        customer TEXT NOT NULL REFERENCES customers(key),
+        version INTEGER NOT NULL,
+        current INTEGER NOT NULL,
+        valid_from TEXT NOT NULL,
+        valid_to TEXT,
+        level TEXT,
+        bespoke INTEGER NOT NULL,
+        price_per_month REAL NOT NULL,
+        hourly_rate REAL,
+        definition TEXT NOT NULL,
+        terms TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        UNIQUE (key, version)
+    )""",
+    "CREATE INDEX contracts_by_customer ON contracts (customer, current, valid_from)",
+    """CREATE TABLE tickets (
+        id INTEGER PRIMARY KEY,
+        customer TEXT NOT NULL REFERENCES customers(key),
+        contract_id INTEGER REFERENCES contracts(id),
+        tz TEXT NOT NULL,
+        service TEXT NOT NULL REFERENCES services(key),
+        caller TEXT NOT NULL DEFAULT '',
+        channel TEXT NOT NULL,
+        title TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        impact INTEGER NOT NULL,
+        urgency INTEGER NOT NULL,
+        priority TEXT NOT NULL,
+        priority_reason TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL,
+        assignee TEXT NOT NULL DEFAULT '',
+        category TEXT NOT NULL DEFAULT '',
+        diagnosis TEXT NOT NULL DEFAULT '',
+        expected_at TEXT,
+        estimate_hours REAL,
+        billable INTEGER NOT NULL DEFAULT 0,
+        reported_at TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        responded_at TEXT,
+        planned_at TEXT,
+        resolved_at TEXT,
+        closed_at TEXT,
+        resolution_note TEXT NOT NULL DEFAULT '',
+        history TEXT NOT NULL,
+        response_due TEXT,
+        plan_due TEXT,
+        resolution_due TEXT,
+        version INTEGER NOT NULL DEFAULT 1
+    )""",
+    "CREATE INDEX tickets_open ON tickets (status) WHERE status NOT IN ('resolved', 'closed')",
+    "CREATE INDEX tickets_by_customer ON tickets (customer, reported_at)",
+    "CREATE INDEX tickets_by_reported ON tickets (reported_at)",
+    """CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+        at TEXT NOT NULL,
+        operator TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        field TEXT NOT NULL DEFAULT '',
+        old TEXT,
+        new TEXT,
+        note TEXT NOT NULL DEFAULT ''
+    )""",
+    "CREATE INDEX events_by_ticket ON events (ticket_id, id)",
+    """CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+       BEGIN SELECT RAISE(ABORT, 'events are append-only'); END""",
+    """CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+       BEGIN SELECT RAISE(ABORT, 'events are append-only'); END""",
+    """CREATE TABLE communications (
+        id INTEGER PRIMARY KEY,
+        customer TEXT NOT NULL REFERENCES customers(key),
+        ticket_id INTEGER REFERENCES tickets(id),
+        at TEXT NOT NULL,
+        operator TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        direction TEXT NOT NULL,
+        contact TEXT NOT NULL DEFAULT '',
+        summary TEXT NOT NULL,
+        promised_at TEXT,
+        tells_of_miss INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX communications_by_ticket ON communications (ticket_id, at)",
+    "CREATE INDEX communications_by_customer ON communications (customer, at)",
+    """CREATE TABLE clock_outcomes (
+        ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+        clock TEXT NOT NULL,
+        met INTEGER NOT NULL,
+        stopped_at TEXT NOT NULL,
+        due TEXT NOT NULL,
+        target TEXT NOT NULL,
+        target_seconds INTEGER NOT NULL,
+        used_seconds INTEGER NOT NULL,
+        late_seconds INTEGER NOT NULL,
+        paused_seconds INTEGER NOT NULL,
+        contract_id INTEGER REFERENCES contracts(id),
+        contract_version INTEGER,
+        level TEXT,
+        priority TEXT,
+        justification TEXT NOT NULL DEFAULT '',
+        recorded_at TEXT NOT NULL,
+        PRIMARY KEY (ticket_id, clock)
+    )""",
+    "CREATE INDEX clock_outcomes_by_stop ON clock_outcomes (stopped_at)",
+    # Views: the file stays readable with any SQLite tool.
+    """CREATE VIEW open_tickets AS
+       SELECT t.id, c.code AS customer_code, c.name AS customer, t.service, t.priority,
+              t.status, t.assignee, t.title, t.reported_at, t.response_due, t.plan_due,
+              t.resolution_due, t.billable
+       FROM tickets t JOIN customers c ON c.key = t.customer
+       WHERE t.status NOT IN ('resolved', 'closed')
+       ORDER BY t.resolution_due IS NULL, t.resolution_due""",
+    """CREATE VIEW contracts_in_force AS
+       SELECT k.id, c.code AS customer_code, c.name AS customer, k.key, k.version,
+              COALESCE(k.level, 'bespoke') AS level, k.valid_from, k.valid_to,
+              k.price_per_month, k.hourly_rate
+       FROM contracts k JOIN customers c ON c.key = k.customer
+       WHERE k.current = 1""",
+    """CREATE VIEW ticket_history AS
+       SELECT e.ticket_id, e.at, e.operator, e.kind, e.field, e.old, e.new, e.note
+       FROM events e ORDER BY e.ticket_id, e.id""",
+]
+
+migrations = Migrations(MIGRATION_SET)
+KNOWN_MIGRATIONS: list[str] = []
+
+
+def migration(name: str):  # type: ignore[no-untyped-def]
+    """Register a migration under ``name`` (and remember the name, in order)."""
+    KNOWN_MIGRATIONS.append(name)
+    return migrations(name=name)
+
+
+@migration("0001_initial")
+def _initial(db: Database) -> None:
+    for statement in SCHEMA_1:
+        db.execute(statement)
+
+
+SCHEMA_VERSION = len(KNOWN_MIGRATIONS)

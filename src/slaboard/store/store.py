@@ -1,0 +1,480 @@
+"""The store: the only code that reads and writes the SQLite file.
+
+It returns domain models. Every write is one ``BEGIN IMMEDIATE`` transaction;
+tickets carry a version for optimistic concurrency; events are append-only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from slaboard.domain import (
+    CalendarDef,
+    Catalog,
+    Communication,
+    Contract,
+    ContractDef,
+    ContractTerms,
+    Customer,
+    Event,
+    Service,
+    ServiceLevel,
+    Ticket,
+)
+from slaboard.store.connection import (
+    ConflictError,
+    StoreError,
+    check_identity,
+    connect,
+    migrate,
+    write_transaction,
+)
+
+TICKET_START = 1001  # the first ticket number
+_TICKET_COLUMNS = (
+    "id", "customer", "contract_id", "tz", "service", "caller", "channel", "title", "description",
+    "impact", "urgency", "priority", "priority_reason", "status", "assignee", "category", "diagnosis",
+    "expected_at", "estimate_hours", "billable", "reported_at", "created_at", "updated_at",
+    "responded_at", "planned_at", "resolved_at", "closed_at", "resolution_note", "history",
+    "response_due", "plan_due", "resolution_due", "version",
+)
+_TIME_FIELDS = (
+    "expected_at", "reported_at", "created_at", "updated_at", "responded_at", "planned_at",
+    "resolved_at", "closed_at", "response_due", "plan_due", "resolution_due",
+)
+_SELECT_TICKET = f"SELECT {', '.join(_TICKET_COLUMNS)} FROM tickets"
+
+
+def iso(t: datetime | None) -> str | None:
+    """Instants are stored as ISO-8601 in UTC, so text order is time order."""
+    if t is None:
+        return None
+    if t.tzinfo is None:
+        raise ValueError(f"{t.isoformat()} has no time zone")
+    return t.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass
+class LoadSummary:
+    """What a load changed, per section: added, changed and unchanged keys."""
+
+    added: dict[str, list[str]] = field(default_factory=dict)
+    changed: dict[str, list[str]] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)
+
+    def note(self, section: str, key: str, outcome: str) -> None:
+        if outcome == "added":
+            self.added.setdefault(section, []).append(key)
+        elif outcome == "changed":
+            self.changed.setdefault(section, []).append(key)
+        else:
+            self.unchanged[section] = self.unchanged.get(section, 0) + 1
+
+    @property
+    def nothing_changed(self) -> bool:
+        return not self.added and not self.changed
+
+
+class Store:
+    """One open slaboard database. Not shared between threads: a thread worker
+    opens its own Store on the same path."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+        self.db = Database(conn, execute_plugins=False, recursive_triggers=False)
+
+    # ------------------------------------------------------------ opening
+
+    @classmethod
+    def open(cls, path: str | Path, *, create: bool = False, readonly: bool = False) -> Store:
+        """Open (and with ``create`` make) a slaboard database, upgrading an older
+        schema. Raises StoreError with a message for people."""
+        p = Path(path)
+        conn = connect(p, create=create, readonly=readonly)
+        try:
+            state = check_identity(conn, p)
+            if state == "empty" and not create:
+                raise StoreError(f"{p} is empty, not a slaboard database; run 'slaboard init --db {p}'")
+            if state in ("empty", "older"):
+                if readonly:
+                    raise StoreError(f"{p} needs an upgrade; open it once without read-only mode")
+                migrate(conn)
+        except StoreError:
+            conn.close()
+            raise
+        except sqlite3.DatabaseError as err:
+            conn.close()
+            raise StoreError(f"{p}: {err}") from None
+        return cls(conn, p)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        """One write transaction (BEGIN IMMEDIATE); nests as a no-op."""
+        if self.conn.in_transaction:
+            yield
+            return
+        try:
+            with write_transaction(self.conn):
+                yield
+        except sqlite3.OperationalError as err:
+            text = str(err).lower()
+            if "full" in text:
+                raise StoreError(f"{self.path}: the disk is full; nothing was saved") from None
+            if "readonly" in text or "read-only" in text:
+                raise StoreError(f"{self.path} is read-only for you; nothing was saved") from None
+            raise
+
+    def data_version(self) -> int:
+        """Changes when another connection commits (cheap; for live refresh)."""
+        return self.conn.execute("PRAGMA data_version").fetchone()[0]
+
+    # ------------------------------------------------------------ catalog
+
+    def catalog(self) -> Catalog:
+        """Everything loaded from contract files, as definitions (current contracts)."""
+        cat = Catalog()
+        for key, spec in self.conn.execute("SELECT key, spec FROM calendars"):
+            cat.calendars[key] = CalendarDef.model_validate({"key": key, **json.loads(spec)})
+        for key, spec in self.conn.execute("SELECT key, spec FROM levels"):
+            cat.levels[key] = ServiceLevel.model_validate({"key": key, **json.loads(spec)})
+        for key, spec in self.conn.execute("SELECT key, spec FROM services"):
+            cat.services[key] = Service.model_validate({"key": key, **json.loads(spec)})
+        for key, spec in self.conn.execute("SELECT key, spec FROM customers"):
+            cat.customers[key] = Customer.model_validate({"key": key, **json.loads(spec)})
+        for (definition,) in self.conn.execute("SELECT definition FROM contracts WHERE current = 1 ORDER BY id"):
+            cat.contracts.append(ContractDef.model_validate_json(definition))
+        return cat
+
+    def save_catalog(self, catalog: Catalog, now: datetime) -> LoadSummary:
+        """Write a checked catalog in one transaction. Unchanged entries are left
+        alone; a changed contract (or a change of its level or calendar) becomes a
+        new version and the old one stays for the tickets opened under it."""
+        summary = LoadSummary()
+        stamp = iso(now)
+        with self.write():
+            for section, items in (
+                ("calendars", catalog.calendars),
+                ("levels", catalog.levels),
+                ("services", catalog.services),
+                ("customers", catalog.customers),
+            ):
+                for key, model in items.items():
+                    spec = model.model_dump(mode="json", exclude={"key"})
+                    outcome = self._upsert_definition(section, key, spec, catalog.where(section, key), stamp)
+                    summary.note(section, key, outcome)
+            for contract in catalog.contracts:
+                outcome = self._save_contract(contract, catalog.terms(contract), catalog.where("contracts", contract.key), stamp)
+                summary.note("contracts", contract.key, outcome)
+        return summary
+
+    def _upsert_definition(self, section: str, key: str, spec: dict[str, Any], source: str, stamp: str | None) -> str:
+        text = json.dumps(spec, sort_keys=True)
+        row = self.conn.execute(f"SELECT spec FROM {section} WHERE key = ?", [key]).fetchone()
+        if row is not None and row[0] == text:
+            return "unchanged"
+        columns: dict[str, Any] = {"key": key, "spec": text, "source": source, "updated_at": stamp}
+        if section in ("levels", "services", "customers"):
+            columns["name"] = spec.get("name") or key
+        if section == "customers":
+            columns["code"] = spec["code"]
+            columns["tz"] = spec["tz"]
+        names = ", ".join(columns)
+        marks = ", ".join("?" for _ in columns)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "key")
+        self.conn.execute(
+            f"INSERT INTO {section} ({names}) VALUES ({marks}) ON CONFLICT(key) DO UPDATE SET {updates}",
+            list(columns.values()),
+        )
+        return "added" if row is None else "changed"
+
+    def _save_contract(self, contract: ContractDef, terms: ContractTerms, source: str, stamp: str | None) -> str:
+        terms_json = terms.model_dump(mode="json")
+        digest = _digest(terms_json)
+        row = self.conn.execute(
+            "SELECT id, version, digest FROM contracts WHERE key = ? AND current = 1", [contract.key]
+        ).fetchone()
+        if row is not None and row[2] == digest:
+            return "unchanged"
+        version = 1
+        if row is not None:
+            version = row[1] + 1
+            self.conn.execute("UPDATE contracts SET current = 0 WHERE id = ?", [row[0]])
+        self.conn.execute(
+            """INSERT INTO contracts (key, customer, version, current, valid_from, valid_to, level, bespoke,
+                   price_per_month, hourly_rate, definition, terms, digest, source, created_at)
+               VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [
+                contract.key, contract.customer, version, terms.valid_from.isoformat(),
+                terms.valid_to.isoformat() if terms.valid_to else None, terms.level, int(terms.bespoke),
+                float(terms.price_per_month), float(terms.hourly_rate) if terms.hourly_rate is not None else None,
+                contract.model_dump_json(), json.dumps(terms_json), digest, source, stamp,
+            ],
+        )
+        return "added" if row is None else "changed"
+
+    def customers(self) -> list[Customer]:
+        rows = self.conn.execute("SELECT key, spec FROM customers ORDER BY name COLLATE NOCASE")
+        return [Customer.model_validate({"key": k, **json.loads(s)}) for k, s in rows]
+
+    def customer(self, key: str) -> Customer | None:
+        row = self.conn.execute("SELECT key, spec FROM customers WHERE key = ?", [key]).fetchone()
+        return None if row is None else Customer.model_validate({"key": row[0], **json.loads(row[1])})
+
+    def find_customers(self, text: str) -> list[Customer]:
+        """Customers whose key, code, name or a contact matches ``text`` (exact key or
+        code first, then substrings, case-insensitive)."""
+        needle = text.strip().lower()
+        if not needle:
+            return []
+        found = []
+        for c in self.customers():
+            if needle in (c.key.lower(), c.code.lower()):
+                return [c]
+            haystack = " ".join([c.key, c.code, c.name, *(x.name for x in c.contacts), *(x.email for x in c.contacts)])
+            if needle in haystack.lower():
+                found.append(c)
+        return found
+
+    def services(self) -> list[Service]:
+        rows = self.conn.execute("SELECT key, spec FROM services ORDER BY name COLLATE NOCASE")
+        return [Service.model_validate({"key": k, **json.loads(s)}) for k, s in rows]
+
+    def service(self, key: str) -> Service | None:
+        row = self.conn.execute("SELECT key, spec FROM services WHERE key = ?", [key]).fetchone()
+        return None if row is None else Service.model_validate({"key": row[0], **json.loads(row[1])})
+
+    def levels(self) -> list[ServiceLevel]:
+        rows = self.conn.execute("SELECT key, spec FROM levels ORDER BY key")
+        return [ServiceLevel.model_validate({"key": k, **json.loads(s)}) for k, s in rows]
+
+    def _contract(self, row: Sequence[Any]) -> Contract:
+        return Contract(id=row[0], version=row[1], current=bool(row[2]), terms=ContractTerms.model_validate_json(row[3]))
+
+    def contract(self, contract_id: int) -> Contract | None:
+        row = self.conn.execute("SELECT id, version, current, terms FROM contracts WHERE id = ?", [contract_id]).fetchone()
+        return None if row is None else self._contract(row)
+
+    def contracts(self, ids: Iterable[int]) -> dict[int, Contract]:
+        wanted = sorted(set(ids))
+        out: dict[int, Contract] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            for row in self.conn.execute(f"SELECT id, version, current, terms FROM contracts WHERE id IN ({marks})", chunk):
+                out[row[0]] = self._contract(row)
+        return out
+
+    def contracts_of(self, customer: str, current_only: bool = False) -> list[Contract]:
+        sql = "SELECT id, version, current, terms FROM contracts WHERE customer = ?"
+        if current_only:
+            sql += " AND current = 1"
+        return [self._contract(r) for r in self.conn.execute(sql + " ORDER BY valid_from, version", [customer])]
+
+    def contract_in_force(self, customer: str, on: date) -> Contract | None:
+        """The current version of the contract valid on ``on`` (the customer's date)."""
+        row = self.conn.execute(
+            """SELECT id, version, current, terms FROM contracts
+               WHERE customer = ? AND current = 1 AND valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?)
+               ORDER BY valid_from DESC LIMIT 1""",
+            [customer, on.isoformat(), on.isoformat()],
+        ).fetchone()
+        return None if row is None else self._contract(row)
+
+    # ------------------------------------------------------------ tickets
+
+    def _ticket_values(self, ticket: Ticket) -> dict[str, Any]:
+        data = ticket.model_dump(exclude={"statuses", "priorities"})
+        for name in _TIME_FIELDS:
+            data[name] = iso(data[name])
+        data["billable"] = int(ticket.billable)
+        data["history"] = json.dumps(
+            {
+                "statuses": [[iso(s.at), s.status, s.reason] for s in ticket.statuses],
+                "priorities": [[iso(p.at), p.priority, p.reason] for p in ticket.priorities],
+            }
+        )
+        return data
+
+    def _ticket(self, row: Sequence[Any]) -> Ticket:
+        data = dict(zip(_TICKET_COLUMNS, row))
+        history = json.loads(data.pop("history"))
+        for name in _TIME_FIELDS:
+            data[name] = _parse_time(data[name])
+        data["billable"] = bool(data["billable"])
+        data["statuses"] = [{"at": a, "status": s, "reason": r} for a, s, r in history["statuses"]]
+        data["priorities"] = [{"at": a, "priority": p, "reason": r} for a, p, r in history["priorities"]]
+        data.pop("tz")
+        return Ticket.model_validate(data)
+
+    def ticket_zone(self, ticket_id: int) -> str | None:
+        row = self.conn.execute("SELECT tz FROM tickets WHERE id = ?", [ticket_id]).fetchone()
+        return None if row is None else row[0]
+
+    def insert_ticket(self, ticket: Ticket, tz: str, events: Sequence[Event]) -> Ticket:
+        """Store a new ticket with the next ticket number (gap-free: the number is
+        taken inside the write transaction) and its first events."""
+        with self.write():
+            next_id = self.conn.execute(
+                "SELECT COALESCE(MAX(id), ?) + 1 FROM tickets", [TICKET_START - 1]
+            ).fetchone()[0]
+            stored = ticket.model_copy(update={"id": next_id, "version": 1})
+            values = self._ticket_values(stored)
+            values["tz"] = tz
+            names = ", ".join(_TICKET_COLUMNS)
+            marks = ", ".join("?" for _ in _TICKET_COLUMNS)
+            self.conn.execute(f"INSERT INTO tickets ({names}) VALUES ({marks})", [values[c] for c in _TICKET_COLUMNS])
+            self._insert_events([e.model_copy(update={"ticket_id": next_id}) for e in events])
+        return stored
+
+    def update_ticket(self, ticket: Ticket, expected_version: int, events: Sequence[Event]) -> Ticket:
+        """Save ``ticket`` if the stored row still has ``expected_version``; else
+        raise ConflictError saying what changed. Bumps the version."""
+        with self.write():
+            row = self.conn.execute(_SELECT_TICKET + " WHERE id = ?", [ticket.id]).fetchone()
+            if row is None:
+                raise StoreError(f"no ticket #{ticket.id}")
+            current = self._ticket(row)
+            if current.version != expected_version:
+                changed = self._changes_since(ticket.id, expected_version)
+                raise ConflictError(ticket.id, expected_version, current.version, changed)
+            stored = ticket.model_copy(update={"version": expected_version + 1})
+            values = self._ticket_values(stored)
+            columns = [c for c in _TICKET_COLUMNS if c not in ("id", "tz")]
+            sets = ", ".join(f"{c} = ?" for c in columns)
+            self.conn.execute(
+                f"UPDATE tickets SET {sets} WHERE id = ? AND version = ?",
+                [values[c] for c in columns] + [ticket.id, expected_version],
+            )
+            self._insert_events(events)
+        return stored
+
+    def _changes_since(self, ticket_id: int, version: int) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT operator, field, old, new FROM events WHERE ticket_id = ? AND kind != 'created' ORDER BY id DESC LIMIT 10",
+            [ticket_id],
+        ).fetchall()
+        return [f"{op} set {fld or 'it'} from {old!r} to {new!r}" for op, fld, old, new in reversed(rows)]
+
+    def _insert_events(self, events: Sequence[Event]) -> None:
+        self.conn.executemany(
+            "INSERT INTO events (ticket_id, at, operator, kind, field, old, new, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(e.ticket_id, iso(e.at), e.operator, e.kind, e.field, e.old, e.new, e.note) for e in events],
+        )
+
+    def ticket(self, ticket_id: int) -> Ticket | None:
+        row = self.conn.execute(_SELECT_TICKET + " WHERE id = ?", [ticket_id]).fetchone()
+        return None if row is None else self._ticket(row)
+
+    def ticket_rows_with_zone(self, where: str = "", params: Sequence[Any] = ()) -> list[tuple[Ticket, str]]:
+        sql = _SELECT_TICKET + (f" WHERE {where}" if where else "") + " ORDER BY id"
+        return [(self._ticket(r), r[3]) for r in self.conn.execute(sql, list(params))]
+
+    def open_tickets(self) -> list[tuple[Ticket, str]]:
+        """Every open ticket with its zone (uses the partial index on open tickets)."""
+        return self.ticket_rows_with_zone("status NOT IN ('resolved', 'closed')")
+
+    def recent_tickets(self, limit: int = 100) -> list[tuple[Ticket, str]]:
+        sql = _SELECT_TICKET + " ORDER BY id DESC LIMIT ?"
+        return [(self._ticket(r), r[3]) for r in self.conn.execute(sql, [limit])]
+
+    def count_tickets(self) -> int:
+        return self.conn.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]
+
+    def events(self, ticket_id: int) -> list[Event]:
+        rows = self.conn.execute(
+            "SELECT id, ticket_id, at, operator, kind, field, old, new, note FROM events WHERE ticket_id = ? ORDER BY id",
+            [ticket_id],
+        )
+        return [
+            Event(id=r[0], ticket_id=r[1], at=datetime.fromisoformat(r[2]), operator=r[3], kind=r[4], field=r[5], old=r[6], new=r[7], note=r[8])
+            for r in rows
+        ]
+
+    def add_communication(self, comm: Communication, now: datetime) -> Communication:
+        with self.write():
+            cur = self.conn.execute(
+                """INSERT INTO communications (customer, ticket_id, at, operator, channel, direction, contact,
+                       summary, promised_at, tells_of_miss, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [comm.customer, comm.ticket_id, iso(comm.at), comm.operator, comm.channel, comm.direction,
+                 comm.contact, comm.summary, iso(comm.promised_at), int(comm.tells_of_miss), iso(now)],
+            )
+        return comm.model_copy(update={"id": cur.lastrowid})
+
+    def communications(self, *, ticket_id: int | None = None, customer: str | None = None) -> list[Communication]:
+        where, params = [], []
+        if ticket_id is not None:
+            where.append("ticket_id = ?")
+            params.append(ticket_id)
+        if customer is not None:
+            where.append("customer = ?")
+            params.append(customer)
+        sql = """SELECT id, customer, ticket_id, at, operator, channel, direction, contact, summary, promised_at,
+                        tells_of_miss FROM communications"""
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        rows = self.conn.execute(sql + " ORDER BY at DESC, id DESC", params)
+        return [
+            Communication(
+                id=r[0], customer=r[1], ticket_id=r[2], at=datetime.fromisoformat(r[3]), operator=r[4],
+                channel=r[5], direction=r[6], contact=r[7], summary=r[8], promised_at=_parse_time(r[9]),
+                tells_of_miss=bool(r[10]),
+            )
+            for r in rows
+        ]
+
+    def record_outcomes(self, ticket_id: int, outcomes: Iterable[dict[str, Any]], now: datetime) -> None:
+        """Write down stopped clocks' outcomes (replacing an earlier stop of a
+        reopened ticket), inside the caller's transaction."""
+        for o in outcomes:
+            self.conn.execute(
+                """INSERT INTO clock_outcomes (ticket_id, clock, met, stopped_at, due, target, target_seconds,
+                       used_seconds, late_seconds, paused_seconds, contract_id, contract_version, level, priority,
+                       justification, recorded_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT(ticket_id, clock) DO UPDATE SET met = excluded.met, stopped_at = excluded.stopped_at,
+                       due = excluded.due, target = excluded.target, target_seconds = excluded.target_seconds,
+                       used_seconds = excluded.used_seconds, late_seconds = excluded.late_seconds,
+                       paused_seconds = excluded.paused_seconds, contract_id = excluded.contract_id,
+                       contract_version = excluded.contract_version, level = excluded.level,
+                       priority = excluded.priority, recorded_at = excluded.recorded_at""",
+                [ticket_id, o["clock"], int(o["met"]), o["stopped_at"], o["due"], o["target"], o["target_seconds"],
+                 o["used_seconds"], o["late_seconds"], o["paused_seconds"], o.get("contract_id"),
+                 o["contract_version"], o["level"], o["priority"], o.get("justification", ""), iso(now)],
+            )
+
+    def clear_outcomes(self, ticket_id: int, clocks: Iterable[str]) -> None:
+        for clock in clocks:
+            self.conn.execute("DELETE FROM clock_outcomes WHERE ticket_id = ? AND clock = ?", [ticket_id, clock])
+
+    def outcomes(self, ticket_id: int) -> dict[str, dict[str, Any]]:
+        cur = self.conn.execute("SELECT * FROM clock_outcomes WHERE ticket_id = ?", [ticket_id])
+        names = [d[0] for d in cur.description]
+        return {row[1]: dict(zip(names, row)) for row in cur}
