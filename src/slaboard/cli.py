@@ -1,0 +1,393 @@
+"""The command line. Every command is a thin call into services/; every user
+mistake gets one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, NoReturn
+from zoneinfo import ZoneInfo
+
+from slaboard import __version__
+from slaboard import config
+from slaboard.services.loading import load_files
+from slaboard.services.tickets import (
+    NewCall,
+    ServiceError,
+    TicketView,
+    get_view,
+    open_call,
+    open_views,
+    resolve_customer,
+    update_ticket,
+    urgency_key,
+)
+from slaboard.sla import parse_duration
+from slaboard.store import ConflictError, Store, StoreError
+from slaboard.textfmt import compact, local
+
+EXIT_USER = 2
+_RELATIVE = re.compile(r"^(?:(-)\s*(?P<a>[\dhms ]+)|(?P<b>[\dhms ]+)\s+ago|\+\s*(?P<c>[\dhms ]+))$", re.IGNORECASE)
+
+
+class UserError(Exception):
+    """A mistake on the command line; printed as one line, exit code 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a mistake in one line (and exit code 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{self.prog}: {message} (see '{self.prog} --help')\n")
+        raise SystemExit(EXIT_USER)
+
+
+def _json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def _when(text: str, what: str, now: datetime, tz: str) -> datetime:
+    """An instant from the command line: ISO-8601 (a time without zone is read in
+    ``tz``), or relative to now: ``-20m``, ``20m ago``, ``+4h``."""
+    m = _RELATIVE.match(text.strip())
+    if m:
+        amount = m["a"] or m["b"] or m["c"]
+        try:
+            seconds = parse_duration(amount.replace(" ", ""), what).seconds
+        except ValueError as err:
+            raise UserError(str(err)) from None
+        return now + timedelta(seconds=seconds) if m["c"] else now - timedelta(seconds=seconds)
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UserError(
+            f"{what}: {text!r} is not a time; use ISO-8601 like 2026-06-01T09:30 (in the customer's zone), "
+            "or '-20m' / '20m ago' / '+4h'"
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(tz))
+    return value
+
+
+def _open_store(args: argparse.Namespace, create: bool = False) -> Store:
+    return Store.open(config.db_path(args.db), create=create)
+
+
+# ------------------------------------------------------------------ output
+
+
+def _line(view: TicketView) -> str:
+    t = view.ticket
+    lead = view.leading
+    left = "no SLA" if lead is None and not view.clocks else (
+        "stopped" if lead is None else ("paused" if lead.state == "paused" else compact(lead.remaining))
+    )
+    state = lead.state if lead else ("billable" if t.billable else "-")
+    title = t.title.replace("\n", " ")
+    return (
+        f"#{t.id:<6} {left:>8}  {state:<9} {view.customer.code:<6} {view.level:<8} {t.service:<12} "
+        f"{t.priority}  {t.status:<19} {t.assignee or '-':<8} {title[:60]}"
+    )
+
+
+def _show(view: TicketView, events: list[Any]) -> str:
+    t, tz = view.ticket, view.tz
+    lines = [
+        f"#{t.id} {t.title}",
+        f"customer  {view.customer.name} ({view.customer.code}), {tz}",
+        f"contract  {view.contract.key + ' v' + str(view.contract.version) + ', ' + view.level if view.contract else 'none (billable)'}"
+        + ("; billable: service not covered" if view.contract and t.billable else ""),
+        f"service   {t.service}   priority {t.priority} (impact {t.impact}, urgency {t.urgency})   status {t.status}",
+        f"caller    {t.caller or '-'} via {t.channel}   assignee {t.assignee or '-'}",
+        f"reported  {local(t.reported_at, tz, '%Y-%m-%d %H:%M %Z')}",
+    ]
+    if t.expected_at:
+        lines.append(f"promised  {local(t.expected_at, tz, '%Y-%m-%d %H:%M %Z')}")
+    if t.description:
+        lines.append(f"details   {t.description}")
+    for name, clock in view.clocks.items():
+        status = clock.state if clock.stopped_ts is None else f"{clock.state} at {local(clock.stopped_at, tz, '%Y-%m-%d %H:%M')}"
+        lines.append(
+            f"{name:<11}{status:<24} due {local(clock.due, tz, '%Y-%m-%d %H:%M %Z')}  "
+            f"target {clock.target.duration.text}, left {compact(clock.remaining)}"
+        )
+    if events:
+        lines.append("history")
+        for e in events:
+            change = f"{e.field}: {e.old or '-'} -> {e.new or '-'}" if e.field else ""
+            note = f"  ({e.note})" if e.note else ""
+            lines.append(f"  {local(e.at, tz, '%Y-%m-%d %H:%M')}  {e.operator:<10} {e.kind:<9} {change}{note}")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ commands
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    path = config.db_path(args.db)
+    existed = path.exists() and path.stat().st_size > 0
+    with Store.open(path, create=True):
+        pass
+    if args.json:
+        _json({"path": str(path), "created": not existed})
+    else:
+        print(f"{'opened existing' if existed else 'created'} slaboard database at {path}")
+    return 0
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    now = config.now()
+    with _open_store(args) as store:
+        summary = load_files(store, [Path(p) for p in args.files], now)
+    if args.json:
+        _json({"added": summary.added, "changed": summary.changed, "unchanged": summary.unchanged})
+        return 0
+    if summary.nothing_changed:
+        print("nothing changed: the database already holds these definitions")
+    for label, items in (("added", summary.added), ("changed", summary.changed)):
+        for section, keys in items.items():
+            print(f"{label} {len(keys)} {section}: {', '.join(keys)}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from slaboard.services import demo as demo_service
+
+    path = Path(args.db).expanduser() if args.db else demo_service.default_demo_path()
+    if args.tickets < 0:
+        raise UserError("--tickets must be 0 or more")
+    summary = demo_service.build_demo(path, config.now(), history=args.tickets, seed=args.seed)
+    if args.json:
+        _json({"path": str(summary.path), "open": summary.open, "closed": summary.closed})
+        return 0
+    print(f"demo database at {summary.path}: {summary.open} open calls, {summary.closed} closed")
+    if args.build_only:
+        return 0
+    return _board(path, args)
+
+
+def _board(path: Path, args: argparse.Namespace) -> int:
+    """Until the board exists, print the open calls."""
+    now = config.now()
+    with Store.open(path) as store:
+        views = sorted(open_views(store, now), key=urgency_key)
+    for v in views:
+        print(_line(v))
+    return 0
+
+
+def cmd_board(args: argparse.Namespace) -> int:
+    return _board(config.db_path(args.db), args)
+
+
+def _new_call_from_json(raw: str) -> dict[str, Any]:
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as err:
+        raise UserError(f"--json-input: not valid JSON ({err.msg} at line {err.lineno} column {err.colno})") from None
+    if not isinstance(data, dict):
+        raise UserError("--json-input: give one JSON object with the call's fields")
+    known = {"customer", "service", "title", "impact", "urgency", "caller", "channel", "description", "reported_at"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise UserError(f"--json-input: unknown field {unknown[0]!r}; known: {', '.join(sorted(known))}")
+    for name in ("customer", "service", "title", "caller", "channel", "description", "reported_at"):
+        if name in data and not isinstance(data[name], str):
+            raise UserError(f"--json-input: {name} must be a string, not {type(data[name]).__name__}")
+    for name in ("impact", "urgency"):
+        if name in data and (isinstance(data[name], bool) or not isinstance(data[name], int)):
+            raise UserError(f"--json-input: {name} must be 1, 2 or 3, not {data[name]!r}")
+    for name in ("customer", "service", "title"):
+        if not data.get(name):
+            raise UserError(f"--json-input: {name} is missing")
+    return data
+
+
+def cmd_ticket_new(args: argparse.Namespace) -> int:
+    now = config.now()
+    operator = config.operator_name(args.operator)
+    if args.json_input is not None:
+        if args.json_input != "-":
+            raise UserError("--json-input takes '-' (read the call from standard input)")
+        fields = _new_call_from_json(sys.stdin.read())
+    else:
+        missing = [f"--{n}" for n in ("customer", "service", "title") if not getattr(args, n)]
+        if missing:
+            raise UserError(f"missing {', '.join(missing)}")
+        fields = {
+            "customer": args.customer, "service": args.service, "title": args.title,
+            "impact": args.impact, "urgency": args.urgency, "caller": args.caller or "",
+            "channel": args.channel, "description": args.description or "", "reported_at": args.reported_at,
+        }
+    with _open_store(args) as store:
+        reported = None
+        if fields.get("reported_at"):
+            customer = resolve_customer(store, fields["customer"])
+            reported = _when(fields["reported_at"], "reported_at", now, customer.tz)
+        call = NewCall(
+            customer=fields["customer"], service=fields["service"], title=fields["title"],
+            impact=fields.get("impact", 3), urgency=fields.get("urgency", 3), caller=fields.get("caller", ""),
+            channel=fields.get("channel", "phone"), description=fields.get("description", ""), reported_at=reported,
+        )
+        view = open_call(store, call, operator, now)
+    if args.json:
+        _json(view.to_dict())
+    else:
+        print(_show(view, []))
+    return 0
+
+
+def cmd_ticket_list(args: argparse.Namespace) -> int:
+    now = config.now()
+    with _open_store(args) as store:
+        if args.all:
+            from slaboard.services.tickets import view_of
+
+            views = [view_of(store, t, tz, now) for t, tz in store.recent_tickets(args.limit)]
+        else:
+            views = sorted(open_views(store, now), key=urgency_key)
+    if args.json:
+        _json([v.to_dict() for v in views])
+    else:
+        if not views:
+            print("no open calls" if not args.all else "no calls")
+        for v in views:
+            print(_line(v))
+    return 0
+
+
+def cmd_ticket_show(args: argparse.Namespace) -> int:
+    now = config.now()
+    with _open_store(args) as store:
+        view = get_view(store, args.id, now)
+        events = store.events(args.id)
+    if args.json:
+        data = view.to_dict()
+        data["events"] = [e.model_dump(mode="json") for e in events]
+        _json(data)
+    else:
+        print(_show(view, events))
+    return 0
+
+
+def cmd_ticket_update(args: argparse.Namespace) -> int:
+    now = config.now()
+    operator = config.operator_name(args.operator)
+    with _open_store(args) as store:
+        expected = None
+        if args.expected:
+            expected = _when(args.expected, "--expected", now, store.ticket_zone(args.id) or "Etc/UTC")
+        view = update_ticket(
+            store, args.id, operator=operator, now=now, status=args.status, reason=args.reason or "",
+            impact=args.impact, urgency=args.urgency, assignee=args.assignee, expected=expected,
+            expected_version=args.version,
+        )
+    if args.json:
+        _json(view.to_dict())
+    else:
+        print(_show(view, []))
+    return 0
+
+
+# ------------------------------------------------------------------ parser
+
+
+def _level(value: str) -> int:
+    if value not in ("1", "2", "3"):
+        raise argparse.ArgumentTypeError(f"must be 1, 2 or 3, not {value!r}")
+    return int(value)
+
+
+def _ticket_id(value: str) -> int:
+    text = value.lstrip("#")
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{value!r} is not a ticket number")
+    return int(text)
+
+
+def _common(default: object) -> argparse.ArgumentParser:
+    """The options every command takes. Subcommands use SUPPRESS as the default so
+    an option given before the subcommand is not reset by it."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", metavar="PATH", default=default, help="the database file (default: $SLABOARD_DB, else the user data folder)")
+    common.add_argument("--operator", metavar="NAME", default=default, help="your name in the history (default: $SLABOARD_OPERATOR, else your login)")
+    common.add_argument("--json", action="store_true", default=default if default is argparse.SUPPRESS else False, help="print JSON instead of text")
+    return common
+
+
+def build_parser() -> Parser:
+    common = _common(argparse.SUPPRESS)
+    parser = Parser(prog="slaboard", description="A live SLA board for the operators of a Managed Service Provider.", parents=[_common(None)])
+    parser.add_argument("--version", action="version", version=f"slaboard {__version__}")
+    sub = parser.add_subparsers(dest="command", parser_class=Parser, metavar="COMMAND")
+
+    p = sub.add_parser("board", parents=[common], help="open the board (the default)")
+    p.set_defaults(func=cmd_board)
+    p = sub.add_parser("init", parents=[common], help="create an empty database")
+    p.set_defaults(func=cmd_init)
+    p = sub.add_parser("load", parents=[common], help="load contract files (TOML)")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(func=cmd_load)
+    p = sub.add_parser("demo", parents=[common], help="build a demo database and open the board on it")
+    p.add_argument("--tickets", type=int, default=300, metavar="N", help="closed calls of history (default 300)")
+    p.add_argument("--seed", type=int, default=7, metavar="S", help="random seed (default 7)")
+    p.add_argument("--build-only", action="store_true", help="build the database and stop")
+    p.set_defaults(func=cmd_demo)
+
+    ticket = sub.add_parser("ticket", parents=[common], help="log, list, show and change calls")
+    tsub = ticket.add_subparsers(dest="ticket_command", parser_class=Parser, metavar="ACTION", required=True)
+    p = tsub.add_parser("new", parents=[common], help="log a new call")
+    p.add_argument("--customer", metavar="C", help="customer code, key or part of the name")
+    p.add_argument("--service", metavar="S", help="service key or name")
+    p.add_argument("--title", metavar="T")
+    p.add_argument("--impact", type=_level, default=3, metavar="1-3", help="1 whole organisation .. 3 one user")
+    p.add_argument("--urgency", type=_level, default=3, metavar="1-3", help="1 work stopped .. 3 it can wait")
+    p.add_argument("--caller", metavar="NAME")
+    p.add_argument("--channel", choices=("phone", "email", "portal", "monitoring"), default="phone")
+    p.add_argument("--description", metavar="TEXT")
+    p.add_argument("--reported-at", metavar="WHEN", help="when the customer called: ISO-8601, or '-20m' / '20m ago'")
+    p.add_argument("--json-input", metavar="-", help="read the call as one JSON object from standard input")
+    p.set_defaults(func=cmd_ticket_new)
+    p = tsub.add_parser("list", parents=[common], help="open calls, most urgent first")
+    p.add_argument("--all", action="store_true", help="every call, newest first")
+    p.add_argument("--limit", type=int, default=100, help="with --all: how many (default 100)")
+    p.set_defaults(func=cmd_ticket_list)
+    p = tsub.add_parser("show", parents=[common], help="one call with its clocks and history")
+    p.add_argument("id", type=_ticket_id, metavar="ID")
+    p.set_defaults(func=cmd_ticket_show)
+    p = tsub.add_parser("update", parents=[common], help="change a call")
+    p.add_argument("id", type=_ticket_id, metavar="ID")
+    p.add_argument("--status", choices=("new", "diagnosing", "in_progress", "waiting_customer", "waiting_third_party", "resolved", "closed"))
+    p.add_argument("--reason", metavar="TEXT", help="why (a pause's reason, a resolution note)")
+    p.add_argument("--impact", type=_level, metavar="1-3")
+    p.add_argument("--urgency", type=_level, metavar="1-3")
+    p.add_argument("--assignee", metavar="NAME")
+    p.add_argument("--expected", metavar="WHEN", help="the resolution time promised to the customer (ISO-8601 or '+4h')")
+    p.add_argument("--version", type=int, metavar="N", help="refuse the change if the ticket is no longer at version N")
+    p.set_defaults(func=cmd_ticket_update)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args.func = cmd_board
+    try:
+        return args.func(args)
+    except (UserError, ServiceError, StoreError, ConflictError, config.ConfigError) as err:
+        sys.stderr.write(f"slaboard: {err}\n")
+        return EXIT_USER
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""SLA compliance figures and their exports."""

@@ -1,0 +1,1 @@
+"""Use cases: each combines store, domain and SLA engine in one transaction."""

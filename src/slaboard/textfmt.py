@@ -1,0 +1,33 @@
+"""Plain-text forms of durations and instants, shared by the command line and the
+screens (which wrap them in Text, never markup)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+
+def compact(seconds: int) -> str:
+    """``2h14m``, ``45m``, ``-35m``, ``3d4h``: at most two units, rounded down to
+    the minute (an overdue ``-35m`` means at least 35 minutes late)."""
+    sign = "-" if seconds < 0 else ""
+    s = abs(seconds)
+    days, rest = divmod(s, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{sign}{days}d{hours}h" if hours else f"{sign}{days}d"
+    if hours:
+        return f"{sign}{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{sign}{minutes}m"
+    return f"{sign}{s}s" if s else "0m"
+
+
+def local(t: datetime | None, tz: str | None = None, fmt: str = "%a %d %b %H:%M") -> str:
+    """An instant in ``tz`` (or its own zone) for people; empty for None."""
+    if t is None:
+        return ""
+    if tz:
+        t = t.astimezone(ZoneInfo(tz))
+    return t.strftime(fmt)
