@@ -172,13 +172,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _board(path: Path, args: argparse.Namespace) -> int:
-    """Until the board exists, print the open calls."""
-    now = config.now()
-    with Store.open(path) as store:
-        views = sorted(open_views(store, now), key=urgency_key)
-    for v in views:
-        print(_line(v))
-    return 0
+    """Open the board on ``path`` (checked first, so a bad path is one line, not a
+    screen that cannot start)."""
+    from slaboard.settings import load_settings
+    from slaboard.tui.app import SlaboardApp
+
+    with Store.open(path):
+        pass
+    settings, problems = load_settings()
+    app = SlaboardApp(
+        path,
+        operator=config.operator_name(args.operator),
+        clock=config.now,
+        settings=settings,
+        theme=getattr(args, "theme", None),
+        notices=problems,
+    )
+    config.now()  # a malformed SLABOARD_NOW is reported before the screen opens
+    app.run()
+    return app.return_code or 0
 
 
 def cmd_board(args: argparse.Namespace) -> int:
@@ -322,18 +334,22 @@ def _common(default: object) -> argparse.ArgumentParser:
 
 def build_parser() -> Parser:
     common = _common(argparse.SUPPRESS)
+    theme = argparse.ArgumentParser(add_help=False)
+    theme.add_argument("--theme", metavar="NAME", default=argparse.SUPPRESS,
+                       help="slaboard-dark, slaboard-light, slaboard-colourblind or slaboard-contrast")
     parser = Parser(prog="slaboard", description="A live SLA board for the operators of a Managed Service Provider.", parents=[_common(None)])
+    parser.add_argument("--theme", metavar="NAME", default=None, help="the board's colour theme")
     parser.add_argument("--version", action="version", version=f"slaboard {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=Parser, metavar="COMMAND")
 
-    p = sub.add_parser("board", parents=[common], help="open the board (the default)")
+    p = sub.add_parser("board", parents=[common, theme], help="open the board (the default)")
     p.set_defaults(func=cmd_board)
     p = sub.add_parser("init", parents=[common], help="create an empty database")
     p.set_defaults(func=cmd_init)
     p = sub.add_parser("load", parents=[common], help="load contract files (TOML)")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=cmd_load)
-    p = sub.add_parser("demo", parents=[common], help="build a demo database and open the board on it")
+    p = sub.add_parser("demo", parents=[common, theme], help="build a demo database and open the board on it")
     p.add_argument("--tickets", type=int, default=300, metavar="N", help="closed calls of history (default 300)")
     p.add_argument("--seed", type=int, default=7, metavar="S", help="random seed (default 7)")
     p.add_argument("--build-only", action="store_true", help="build the database and stop")
@@ -373,9 +389,23 @@ def build_parser() -> Parser:
     return parser
 
 
+def _join_negative_times(argv: list[str]) -> list[str]:
+    """``--reported-at -20m`` reads as an option to argparse; join such values."""
+    out: list[str] = []
+    it = iter(range(len(argv)))
+    for i in it:
+        arg = argv[i]
+        if arg in ("--reported-at", "--expected") and i + 1 < len(argv) and _RELATIVE.match(argv[i + 1].strip()):
+            out.append(f"{arg}={argv[i + 1]}")
+            next(it, None)
+        else:
+            out.append(arg)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_negative_times(list(sys.argv[1:] if argv is None else argv)))
     if args.command is None:
         args.func = cmd_board
     try:

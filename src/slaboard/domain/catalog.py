@@ -133,7 +133,9 @@ class Catalog:
                     f"code: {customer.code!r} is already the code of {other!r}",
                 )
             codes[customer.code.upper()] = key
-        for contract in self.contracts:
+        # Contracts from the files first, so an error names the file being loaded.
+        ordered = sorted(self.contracts, key=lambda c: ("contracts", c.key) not in self.sources)
+        for contract in ordered:
             src = self.sources.get(("contracts", contract.key), "database")
             entry = f"contract {contract.key}"
             if contract.customer not in self.customers:
@@ -149,7 +151,8 @@ class Catalog:
                 if other is not contract and other.customer == contract.customer and _overlap(other, contract):
                     raise ContractFileError(
                         src, entry,
-                        f"valid_from/valid_to overlap contract {other.key} of the same customer",
+                        f"valid_from/valid_to overlap contract {other.key} of the same customer"
+                        " (to change a contract's dates, give it a stable key = \"...\" in the file)",
                     )
 
     def _known(self, section: str) -> str:

@@ -27,6 +27,7 @@ from slaboard.domain import (
 from slaboard.services.clocks import clocks_for
 from slaboard.sla import Clock, leading_clock
 from slaboard.store import Store
+from slaboard.store import iso as store_instant
 
 # A reported time this far ahead of the clock is a typing mistake, not a skewed clock.
 _FUTURE_TOLERANCE = timedelta(minutes=2)
@@ -234,6 +235,8 @@ def update_ticket(
     urgency: int | None = None,
     assignee: str | None = None,
     expected: datetime | None = None,
+    diagnosis: str | None = None,
+    category: str | None = None,
     expected_version: int | None = None,
 ) -> TicketView:
     """Change a ticket. Every changed field becomes an event; a new priority applies
@@ -271,6 +274,8 @@ def update_ticket(
                 updates["resolved_at"] = now
         elif ticket.status in ("resolved",):
             updates["resolved_at"] = None  # reopened
+        if ticket.status == "new" and ticket.responded_at is None:
+            updates["responded_at"] = now  # leaving "new" is the first response
         event("status", "status", ticket.status, status, reason)
     new_impact = _check_int("impact", impact) if impact is not None else ticket.impact
     new_urgency = _check_int("urgency", urgency) if urgency is not None else ticket.urgency
@@ -290,6 +295,10 @@ def update_ticket(
     if assignee is not None and assignee.strip() != ticket.assignee:
         updates["assignee"] = assignee.strip()
         event("field", "assignee", ticket.assignee or None, assignee.strip() or None)
+    for name, value in (("diagnosis", diagnosis), ("category", category)):
+        if value is not None and value.strip() != getattr(ticket, name):
+            updates[name] = value.strip()
+            event("field", name, getattr(ticket, name) or None, value.strip() or None)
     if expected is not None:
         _check_aware("expected", expected)
         if expected < now:
@@ -306,17 +315,22 @@ def update_ticket(
     # Events record how the deadline moved, so the history explains it.
     for name in ("response_due", "plan_due", "resolution_due"):
         old, new = getattr(ticket, name), getattr(changed, name)
-        if old != new and old is not None and new is not None and name != "response_due":
+        if old != new and old is not None and new is not None:
             event("deadline", name, old.isoformat(), new.isoformat())
     with store.write():
         stored = store.update_ticket(changed, version, events)
+        # Outcomes are written when a clock stops (again, after a reopen), not on
+        # every later change, so recorded_at says when the clock stopped.
         stopped = {name: c for name, c in clocks.items() if c.stopped_ts is not None}
-        store.record_outcomes(
-            ticket_id,
-            [{**c.outcome, "contract_id": view.contract.id if view.contract else None} for c in stopped.values()],  # type: ignore[dict-item]
-            now,
-        )
-        store.clear_outcomes(ticket_id, [n for n in clocks if n not in stopped])
+        recorded = store.outcomes(ticket_id)
+        fresh = [
+            {**c.outcome, "contract_id": view.contract.id if view.contract else None}  # type: ignore[dict-item]
+            for name, c in stopped.items()
+            if name not in recorded or recorded[name]["stopped_at"] != store_instant(c.stopped_at)
+            or recorded[name]["target_seconds"] != c.target_seconds
+        ]
+        store.record_outcomes(ticket_id, fresh, now)
+        store.clear_outcomes(ticket_id, [n for n in clocks if n not in stopped and n in recorded])
     return TicketView(stored, view.customer, view.contract, clocks, view.tz)
 
 

@@ -460,8 +460,8 @@ class BusinessCalendar:
             return self._last_pos[1]
         self._ensure(t, t)
         i = bisect_right(self._starts, t) - 1
-        if i < 0:
-            pos = 0
+        if i < 0:  # before the first span: its running sum (not 0 once grown backwards)
+            pos = self._cum[0] if self._cum else 0
         else:
             s = self._starts[i]
             e = self._ends[i]

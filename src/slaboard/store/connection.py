@@ -3,7 +3,6 @@ with "database is locked" under concurrency."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -40,9 +39,13 @@ def _is_busy(err: sqlite3.OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
-def connect(path: str | Path, *, create: bool = False, readonly: bool = False) -> sqlite3.Connection:
+def connect(
+    path: str | Path, *, create: bool = False, readonly: bool = False, any_thread: bool = False
+) -> sqlite3.Connection:
     """A connection set up for a shared file: WAL, busy timeout, foreign keys, and
-    autocommit at the driver level so that transactions are ours (BEGIN IMMEDIATE)."""
+    autocommit at the driver level so that transactions are ours (BEGIN IMMEDIATE).
+
+    ``any_thread`` lets a series of worker threads use it, one at a time."""
     p = Path(path)
     if p.is_dir():
         raise StoreError(f"{p} is a directory, not a database file; give a file path with --db")
@@ -64,17 +67,22 @@ def connect(path: str | Path, *, create: bool = False, readonly: bool = False) -
     mode = "ro" if readonly else ("rwc" if create else "rw")
     uri = f"{p.resolve().as_uri()}?mode={mode}"
     try:
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=not any_thread, timeout=BUSY_TIMEOUT_MS / 1000)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
-        if not readonly:
-            mode_row = conn.execute("PRAGMA journal_mode = WAL").fetchone()
-            if mode_row and str(mode_row[0]).lower() != "wal" and p.exists() and os.path.getsize(p) > 0:
-                pass  # e.g. a read-only folder: the file still works in its own mode
-            conn.execute("PRAGMA synchronous = NORMAL")
     except sqlite3.DatabaseError as err:
         raise StoreError(_describe(p, err)) from None
     return conn
+
+
+def share(conn: sqlite3.Connection, path: Path) -> None:
+    """WAL journal for many readers beside one writer; only once the file is known
+    to be ours (switching modes writes to the file)."""
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.DatabaseError as err:
+        raise StoreError(_describe(path, err)) from None
 
 
 def _describe(p: Path, err: sqlite3.DatabaseError) -> str:

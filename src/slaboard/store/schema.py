@@ -100,8 +100,11 @@ SCHEMA_1 = [
         response_due TEXT,
         plan_due TEXT,
         resolution_due TEXT,
-        version INTEGER NOT NULL DEFAULT 1
+        version INTEGER NOT NULL DEFAULT 1,
+        seq INTEGER NOT NULL DEFAULT 0
     )""",
+    # seq orders every write of a ticket, so a board reloads only what changed.
+    "CREATE INDEX tickets_by_seq ON tickets (seq)",
     "CREATE INDEX tickets_open ON tickets (status) WHERE status NOT IN ('resolved', 'closed')",
     "CREATE INDEX tickets_by_customer ON tickets (customer, reported_at)",
     "CREATE INDEX tickets_by_reported ON tickets (reported_at)",

@@ -37,6 +37,7 @@ from slaboard.store.connection import (
     check_identity,
     connect,
     migrate,
+    share,
     write_transaction,
 )
 
@@ -66,6 +67,11 @@ def iso(t: datetime | None) -> str | None:
 
 def _parse_time(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
+
+
+def _utc_text(value: str | datetime) -> str | None:
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return iso(moment)
 
 
 def _digest(value: Any) -> str:
@@ -105,11 +111,12 @@ class Store:
     # ------------------------------------------------------------ opening
 
     @classmethod
-    def open(cls, path: str | Path, *, create: bool = False, readonly: bool = False) -> Store:
+    def open(cls, path: str | Path, *, create: bool = False, readonly: bool = False, any_thread: bool = False) -> Store:
         """Open (and with ``create`` make) a slaboard database, upgrading an older
-        schema. Raises StoreError with a message for people."""
+        schema. Raises StoreError with a message for people. With ``any_thread``
+        the store may be used by successive worker threads, one at a time."""
         p = Path(path)
-        conn = connect(p, create=create, readonly=readonly)
+        conn = connect(p, create=create, readonly=readonly, any_thread=any_thread)
         try:
             state = check_identity(conn, p)
             if state == "empty" and not create:
@@ -118,6 +125,8 @@ class Store:
                 if readonly:
                     raise StoreError(f"{p} needs an upgrade; open it once without read-only mode")
                 migrate(conn)
+            if not readonly:
+                share(conn, p)
         except StoreError:
             conn.close()
             raise
@@ -151,6 +160,19 @@ class Store:
             if "readonly" in text or "read-only" in text:
                 raise StoreError(f"{self.path} is read-only for you; nothing was saved") from None
             raise
+
+    @contextmanager
+    def read(self) -> Iterator[None]:
+        """A read transaction: every query inside sees the same snapshot."""
+        if self.conn.in_transaction:
+            yield
+            return
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            if self.conn.in_transaction:
+                self.conn.execute("COMMIT")
 
     def data_version(self) -> int:
         """Changes when another connection commits (cheap; for live refresh)."""
@@ -350,7 +372,10 @@ class Store:
             values["tz"] = tz
             names = ", ".join(_TICKET_COLUMNS)
             marks = ", ".join("?" for _ in _TICKET_COLUMNS)
-            self.conn.execute(f"INSERT INTO tickets ({names}) VALUES ({marks})", [values[c] for c in _TICKET_COLUMNS])
+            self.conn.execute(
+                f"INSERT INTO tickets ({names}, seq) VALUES ({marks}, ?)",
+                [values[c] for c in _TICKET_COLUMNS] + [self._next_seq()],
+            )
             self._insert_events([e.model_copy(update={"ticket_id": next_id}) for e in events])
         return stored
 
@@ -370,11 +395,23 @@ class Store:
             columns = [c for c in _TICKET_COLUMNS if c not in ("id", "tz")]
             sets = ", ".join(f"{c} = ?" for c in columns)
             self.conn.execute(
-                f"UPDATE tickets SET {sets} WHERE id = ? AND version = ?",
-                [values[c] for c in columns] + [ticket.id, expected_version],
+                f"UPDATE tickets SET {sets}, seq = ? WHERE id = ? AND version = ?",
+                [values[c] for c in columns] + [self._next_seq(), ticket.id, expected_version],
             )
             self._insert_events(events)
         return stored
+
+    def _next_seq(self) -> int:
+        # Inside the write transaction, so two writers never take the same number.
+        return self.conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets").fetchone()[0]
+
+    def last_seq(self) -> int:
+        """The sequence number of the latest ticket write."""
+        return self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM tickets").fetchone()[0]
+
+    def tickets_changed_since(self, seq: int) -> list[tuple[Ticket, str]]:
+        """Tickets written after sequence number ``seq`` (open or not), with zones."""
+        return self.ticket_rows_with_zone("seq > ?", [seq])
 
     def _changes_since(self, ticket_id: int, version: int) -> list[str]:
         rows = self.conn.execute(
@@ -465,7 +502,7 @@ class Store:
                        paused_seconds = excluded.paused_seconds, contract_id = excluded.contract_id,
                        contract_version = excluded.contract_version, level = excluded.level,
                        priority = excluded.priority, recorded_at = excluded.recorded_at""",
-                [ticket_id, o["clock"], int(o["met"]), o["stopped_at"], o["due"], o["target"], o["target_seconds"],
+                [ticket_id, o["clock"], int(o["met"]), _utc_text(o["stopped_at"]), _utc_text(o["due"]), o["target"], o["target_seconds"],
                  o["used_seconds"], o["late_seconds"], o["paused_seconds"], o.get("contract_id"),
                  o["contract_version"], o["level"], o["priority"], o.get("justification", ""), iso(now)],
             )

@@ -1,0 +1,104 @@
+"""The Textual app: themes, settings, keymap, the command palette and the screens."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from slaboard.settings import Settings
+from slaboard.tui.board import BoardScreen
+from slaboard.tui.detail import TicketScreen
+from slaboard.tui.help import HelpScreen, binding_rows
+from slaboard.tui.table import SlaTable
+from slaboard.tui.themes import shipped_themes
+
+
+class SlaboardApp(App[None]):
+    """The board and its screens on one database file."""
+
+    TITLE = "slaboard"
+    MODES = {"board": BoardScreen}
+    DEFAULT_MODE = "board"
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", id="app.help", tooltip="Every key, from the bindings themselves"),
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave slaboard"),
+        Binding("ctrl+c", "quit", "Quit", show=False, id="app.quit_ctrl_c", system=True),
+    ]
+
+    def __init__(
+        self,
+        db_path: str | Path,
+        *,
+        operator: str,
+        clock: Callable[[], datetime],
+        settings: Settings | None = None,
+        theme: str | None = None,
+        live: bool = True,
+        notices: Iterable[str] = (),
+    ) -> None:
+        super().__init__()
+        self.db_path = Path(db_path)
+        self.operator = operator
+        self.clock = clock
+        self.settings = settings or Settings()
+        self.live = live
+        self._notices = list(notices)
+        for t in shipped_themes():
+            self.register_theme(t)
+        wanted = theme or self.settings.theme
+        if wanted not in self.available_themes:
+            self._notices.append(f"unknown theme {wanted!r}; using slaboard-dark (themes: {', '.join(self.slaboard_themes())})")
+            wanted = "slaboard-dark"
+        self.theme = wanted
+        if self.settings.keymap:
+            self.set_keymap(self.settings.keymap)
+
+    def slaboard_themes(self) -> list[str]:
+        return sorted(name for name in self.available_themes if name.startswith("slaboard-"))
+
+    def on_mount(self) -> None:
+        for notice in self._notices:
+            self.notify(notice, severity="warning", timeout=10, markup=False)
+        if self.live and not self.is_headless:
+            # Over SSH: end with the terminal, never linger as an orphan on the host.
+            signal.signal(signal.SIGHUP, lambda *_: self.call_later(self.exit))
+            self.set_interval(5.0, self._check_terminal, name="terminal-watch")
+
+    def _check_terminal(self) -> None:
+        try:
+            alive = os.isatty(sys.__stdin__.fileno()) and os.getppid() != 1
+        except (OSError, ValueError, AttributeError):
+            alive = False
+        if not alive:
+            self.exit()
+
+    # ---------------------------------------------------------------- screens
+
+    def open_ticket(self, ticket_id: int) -> None:
+        self.push_screen(TicketScreen(ticket_id))
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            self.pop_screen()
+            return
+        self.push_screen(HelpScreen(self.key_rows()))
+
+    def key_rows(self) -> list[tuple[str, str, str, str]]:
+        return binding_rows([BoardScreen, SlaTable, SlaboardApp, TicketScreen], self.settings.keymap)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:  # type: ignore[type-arg]
+        yield from super().get_system_commands(screen)
+        if isinstance(screen, BoardScreen):
+            yield SystemCommand("Filter calls", "Show only calls whose row contains some text (/)", screen.action_filter)
+            yield SystemCommand("Refresh", "Read the database now (r)", screen.action_refresh)
+            yield SystemCommand("Cycle sort", "Time to breach, priority, age, customer, newest (s)", screen.action_cycle_sort)
+            yield SystemCommand("Next view", "All, Mine, Unassigned, Breached, levels (])", screen.action_next_view)
+        yield SystemCommand("Help: keys", "Every key and what it does (?)", self.action_help)

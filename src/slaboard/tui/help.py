@@ -1,0 +1,52 @@
+"""Help generated from the bindings themselves, so it cannot drift from the keys."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+
+def binding_rows(classes: list[type], keymap: dict[str, str] | None = None) -> list[tuple[str, str, str, str]]:
+    """(keys, id, description, tooltip) of every binding with an id, in order, with
+    the keys a keymap gives them."""
+    rows = []
+    seen = set()
+    for cls in classes:
+        for item in cls.BINDINGS:
+            if not isinstance(item, Binding) or not item.id or item.id in seen:
+                continue
+            seen.add(item.id)
+            remapped = (keymap or {}).get(item.id)
+            keys = remapped or item.key
+            shown = (item.key_display if not remapped else None) or ", ".join(display_key(k) for k in keys.split(","))
+            rows.append((shown, item.id, item.description, item.tooltip))
+    return rows
+
+
+def display_key(key: str) -> str:
+    names = {"slash": "/", "question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]",
+             "escape": "esc", "pagedown": "pgdn", "pageup": "pgup"}
+    return names.get(key.strip(), key.strip())
+
+
+class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll { width: 90%; max-width: 100; height: 90%; border: round $primary; background: $surface; padding: 0 1; }
+    """
+    BINDINGS = [Binding("escape,q,question_mark", "app.pop_screen", "Close", id="help.close", tooltip="Close the help")]
+
+    def __init__(self, rows: list[tuple[str, str, str, str]]) -> None:
+        super().__init__()
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        lines = [Content.styled("Keys (remap any of them by id in settings.toml [keymap])", "bold $primary"), Content("")]
+        for keys, binding_id, description, tooltip in self.rows:
+            lines.append(Content.assemble((f"{keys:<12}", "bold"), f"{description:<16}", (f"{tooltip}  ", ""), (binding_id, "dim")))
+        with VerticalScroll():
+            yield Static(Content("\n").join(lines))

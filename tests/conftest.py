@@ -1,0 +1,147 @@
+"""Shared fixtures: a frozen clock, a small hand-written contract file, and stores
+on temporary databases (the sample MSP or the small contracts)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from slaboard.resources import data_dir
+from slaboard.services.loading import load_files
+from slaboard.store import Store
+
+AMS = ZoneInfo("Europe/Amsterdam")
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=AMS)  # a Thursday, 09:00 UTC
+NOW_ISO = "2026-11-26T10:00:00+01:00"
+
+# Two calendars, two levels, three services, two customers (in two zones), two
+# contracts. Acme (Amsterdam) has gold on the 24x7 calendar with an override for
+# e-mail (every priority) and for network (P3 only); Tulip (New York) has bronze on
+# the office calendar and does not cover network.
+SMALL_CONTRACTS = """\
+[calendars.office]
+tz = "Europe/Amsterdam"
+hours = { mon = [["09:00", "17:00"]], tue = [["09:00", "17:00"]], wed = [["09:00", "17:00"]], thu = [["09:00", "17:00"]], fri = [["09:00", "17:00"]] }
+
+[calendars.always]
+always_open = true
+
+[levels.gold]
+name = "Gold"
+calendar = "always"
+price_per_month = 2400
+response   = { P1 = "15m", P2 = "30m", P3 = "1h", P4 = "4h" }
+resolution = { P1 = "1h",  P2 = "4h",  P3 = "8h", P4 = "2bd" }
+
+[levels.bronze]
+name = "Bronze"
+calendar = "office"
+price_per_month = 450
+response   = { P1 = "1h", P2 = "2h",  P3 = "4h",  P4 = "1bd" }
+resolution = { P1 = "8h", P2 = "1bd", P3 = "2bd", P4 = "3bd" }
+
+[services.email]
+name = "E-mail"
+
+[services.network]
+name = "Network"
+
+[services.printing]
+name = "Printing"
+
+[customers.acme]
+name = "Acme Logistics"
+code = "ACME"
+tz = "Europe/Amsterdam"
+contacts = [{ name = "Jan de Vries", phone = "+31 20 555 0101", email = "jan@acme.example" }]
+
+[customers.tulip]
+name = "Tulip Trading"
+code = "TUL"
+tz = "America/New_York"
+
+[[contracts]]
+customer = "acme"
+level = "gold"
+valid_from = 2026-01-01
+valid_to = 2026-12-31
+services = ["email", "network"]
+price_per_month = 2000
+hourly_rate = 95
+overrides = { email = { resolution = "4h" }, network = { resolution = { P3 = "2h" } } }
+
+[[contracts]]
+customer = "tulip"
+level = "bronze"
+valid_from = 2026-01-01
+valid_to = 2026-12-31
+services = ["email", "printing"]
+hourly_rate = 125
+"""
+
+TABLES = ("calendars", "levels", "services", "customers", "contracts", "tickets", "events", "communications", "clock_outcomes")
+
+
+@pytest.fixture
+def now() -> datetime:
+    """Thursday 2026-11-26 10:00 in Amsterdam."""
+    return NOW
+
+
+@pytest.fixture
+def sample_file() -> Path:
+    return data_dir("sample_data") / "msp.toml"
+
+
+@pytest.fixture
+def small_contracts() -> str:
+    """The text of a small contract file (see SMALL_CONTRACTS)."""
+    return SMALL_CONTRACTS
+
+
+@pytest.fixture
+def small_file(tmp_path: Path, small_contracts: str) -> Path:
+    path = tmp_path / "small.toml"
+    path.write_text(small_contracts, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def empty_store(tmp_path: Path) -> Iterator[Store]:
+    store = Store.open(tmp_path / "t.db", create=True)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def loaded_store(empty_store: Store, sample_file: Path, now: datetime) -> Store:
+    """A database holding sample_data/msp.toml."""
+    load_files(empty_store, [sample_file], now)
+    return empty_store
+
+
+@pytest.fixture
+def small_store(empty_store: Store, small_file: Path, now: datetime) -> Store:
+    """A database holding the small contracts."""
+    load_files(empty_store, [small_file], now)
+    return empty_store
+
+
+@pytest.fixture
+def row_counts() -> Callable[[Path], dict[str, int]]:
+    """Row counts of every slaboard table, read through a plain sqlite3 connection
+    (so the check does not depend on the store under test)."""
+
+    def counts(path: Path) -> dict[str, int]:
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in TABLES}
+        finally:
+            conn.close()
+
+    return counts
