@@ -193,6 +193,23 @@ def _board(path: Path, args: argparse.Namespace) -> int:
     return app.return_code or 0
 
 
+def cmd_keys(args: argparse.Namespace) -> int:
+    from slaboard.settings import load_settings
+    from slaboard.tui.app import key_rows
+    from slaboard.tui.help import markdown_key_table
+
+    settings, _ = load_settings()
+    rows = key_rows(settings.keymap)
+    if args.json:
+        _json([{"keys": k, "id": i, "description": d, "tooltip": t} for k, i, d, t in rows])
+    elif args.markdown:
+        print(markdown_key_table(rows))
+    else:
+        for keys, binding_id, description, tooltip in rows:
+            print(f"{keys:<12} {description:<16} {tooltip}  [{binding_id}]")
+    return 0
+
+
 def cmd_board(args: argparse.Namespace) -> int:
     return _board(config.db_path(args.db), args)
 
@@ -344,6 +361,9 @@ def build_parser() -> Parser:
 
     p = sub.add_parser("board", parents=[common, theme], help="open the board (the default)")
     p.set_defaults(func=cmd_board)
+    p = sub.add_parser("keys", parents=[common], help="the board's keys (with your keymap)")
+    p.add_argument("--markdown", action="store_true", help="as the README's table")
+    p.set_defaults(func=cmd_keys)
     p = sub.add_parser("init", parents=[common], help="create an empty database")
     p.set_defaults(func=cmd_init)
     p = sub.add_parser("load", parents=[common], help="load contract files (TOML)")

@@ -617,12 +617,34 @@ class BusinessCalendar:
         if self.always_open:
             hours = "24x7"
         else:
-            hours = ", ".join(iv.label() for iv in self.intervals)
-        label = f"{self.name} " if self.name else ""
-        return f"{label}({self.tz.key}): {hours}"
+            hours = "; ".join(_grouped_hours(self._by_weekday))
+        return f"{hours}, {self.tz.key}"
 
     def __repr__(self) -> str:
-        return f"<BusinessCalendar {self.describe()}>"
+        return f"<BusinessCalendar {self.name} {self.describe()}>"
+
+
+def _grouped_hours(by_weekday: list[list[tuple[int, int]]]) -> list[str]:
+    """Weekly hours with runs of days that share them: ``mon-fri 08:30-17:30``."""
+
+    def hm(s: int) -> str:
+        if s == DAY:
+            return "24:00"
+        s %= DAY
+        return f"{s // 3600:02d}:{s % 3600 // 60:02d}"
+
+    out = []
+    day = 0
+    while day < 7:
+        hours = by_weekday[day]
+        end = day
+        while end + 1 < 7 and by_weekday[end + 1] == hours:
+            end += 1
+        if hours:
+            days = WEEKDAYS[day] if end == day else f"{WEEKDAYS[day]}-{WEEKDAYS[end]}"
+            out.append(f"{days} " + ", ".join(f"{hm(a)}-{hm(b)}" for a, b in hours))
+        day = end + 1
+    return out
 
 
 def _whole_seconds(seconds: object) -> int:

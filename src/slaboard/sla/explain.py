@@ -113,7 +113,7 @@ def explain(clock: Clock) -> Explanation:
     elif src.priority:
         chain.append(Step("priority", src.priority))
     chain.append(Step("target", clock.target.duration.text, clock.target.duration.describe()))
-    chain.append(Step("calendar", cal.name or "calendar", f"{cal.describe()}"))
+    chain.append(Step("calendar", cal.name or "calendar", cal.describe()))
 
     end = clock.stopped_ts if clock.stopped_ts is not None else max(clock.now_ts, clock.due_ts)
     span_end = min(end, clock.due_ts) if clock.stopped_ts is None else end

@@ -30,7 +30,7 @@ class SlaboardApp(App[None]):
     BINDINGS = [
         Binding("question_mark", "help", "Help", id="app.help", tooltip="Every key, from the bindings themselves"),
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave slaboard"),
-        Binding("ctrl+c", "quit", "Quit", show=False, id="app.quit_ctrl_c", system=True),
+        Binding("ctrl+c", "quit", "Quit", show=False, id="app.quit_ctrl_c", system=True, tooltip="Leave slaboard"),
     ]
 
     def __init__(
@@ -92,7 +92,7 @@ class SlaboardApp(App[None]):
         self.push_screen(HelpScreen(self.key_rows()))
 
     def key_rows(self) -> list[tuple[str, str, str, str]]:
-        return binding_rows([BoardScreen, SlaTable, SlaboardApp, TicketScreen], self.settings.keymap)
+        return key_rows(self.settings.keymap)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:  # type: ignore[type-arg]
         yield from super().get_system_commands(screen)
@@ -102,3 +102,8 @@ class SlaboardApp(App[None]):
             yield SystemCommand("Cycle sort", "Time to breach, priority, age, customer, newest (s)", screen.action_cycle_sort)
             yield SystemCommand("Next view", "All, Mine, Unassigned, Breached, levels (])", screen.action_next_view)
         yield SystemCommand("Help: keys", "Every key and what it does (?)", self.action_help)
+
+
+def key_rows(keymap: dict[str, str] | None = None) -> list[tuple[str, str, str, str]]:
+    """Every key of the app with its id, description and tooltip."""
+    return binding_rows([BoardScreen, SlaTable, SlaboardApp, TicketScreen], keymap)

@@ -236,7 +236,7 @@ class BoardScreen(Screen[None]):
 
     def _update_sortinfo(self) -> None:
         label = SORTS[self.sort_key][0]
-        self.query_one("#sortinfo", Static).update(Content(f"sort: {label}"))
+        self.query_one("#sortinfo", Static).update(Content(f"⇅ {label}"))
 
     # ---------------------------------------------------------------- filter
 

@@ -45,8 +45,33 @@ class HelpScreen(ModalScreen[None]):
         self.rows = rows
 
     def compose(self) -> ComposeResult:
-        lines = [Content.styled("Keys (remap any of them by id in settings.toml [keymap])", "bold $primary"), Content("")]
-        for keys, binding_id, description, tooltip in self.rows:
-            lines.append(Content.assemble((f"{keys:<12}", "bold"), f"{description:<16}", (f"{tooltip}  ", ""), (binding_id, "dim")))
+        lines = [
+            Content.styled("Keys", "bold $primary"),
+            Content.styled("Remap any key by its id in settings.toml, e.g. [keymap] \"board.filter\" = \"ctrl+f\"", "dim"),
+            Content(""),
+        ]
+        for keys, binding_id, description, tooltip in collapse_views(self.rows):
+            lines.append(Content.assemble((f"{keys:<10}", "bold"), (f"{description:<15}", "$primary"), tooltip))
+            lines.append(Content.styled(f"{'':<25}{binding_id}", "dim"))
         with VerticalScroll():
             yield Static(Content("\n").join(lines))
+
+
+def collapse_views(rows: list[tuple[str, str, str, str]]) -> list[tuple[str, str, str, str]]:
+    """The nine "view N" keys as one line."""
+    views = [r for r in rows if r[1].startswith("board.view_")]
+    if len(views) < 2:
+        return rows
+    out = [r for r in rows if not r[1].startswith("board.view_")]
+    at = rows.index(views[0])
+    out.insert(at, (f"{views[0][0]}-{views[-1][0]}", f"{views[0][1]} .. {views[-1][1]}", "View N", "Jump to the N-th view tab"))
+    return out
+
+
+def markdown_key_table(rows: list[tuple[str, str, str, str]]) -> str:
+    """The README's key table, generated from the bindings."""
+    lines = ["| key | what it does | binding id |", "|---|---|---|"]
+    for keys, binding_id, description, tooltip in collapse_views(rows):
+        shown = keys.replace("|", "\\|")
+        lines.append(f"| `{shown}` | {description}: {tooltip} | `{binding_id}` |")
+    return "\n".join(lines)

@@ -142,8 +142,8 @@ class SlaTable(ScrollView, can_focus=True):
     BINDINGS = [
         Binding("down,j", "cursor_down", "Down", show=False, id="table.down", tooltip="Next call"),
         Binding("up,k", "cursor_up", "Up", show=False, id="table.up", tooltip="Previous call"),
-        Binding("pagedown", "page_down", "Page down", show=False, id="table.page_down"),
-        Binding("pageup", "page_up", "Page up", show=False, id="table.page_up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="table.page_down", tooltip="A screen further down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="table.page_up", tooltip="A screen further up"),
         Binding("home,g", "first", "First", show=False, id="table.first", tooltip="The most urgent call"),
         Binding("end,G", "last", "Last", show=False, id="table.last", tooltip="The least urgent call"),
         Binding("enter", "select", "Open", id="table.open", tooltip="Open the call's detail"),
