@@ -13,77 +13,19 @@ from __future__ import annotations
 import argparse
 import random
 import sqlite3
-import statistics
-import sys
 import time
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+from common import NOW, SEED, database, median_ms, scratch_copy
 
-from slaboard.domain import Event, PriorityEntry, StatusEntry, Ticket, priority_for  # noqa: E402
-from slaboard.services.loading import load_files  # noqa: E402
-from slaboard.services.tickets import NewCall, open_call  # noqa: E402
-from slaboard.store import Store  # noqa: E402
+from slaboard.domain import Event
+from slaboard.services.tickets import NewCall, open_call
+from slaboard.store import Store
 
-NOW = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
-SEED = 20261126
 TARGET_MS = 5.0
 
 
-def build(path: Path, tickets: int, open_share: float = 0.05) -> None:
-    """A year of calls written straight through the store in one transaction."""
-    rng = random.Random(SEED)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    store = Store.open(path, create=True)
-    load_files(store, [ROOT / "sample_data" / "msp.toml"], NOW - timedelta(days=400))
-    customers = store.customers()
-    services = [s.key for s in store.services()]
-    contracts = {
-        c.key: store.contract_in_force(c.key, (NOW - timedelta(days=30)).date()) for c in customers
-    }
-    start = time.perf_counter()
-    with store.write():
-        for n in range(tickets):
-            customer = rng.choice(customers)
-            contract = contracts[customer.key]
-            reported = NOW - timedelta(seconds=rng.randrange(60, 365 * 86400))
-            is_open = rng.random() < open_share
-            impact, urgency = rng.randint(1, 3), rng.randint(1, 3)
-            priority = priority_for(impact, urgency)
-            statuses = [StatusEntry(at=reported, status="new")]
-            fields = {}
-            if not is_open:
-                solved = reported + timedelta(minutes=rng.randrange(20, 3000))
-                statuses += [
-                    StatusEntry(at=reported + timedelta(minutes=10), status="in_progress"),
-                    StatusEntry(at=solved, status="resolved"),
-                    StatusEntry(at=solved + timedelta(days=1), status="closed"),
-                ]
-                fields = {"resolved_at": solved, "closed_at": solved + timedelta(days=1)}
-            ticket = Ticket(
-                id=0, customer=customer.key, contract_id=contract.id if contract else None,
-                service=rng.choice(services), title=f"Call {n}: printer offline on floor {n % 7}",
-                impact=impact, urgency=urgency, priority=priority, status=statuses[-1].status,
-                billable=contract is None, reported_at=reported, created_at=reported, updated_at=reported,
-                statuses=statuses, priorities=[PriorityEntry(at=reported, priority=priority)], **fields,
-            )
-            store.insert_ticket(ticket, customer.tz, [Event(ticket_id=0, at=reported, operator="bench", kind="created")])
-    store.close()
-    print(f"built {path.name}: {tickets:,} tickets in {time.perf_counter() - start:.1f} s")
-
-
-def median_ms(samples: list[float]) -> float:
-    return statistics.median(samples) * 1000
-
-
 def run(tickets: int, calls: int) -> None:
-    path = ROOT / "bench" / "data" / f"store-{tickets}.db"
-    if not path.exists():
-        build(path, tickets)
+    path = scratch_copy(database(tickets, tickets // 20))
     store = Store.open(path)
     rng = random.Random(SEED + 1)
     customers = [c.code for c in store.customers() if c.code not in ("SPK", "BBG")]
@@ -143,7 +85,7 @@ def main() -> int:
     parser.add_argument("--rebuild", action="store_true")
     args = parser.parse_args()
     if args.rebuild:
-        (ROOT / "bench" / "data" / f"store-{args.tickets}.db").unlink(missing_ok=True)
+        database(args.tickets, args.tickets // 20, rebuild=True)
     run(args.tickets, args.calls)
     return 0
 

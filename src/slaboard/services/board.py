@@ -8,15 +8,17 @@ so a refresh costs in proportion to what changed, not to the size of the queue.
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from slaboard.domain import Contract, Customer
 from slaboard.services.clocks import clocks_for
-from slaboard.services.tickets import TicketView, urgency_key
-from slaboard.sla import Clock, leading_clock
+from slaboard.services.tickets import TicketView
+from slaboard.sla import leading_clock
+from slaboard.sla.clocks import next_state_change
 from slaboard.store import Store
 from slaboard.textfmt import compact
 
@@ -105,62 +107,134 @@ class BoardFeed:
         return Snapshot(changed, removed, full, now, version)
 
 
-@dataclass(eq=False)
+_NEVER = 1 << 62
+
+
 class BoardRow:
-    """One open call on the board, with what its row shows cached between ticks."""
+    """One open call on the board. Its leading clock (the one that will breach
+    first) and state are settled when the call changes or when the state can next
+    change with time alone; in between, the time left is one subtraction."""
 
-    view: TicketView
-    lead: Clock | None = None
-    state: str = "none"
-    left: str = ""
-    sort_key: tuple[int, int, int] = (3, 0, 0)
-    search: str = ""
-    clocks: list[Clock] = field(default_factory=list)
+    __slots__ = ("view", "id", "level", "clocks", "lead", "state", "search", "next_change", "_breach_pos", "_fixed_left", "group")
 
-    def __post_init__(self) -> None:
-        self.clocks = [c for c in self.view.clocks.values() if c.stopped_ts is None]
-        t = self.view.ticket
+    def __init__(self, view: TicketView, now: int) -> None:
+        self.view = view
+        self.id = view.ticket.id
+        self.level = view.level
+        self.clocks = [c for c in view.clocks.values() if c.stopped_ts is None]
+        t = view.ticket
         self.search = " ".join(
-            [f"#{t.id}", self.view.customer.name, self.view.customer.code, self.view.level, t.service,
-             t.priority, t.status, t.assignee, t.title, t.caller]
+            [f"#{t.id}", view.customer.name, view.customer.code, view.level, t.service, t.priority,
+             t.status, t.status.replace("_", " "), t.assignee, t.title, t.caller]
         ).lower()
-        self.recompute()
+        self.settle(now)
 
-    @property
-    def id(self) -> int:
-        return self.view.ticket.id
-
-    def advance(self, now: int) -> bool:
-        """Move the clocks to ``now``; True when what the row shows changed."""
+    def settle(self, now: int) -> None:
+        """Bring every clock to ``now`` and choose the leading one."""
         for clock in self.clocks:
             clock.advance(now)
-        before = (self.state, self.left)
-        self.recompute()
-        return (self.state, self.left) != before
-
-    def recompute(self) -> None:
         lead = leading_clock({c.name: c for c in self.clocks}) if self.clocks else None
         self.lead = lead
+        self._breach_pos = 0
+        self._fixed_left = 0
+        self.next_change = _NEVER
         if lead is None:
-            self.state = "none"
-            self.left = "no SLA" if self.view.ticket.billable else "-"
+            self.state, self.group = "none", 3
+        elif lead.paused:
+            self.state = lead.state
+            self.group = 0 if lead.state == "breached" else 2
+            self._fixed_left = lead.remaining
         else:
             self.state = lead.state
-            self.left = "paused" if lead.state == "paused" else compact(lead.remaining)
-        self.sort_key = urgency_key(self.view) if lead is None else (
-            (2, lead.remaining, self.id) if lead.state == "paused"
-            else (0 if lead.state == "breached" else 1, lead.remaining, self.id)
-        )
+            self.group = 0 if lead.state == "breached" else 1
+            self._breach_pos = lead.base + lead.target_seconds
+            change = next_state_change(lead)
+            self.next_change = _NEVER if change is None else change
 
-    @property
-    def share(self) -> float:
-        return 0.0 if self.lead is None else self.lead.share
+    def remaining(self, now: int) -> int:
+        """Business seconds left on the leading clock at ``now`` (negative: overdue)."""
+        lead = self.lead
+        if lead is None:
+            return 0
+        if self._breach_pos:
+            return self._breach_pos - lead.calendar.position(now)
+        return self._fixed_left
+
+    def left(self, now: int) -> str:
+        if self.lead is None:
+            return "no SLA" if self.view.ticket.billable else "-"
+        if self.state == "paused":
+            return "paused"
+        return compact(self.remaining(now))
+
+    def share(self, now: int) -> float:
+        lead = self.lead
+        if lead is None:
+            return 0.0
+        return (lead.target_seconds - self.remaining(now)) / lead.target_seconds
+
+    def sort_key(self, now: int) -> tuple[int, int, int]:
+        """Breached first (most overdue first), then by business time left; paused
+        calls, then calls without an SLA, last."""
+        return (self.group, self.remaining(now), self.id)
 
 
-def summarise(rows: list[BoardRow]) -> tuple[Counter[str], Counter[str], BoardRow | None]:
+class BoardModel:
+    """The open calls of a board, kept current by snapshots and by time."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, BoardRow] = {}
+        self._wakeups: list[tuple[int, int]] = []  # (instant, ticket id), a heap
+
+    def apply(self, snapshot: Snapshot, now: int) -> None:
+        """A keyed diff: changed calls replace their rows, gone ones leave."""
+        if snapshot.full:
+            self.rows = {}
+            self._wakeups = []
+        for view in snapshot.changed:
+            row = BoardRow(view, now)
+            self.rows[row.id] = row
+            if row.next_change < _NEVER:
+                heapq.heappush(self._wakeups, (row.next_change, row.id))
+        for ticket_id in snapshot.removed:
+            self.rows.pop(ticket_id, None)
+
+    def advance(self, now: int) -> int:
+        """Settle the rows whose state can have changed by ``now``; how many did."""
+        woken = 0
+        wakeups = self._wakeups
+        while wakeups and wakeups[0][0] <= now:
+            when, ticket_id = heapq.heappop(wakeups)
+            row = self.rows.get(ticket_id)
+            if row is None or row.next_change != when:
+                continue  # gone, or replaced by a newer row with its own wake-up
+            row.settle(now)
+            woken += 1
+            if row.next_change < _NEVER:
+                heapq.heappush(wakeups, (row.next_change, ticket_id))
+        return woken
+
+    def ordered(self, rows: list[BoardRow], now: int) -> list[BoardRow]:
+        """``rows`` most urgent first."""
+        positions: dict[int, int] = {}
+
+        def key(row: BoardRow) -> tuple[int, int, int]:
+            lead = row.lead
+            if lead is None or not row._breach_pos:
+                return (row.group, row._fixed_left, row.id)
+            cal = lead.calendar
+            pos = positions.get(id(cal))
+            if pos is None:
+                pos = positions[id(cal)] = cal.position(now)
+            return (row.group, row._breach_pos - pos, row.id)
+
+        return sorted(rows, key=key)
+
+
+def summarise(rows: list[BoardRow], now: int) -> tuple[Counter[str], Counter[str], BoardRow | None]:
     """Counts per state and per level, and the call that will breach next."""
     states: Counter[str] = Counter(r.state for r in rows)
-    levels: Counter[str] = Counter(r.view.level for r in rows)
-    upcoming = [r for r in rows if r.lead is not None and r.state in ("ok", "warning", "critical")]
-    nxt = min(upcoming, key=lambda r: r.lead.remaining) if upcoming else None  # type: ignore[union-attr]
+    levels: Counter[str] = Counter(r.level for r in rows)
+    upcoming = [r for r in rows if r.group == 1]
+    nxt = min(upcoming, key=lambda r: r.remaining(now)) if upcoming else None
     return states, levels, nxt

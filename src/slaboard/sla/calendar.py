@@ -486,6 +486,15 @@ class BusinessCalendar:
             # Grow forward; positions already handed out stay valid.
             self._ensure(self._cover_lo, self._cover_hi + DAY)
 
+    def reach(self, target: int) -> int:
+        """The first instant whose position is at least ``target`` (a position at a
+        closing time gives that closing time: the moment the budget ran out)."""
+        while True:
+            i = bisect_left(self._cumend, target)
+            if i < len(self._cumend):
+                return self._starts[i] + max(0, target - self._cum[i])
+            self._ensure(self._cover_lo, self._cover_hi + DAY)
+
     def business_days_budget(self, t: int, days: int) -> int:
         """Business seconds from ``t`` to :meth:`add_business_days` (cached: the
         board recomputes clocks with the same start many times)."""

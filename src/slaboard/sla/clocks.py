@@ -401,6 +401,24 @@ def compute_clocks(
     return clocks
 
 
+def next_state_change(clock: Clock) -> int | None:
+    """The first instant after the clock's ``now`` at which its state can change
+    with time alone (a threshold or the breach); None if it cannot (stopped or
+    paused). A board re-examines the clock then, instead of every second."""
+    if clock.stopped_ts is not None or clock.paused:
+        return None
+    cal, budget, t, base = clock.calendar, clock.target_seconds, clock.thresholds, clock.base
+    marks = [math.ceil(t.warning * budget), math.ceil(t.critical * budget), budget + 1]
+    if t.warning_left is not None:
+        marks.append(budget - t.warning_left)
+    if t.critical_left is not None:
+        marks.append(budget - t.critical_left)
+    ahead = [m for m in marks if m > clock.used]
+    if not ahead:
+        return None
+    return cal.reach(base + min(ahead))
+
+
 def leading_clock(clocks: dict[str, Clock]) -> Clock | None:
     """The running clock that will breach first (breached ones lead, paused ones
     trail); None when every clock has stopped."""

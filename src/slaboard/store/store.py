@@ -411,7 +411,7 @@ class Store:
 
     def tickets_changed_since(self, seq: int) -> list[tuple[Ticket, str]]:
         """Tickets written after sequence number ``seq`` (open or not), with zones."""
-        return self.ticket_rows_with_zone("seq > ?", [seq])
+        return self.ticket_rows_with_zone("seq > ?", [seq], order="seq")
 
     def _changes_since(self, ticket_id: int, version: int) -> list[str]:
         rows = self.conn.execute(
@@ -430,8 +430,8 @@ class Store:
         row = self.conn.execute(_SELECT_TICKET + " WHERE id = ?", [ticket_id]).fetchone()
         return None if row is None else self._ticket(row)
 
-    def ticket_rows_with_zone(self, where: str = "", params: Sequence[Any] = ()) -> list[tuple[Ticket, str]]:
-        sql = _SELECT_TICKET + (f" WHERE {where}" if where else "") + " ORDER BY id"
+    def ticket_rows_with_zone(self, where: str = "", params: Sequence[Any] = (), order: str = "id") -> list[tuple[Ticket, str]]:
+        sql = _SELECT_TICKET + (f" WHERE {where}" if where else "") + f" ORDER BY {order}"
         return [(self._ticket(r), r[3]) for r in self.conn.execute(sql, list(params))]
 
     def open_tickets(self) -> list[tuple[Ticket, str]]:

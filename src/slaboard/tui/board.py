@@ -22,17 +22,17 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Static, Tab, Tabs
 from textual.worker import get_current_worker
 
-from slaboard.services.board import GLYPHS, STATE_ORDER, BoardFeed, BoardRow, Snapshot, summarise
+from slaboard.services.board import GLYPHS, STATE_ORDER, BoardFeed, BoardModel, BoardRow, Snapshot, summarise
 from slaboard.textfmt import compact
-from slaboard.tui.table import SlaTable, row_text
+from slaboard.tui.table import SlaTable
 from slaboard.tui.text import plain
 
-SORTS: dict[str, tuple[str, Callable[[BoardRow], object]]] = {
-    "urgency": ("time to breach", lambda r: r.sort_key),
-    "priority": ("priority", lambda r: (r.view.ticket.priority, r.sort_key)),
-    "age": ("oldest first", lambda r: (r.view.ticket.reported_at, r.id)),
-    "customer": ("customer", lambda r: (r.view.customer.name.lower(), r.sort_key)),
-    "newest": ("newest first", lambda r: -r.id),
+SORTS: dict[str, tuple[str, Callable[[BoardRow, int], object] | None]] = {
+    "urgency": ("time to breach", None),  # BoardModel.ordered: one calendar look-up per calendar
+    "priority": ("priority", lambda r, now: (r.view.ticket.priority, r.sort_key(now))),
+    "age": ("oldest first", lambda r, now: (r.view.ticket.reported_at, r.id)),
+    "customer": ("customer", lambda r, now: (r.view.customer.name.lower(), r.sort_key(now))),
+    "newest": ("newest first", lambda r, now: -r.id),
 }
 BASE_VIEWS = (("all", "All"), ("mine", "Mine"), ("unassigned", "Unassigned"), ("breached", "Breached"))
 STATE_LABELS = {
@@ -63,7 +63,7 @@ class BoardScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.rows: dict[int, BoardRow] = {}
+        self.model = BoardModel()
         self.view_key = "all"
         self.sort_key = "urgency"
         self.filter_text = ""
@@ -82,6 +82,14 @@ class BoardScreen(Screen[None]):
         yield SlaTable(id="table")
         yield Input(placeholder="filter: any text in a row; enter keeps it, esc clears", id="filter")
         yield Footer()
+
+    @property
+    def rows(self) -> dict[int, BoardRow]:
+        """The open calls on the board, by ticket number."""
+        return self.model.rows
+
+    def _now(self) -> int:
+        return int(self.app.clock().timestamp())  # type: ignore[attr-defined]
 
     def on_mount(self) -> None:
         self.feed = BoardFeed(self.app.db_path)  # type: ignore[attr-defined]
@@ -133,21 +141,14 @@ class BoardScreen(Screen[None]):
 
     def apply(self, snapshot: Snapshot) -> None:
         """A keyed diff: changed calls replace their rows, gone ones leave; one sort."""
-        if snapshot.full:
-            self.rows = {}
-        for view in snapshot.changed:
-            self.rows[view.ticket.id] = BoardRow(view)
-        for ticket_id in snapshot.removed:
-            self.rows.pop(ticket_id, None)
+        self.model.apply(snapshot, self._now())
         self._sync_level_tabs()
         self.redraw()
 
     def tick(self) -> None:
         """The per-second countdown: cached clocks only, no database work."""
         try:
-            now = int(self.app.clock().timestamp())  # type: ignore[attr-defined]
-            for row in self.rows.values():
-                row.advance(now)
+            self.model.advance(self._now())
             self.redraw()
             self._update_banner()
         except Exception as err:  # never let a tick end the board
@@ -192,12 +193,15 @@ class BoardScreen(Screen[None]):
         return key == f"level-{_slug(row.view.level)}"
 
     def visible_rows(self) -> list[BoardRow]:
-        rows = [r for r in self.rows.values() if self._in_view(r)]
+        rows = [r for r in self.rows.values() if self._in_view(r)] if self.view_key != "all" else list(self.rows.values())
         if self.filter_text:
             needle = self.filter_text.lower()
-            now = int(self.app.clock().timestamp())  # type: ignore[attr-defined]
-            rows = [r for r in rows if needle in r.search or needle in row_text(r, now).lower()]
-        rows.sort(key=SORTS[self.sort_key][1])  # type: ignore[arg-type]
+            rows = [r for r in rows if needle in r.search]
+        now = self._now()
+        order = SORTS[self.sort_key][1]
+        if order is None:
+            return self.model.ordered(rows, now)
+        rows.sort(key=lambda r: order(r, now))  # type: ignore[misc]
         return rows
 
     def redraw(self) -> None:
@@ -208,7 +212,7 @@ class BoardScreen(Screen[None]):
             table.empty_message = "No open calls in this view."
         else:
             table.empty_message = "No open calls. All quiet."
-        table.set_rows(self.visible_rows(), int(self.app.clock().timestamp()))  # type: ignore[attr-defined]
+        table.set_rows(self.visible_rows(), self._now())
         self._update_summary()
 
     @on(Tabs.TabActivated, "#views")
@@ -281,7 +285,8 @@ class BoardScreen(Screen[None]):
 
     def _update_summary(self) -> None:
         rows = list(self.rows.values())
-        states, levels, nxt = summarise(rows)
+        now = self._now()
+        states, levels, nxt = summarise(rows, now)
         parts = []
         for state in STATE_ORDER:
             if state == "none" and not states.get("none"):
@@ -296,7 +301,7 @@ class BoardScreen(Screen[None]):
             t = nxt.view.ticket
             nxt_text = Content.assemble(
                 "next breach in ",
-                (compact(nxt.lead.remaining), f"$sla-{nxt.state} bold"),
+                (compact(nxt.remaining(now)), f"$sla-{nxt.state} bold"),
                 f": #{t.id} {plain(nxt.view.customer.name)} — {plain(t.title)}",
             )
         elif states.get("breached"):

@@ -61,8 +61,8 @@ def _age(row: BoardRow, now: int) -> str:
 
 CELLS: dict[str, Callable[[BoardRow, int], str]] = {
     "glyph": lambda r, now: GLYPHS[r.state],
-    "left": lambda r, now: r.left,
-    "bar": lambda r, now: bar(r.share, 6) if r.lead is not None else "",
+    "left": lambda r, now: r.left(now),
+    "bar": lambda r, now: bar(r.share(now), 6) if r.lead is not None else "",
     "id": lambda r, now: f"#{r.id}",
     "customer": lambda r, now: plain(r.view.customer.name),
     "code": lambda r, now: plain(r.view.customer.code),
