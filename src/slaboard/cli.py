@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
@@ -18,6 +17,7 @@ from slaboard import config
 from slaboard.services.loading import load_files
 from slaboard.services.tickets import (
     NewCall,
+    add_comment,
     ServiceError,
     TicketView,
     get_view,
@@ -27,12 +27,11 @@ from slaboard.services.tickets import (
     update_ticket,
     urgency_key,
 )
-from slaboard.sla import parse_duration
 from slaboard.store import ConflictError, Store, StoreError
 from slaboard.textfmt import compact, local
+from slaboard.timeinput import TimeInputError, parse_when
 
 EXIT_USER = 2
-_RELATIVE = re.compile(r"^(?:(-)\s*(?P<a>[\dhms ]+)|(?P<b>[\dhms ]+)\s+ago|\+\s*(?P<c>[\dhms ]+))$", re.IGNORECASE)
 
 
 class UserError(Exception):
@@ -52,26 +51,11 @@ def _json(value: Any) -> None:
 
 
 def _when(text: str, what: str, now: datetime, tz: str) -> datetime:
-    """An instant from the command line: ISO-8601 (a time without zone is read in
-    ``tz``), or relative to now: ``-20m``, ``20m ago``, ``+4h``."""
-    m = _RELATIVE.match(text.strip())
-    if m:
-        amount = m["a"] or m["b"] or m["c"]
-        try:
-            seconds = parse_duration(amount.replace(" ", ""), what).seconds
-        except ValueError as err:
-            raise UserError(str(err)) from None
-        return now + timedelta(seconds=seconds) if m["c"] else now - timedelta(seconds=seconds)
+    """An instant from the command line (see slaboard.timeinput)."""
     try:
-        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise UserError(
-            f"{what}: {text!r} is not a time; use ISO-8601 like 2026-06-01T09:30 (in the customer's zone), "
-            "or '-20m' / '20m ago' / '+4h'"
-        ) from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(tz))
-    return value
+        return parse_when(text, now, tz, what)
+    except TimeInputError as err:
+        raise UserError(str(err)) from None
 
 
 def _open_store(args: argparse.Namespace, create: bool = False) -> Store:
@@ -323,6 +307,151 @@ def cmd_ticket_update(args: argparse.Namespace) -> int:
     return 0
 
 
+def _changed(args: argparse.Namespace, view: TicketView) -> int:
+    if args.json:
+        _json(view.to_dict())
+    else:
+        print(_show(view, []))
+    return 0
+
+
+def cmd_ticket_comment(args: argparse.Namespace) -> int:
+    with _open_store(args) as store:
+        event = add_comment(store, args.id, args.text, config.operator_name(args.operator), config.now())
+    if args.json:
+        _json(event.model_dump(mode="json"))
+    else:
+        print(f"comment added to #{args.id}")
+    return 0
+
+
+def cmd_ticket_assign(args: argparse.Namespace) -> int:
+    operator = config.operator_name(args.operator)
+    assignee = operator if args.name in (None, "me") else args.name
+    with _open_store(args) as store:
+        view = update_ticket(store, args.id, operator=operator, now=config.now(), assignee=assignee)
+    return _changed(args, view)
+
+
+def cmd_ticket_resolve(args: argparse.Namespace) -> int:
+    with _open_store(args) as store:
+        view = update_ticket(
+            store, args.id, operator=config.operator_name(args.operator), now=config.now(), status="resolved",
+            reason=args.note, justification=args.justification or "", require_justification=True,
+        )
+    return _changed(args, view)
+
+
+def cmd_ticket_reopen(args: argparse.Namespace) -> int:
+    with _open_store(args) as store:
+        view = update_ticket(
+            store, args.id, operator=config.operator_name(args.operator), now=config.now(), status="in_progress",
+            reason=args.reason or "reopened",
+        )
+    return _changed(args, view)
+
+
+def cmd_ticket_diagnose(args: argparse.Namespace) -> int:
+    now = config.now()
+    with _open_store(args) as store:
+        expected = _when(args.expected, "--expected", now, store.ticket_zone(args.id) or "Etc/UTC") if args.expected else None
+        view = update_ticket(
+            store, args.id, operator=config.operator_name(args.operator), now=now, diagnosis=args.diagnosis,
+            category=args.category, expected=expected, estimate_hours=args.estimate_hours,
+            status="diagnosing" if args.start else None,
+        )
+    return _changed(args, view)
+
+
+def cmd_comm_add(args: argparse.Namespace) -> int:
+    from slaboard.services.comms import NewCommunication, log_communication
+
+    now = config.now()
+    with _open_store(args) as store:
+        tz = store.ticket_zone(args.ticket) if args.ticket else None
+        if tz is None and args.customer:
+            tz = resolve_customer(store, args.customer).tz
+        promised = _when(args.promised, "--promised", now, tz or "Etc/UTC") if args.promised else None
+        at = _when(args.at, "--at", now, tz or "Etc/UTC") if args.at else None
+        if not args.customer and not args.ticket:
+            raise UserError("give --customer or --ticket")
+        comm = log_communication(
+            store,
+            NewCommunication(
+                customer=args.customer or "", summary=args.summary, channel=args.channel, direction=args.direction,
+                contact=args.contact or "", ticket_id=args.ticket, promised_at=promised,
+                tells_of_miss=args.tells_of_miss, at=at,
+            ),
+            config.operator_name(args.operator),
+            now,
+        )
+    if args.json:
+        _json(comm.model_dump(mode="json"))
+    else:
+        print(f"logged message #{comm.id} for {comm.customer}" + (f" about #{comm.ticket_id}" if comm.ticket_id else ""))
+    return 0
+
+
+def cmd_comm_list(args: argparse.Namespace) -> int:
+    from slaboard.services.comms import communications_of
+
+    if not args.customer and not args.ticket:
+        raise UserError("give --customer or --ticket")
+    with _open_store(args) as store:
+        comms = communications_of(store, ticket_id=args.ticket, customer=args.customer)
+    if args.json:
+        _json([c.model_dump(mode="json") for c in comms])
+        return 0
+    if not comms:
+        print("no messages logged")
+    for c in comms:
+        arrow = "->" if c.direction == "out" else "<-"
+        extra = f"  promised {c.promised_at.isoformat()}" if c.promised_at else ""
+        about = f" #{c.ticket_id}" if c.ticket_id else ""
+        print(f"{c.at.isoformat()}  {c.operator:<8} {arrow} {c.contact or c.customer:<16} {c.channel:<7}{about}  {c.summary}{extra}")
+    return 0
+
+
+def cmd_contract_show(args: argparse.Namespace) -> int:
+    from slaboard.services.contracts import customer_overview
+
+    with _open_store(args) as store:
+        overview = customer_overview(store, args.customer, config.now())
+    if args.json:
+        _json(overview.to_dict())
+        return 0
+    c = overview.customer
+    print(f"{c.name} ({c.code}), {c.tz}")
+    for contact in c.contacts:
+        print(f"  contact  {contact.name}" + (f", {contact.role}" if contact.role else "") + (f", {contact.phone}" if contact.phone else "") + (f", {contact.email}" if contact.email else ""))
+    if not overview.contracts:
+        print("no contracts: every call is billable")
+    for contract, state in overview.contracts:
+        t = contract.terms
+        end = t.valid_to.isoformat() if t.valid_to else "open-ended"
+        rate = f", {t.hourly_rate}/h outside it" if t.hourly_rate is not None else ""
+        print(f"{state:<11} {t.key} v{contract.version}: {t.level_name}, {t.valid_from.isoformat()} .. {end}, {t.price_per_month}/month{rate}")
+        print(f"            services: {', '.join(t.services) or '-'}")
+        for clock in ("response", "plan", "resolution"):
+            targets = getattr(t, clock)
+            if targets:
+                print(f"            {clock:<10} " + "  ".join(f"{p} {d.text}" for p, d in sorted(targets.items())))
+        for service, override in t.overrides.items():
+            parts = [f"{k} {v.text if hasattr(v, 'text') else {p: d.text for p, d in v.items()}}" for k, v in override if v is not None]
+            print(f"            override {service}: {', '.join(parts)}")
+    print(f"calendar    {overview.calendar}")
+    for d, name in overview.holidays[:6]:
+        print(f"  holiday   {d.isoformat()} {name}")
+    print(f"open calls  {len(overview.open_calls)}" + "".join(f"\n  #{v.ticket.id} {v.ticket.title}" for v in overview.open_calls))
+    q0, q1 = overview.quarter
+    print(f"this quarter ({q0.isoformat()} .. {q1.isoformat()}):")
+    if not overview.figures:
+        print("  no targets met or missed yet")
+    for level, f in overview.figures.items():
+        print(f"  {level}: response {f.response_met} met / {f.response_missed} missed, resolution {f.resolution_met} met / {f.resolution_missed} missed")
+    return 0
+
+
 # ------------------------------------------------------------------ parser
 
 
@@ -406,6 +535,55 @@ def build_parser() -> Parser:
     p.add_argument("--expected", metavar="WHEN", help="the resolution time promised to the customer (ISO-8601 or '+4h')")
     p.add_argument("--version", type=int, metavar="N", help="refuse the change if the ticket is no longer at version N")
     p.set_defaults(func=cmd_ticket_update)
+    p = tsub.add_parser("comment", parents=[common], help="add a note to a call's history")
+    p.add_argument("id", type=_ticket_id, metavar="ID")
+    p.add_argument("text", metavar="TEXT")
+    p.set_defaults(func=cmd_ticket_comment)
+    p = tsub.add_parser("assign", parents=[common], help="assign a call (to yourself without a name)")
+    p.add_argument("id", type=_ticket_id, metavar="ID")
+    p.add_argument("name", nargs="?", metavar="NAME")
+    p.set_defaults(func=cmd_ticket_assign)
+    p = tsub.add_parser("resolve", parents=[common], help="resolve a call")
+    p.add_argument("id", type=_ticket_id, metavar="ID")
+    p.add_argument("--note", required=True, metavar="TEXT", help="what was done")
+    p.add_argument("--justification", metavar="TEXT", help="why it was late (needed when a target is missed)")
+    p.set_defaults(func=cmd_ticket_resolve)
+    p = tsub.add_parser("reopen", parents=[common], help="reopen a resolved call")
+    p.add_argument("id", type=_ticket_id, metavar="ID")
+    p.add_argument("--reason", metavar="TEXT")
+    p.set_defaults(func=cmd_ticket_reopen)
+    p = tsub.add_parser("diagnose", parents=[common], help="record the diagnosis and the time promised")
+    p.add_argument("id", type=_ticket_id, metavar="ID")
+    p.add_argument("--diagnosis", metavar="TEXT")
+    p.add_argument("--category", metavar="TEXT")
+    p.add_argument("--expected", metavar="WHEN", help="the resolution time to promise (ISO-8601 or '+4h')")
+    p.add_argument("--estimate-hours", type=float, metavar="H", help="estimated work, for billable calls")
+    p.add_argument("--start", action="store_true", help="also move the call to diagnosing")
+    p.set_defaults(func=cmd_ticket_diagnose)
+
+    comm = sub.add_parser("comm", parents=[common], help="the customer log")
+    csub = comm.add_subparsers(dest="comm_command", parser_class=Parser, metavar="ACTION", required=True)
+    p = csub.add_parser("add", parents=[common], help="log a message to or from a customer")
+    p.add_argument("--customer", metavar="C")
+    p.add_argument("--ticket", type=_ticket_id, metavar="ID")
+    p.add_argument("--summary", required=True, metavar="TEXT", help="what was said")
+    p.add_argument("--channel", choices=("phone", "email", "meeting", "portal"), default="phone")
+    p.add_argument("--direction", choices=("out", "in"), default="out", help="out: to the customer (default)")
+    p.add_argument("--contact", metavar="NAME")
+    p.add_argument("--promised", metavar="WHEN", help="a new expected resolution time that was promised")
+    p.add_argument("--tells-of-miss", action="store_true", help="the message told the customer a target will be missed")
+    p.add_argument("--at", metavar="WHEN", help="when it was said (default now)")
+    p.set_defaults(func=cmd_comm_add)
+    p = csub.add_parser("list", parents=[common], help="the log of a customer or a call, newest first")
+    p.add_argument("--customer", metavar="C")
+    p.add_argument("--ticket", type=_ticket_id, metavar="ID")
+    p.set_defaults(func=cmd_comm_list)
+
+    contract = sub.add_parser("contract", parents=[common], help="contracts")
+    ksub = contract.add_subparsers(dest="contract_command", parser_class=Parser, metavar="ACTION", required=True)
+    p = ksub.add_parser("show", parents=[common], help="what a customer's contracts cover and cost")
+    p.add_argument("customer", metavar="CUSTOMER")
+    p.set_defaults(func=cmd_contract_show)
     return parser
 
 
@@ -415,7 +593,7 @@ def _join_negative_times(argv: list[str]) -> list[str]:
     it = iter(range(len(argv)))
     for i in it:
         arg = argv[i]
-        if arg in ("--reported-at", "--expected") and i + 1 < len(argv) and _RELATIVE.match(argv[i + 1].strip()):
+        if arg in ("--reported-at", "--expected", "--promised", "--at") and i + 1 < len(argv) and argv[i + 1].startswith("-"):
             out.append(f"{arg}={argv[i + 1]}")
             next(it, None)
         else:

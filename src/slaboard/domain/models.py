@@ -359,7 +359,9 @@ class Ticket(Model):
     category: str = ""
     diagnosis: str = ""
     expected_at: datetime | None = None
-    estimate_hours: float | None = None
+    expected_set_at: datetime | None = None
+    customer_told_at: datetime | None = None
+    estimate_hours: float | None = Field(None, ge=0, le=10_000)
     billable: bool = False
     reported_at: datetime
     created_at: datetime
@@ -379,6 +381,12 @@ class Ticket(Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def told_since_promise(self) -> bool:
+        """The customer has been told since the expected resolution was last set."""
+        told = self.customer_told_at
+        return told is not None and (self.expected_set_at is None or told >= self.expected_set_at)
 
 
 class Communication(Model):

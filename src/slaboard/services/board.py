@@ -125,7 +125,8 @@ class BoardRow:
         t = view.ticket
         self.search = " ".join(
             [f"#{t.id}", view.customer.name, view.customer.code, view.level, t.service, t.priority,
-             t.status, t.status.replace("_", " "), t.assignee, t.title, t.caller]
+             t.status, t.status.replace("_", " "), t.assignee, t.title, t.caller,
+             "at risk tell customer" if view.at_risk else "", "billable" if t.billable else ""]
         ).lower()
         self.settle(now)
 

@@ -52,6 +52,16 @@ class TicketView:
         return leading_clock(self.clocks)
 
     @property
+    def at_risk(self) -> bool:
+        """The promised resolution lies past the resolution deadline (as it runs now;
+        not while the clock is paused) and the customer has not been told since."""
+        t = self.ticket
+        clock = self.clocks.get("resolution")
+        if not t.is_open or t.expected_at is None or clock is None or clock.stopped_ts is not None or clock.paused:
+            return False
+        return t.expected_at > clock.due and not t.told_since_promise
+
+    @property
     def level(self) -> str:
         if self.contract is None:
             return "none"
@@ -80,6 +90,7 @@ class TicketView:
         }
         lead = self.leading
         data["sla_state"] = lead.state if lead else ("no SLA" if not self.clocks else "stopped")
+        data["at_risk"] = self.at_risk
         data["statuses"] = [s.model_dump(mode="json") for s in self.ticket.statuses]
         data["priorities"] = [p.model_dump(mode="json") for p in self.ticket.priorities]
         return data
@@ -162,6 +173,19 @@ def _with_dues(ticket: Ticket, clocks: dict[str, Clock]) -> Ticket:
 def open_call(store: Store, call: NewCall, operator: str, now: datetime) -> TicketView:
     """Log a new call: tie it to the contract in force on the day it was reported,
     give it deadlines, and store it with a 'created' event."""
+    view = preview_call(store, call, operator, now)
+    contract, billable = view.contract, view.ticket.billable
+    note = "billable: no contract in force" if contract is None else (
+        f"billable: {view.ticket.service} is not covered by {contract.key}" if billable else ""
+    )
+    created = Event(ticket_id=0, at=now, operator=operator, kind="created", field="status", new="new", note=note)
+    stored = store.insert_ticket(view.ticket, view.tz, [created])
+    return TicketView(stored, view.customer, contract, view.clocks, view.tz)
+
+
+def preview_call(store: Store, call: NewCall, operator: str, now: datetime) -> TicketView:
+    """The call as it would be logged (contract, billable or not, deadlines),
+    without writing anything; raises ServiceError for what cannot be saved."""
     if not call.title or not call.title.strip():
         raise ServiceError("title: give a short title for the call")
     if call.channel not in CHANNELS:
@@ -206,13 +230,7 @@ def open_call(store: Store, call: NewCall, operator: str, now: datetime) -> Tick
     except ValidationError as err:
         raise ServiceError(_validation_message(err)) from None
     clocks = clocks_for(ticket, contract, customer.tz, now)
-    ticket = _with_dues(ticket, clocks)
-    note = "billable: no contract in force" if contract is None else (
-        f"billable: {service.key} is not covered by {contract.key}" if billable else ""
-    )
-    created = Event(ticket_id=0, at=now, operator=operator, kind="created", field="status", new="new", note=note)
-    stored = store.insert_ticket(ticket, customer.tz, [created])
-    return TicketView(stored, customer, contract, clocks, customer.tz)
+    return TicketView(_with_dues(ticket, clocks), customer, contract, clocks, customer.tz)
 
 
 def get_view(store: Store, ticket_id: int, now: datetime | int) -> TicketView:
@@ -223,7 +241,37 @@ def get_view(store: Store, ticket_id: int, now: datetime | int) -> TicketView:
     return view_of(store, ticket, tz, now)
 
 
-def update_ticket(
+@dataclass
+class Change:
+    """A planned change of a ticket: the new ticket, its clocks and its events."""
+
+    before: TicketView
+    after: TicketView
+    events: list[Event]
+    version: int
+
+    @property
+    def deadline_moves(self) -> list[tuple[str, datetime | None, datetime | None]]:
+        """(clock, old due, new due) for every deadline the change moves."""
+        out = []
+        for name in ("response", "plan", "resolution"):
+            old, new = self.before.clocks.get(name), self.after.clocks.get(name)
+            old_due = old.due if old and old.stopped_ts is None else None
+            new_due = new.due if new and new.stopped_ts is None else None
+            if old_due != new_due:
+                out.append((name, old_due, new_due))
+        return out
+
+    @property
+    def missed(self) -> list[str]:
+        """Clocks this change stops late."""
+        return [
+            name for name, c in self.after.clocks.items()
+            if c.state == "missed" and (self.before.clocks.get(name) is None or self.before.clocks[name].stopped_ts is None)
+        ]
+
+
+def plan_change(
     store: Store,
     ticket_id: int,
     *,
@@ -237,11 +285,14 @@ def update_ticket(
     expected: datetime | None = None,
     diagnosis: str | None = None,
     category: str | None = None,
+    estimate_hours: float | None = None,
+    responded_at: datetime | None = None,
+    told_customer: bool = False,
+    service: str | None = None,
     expected_version: int | None = None,
-) -> TicketView:
-    """Change a ticket. Every changed field becomes an event; a new priority applies
-    its targets from the start; stopped clocks' outcomes are written down. With
-    ``expected_version``, a save over someone else's change raises ConflictError."""
+) -> Change:
+    """What a change would do (new deadlines, events), without writing anything.
+    Raises ServiceError for a change that cannot be made."""
     view = get_view(store, ticket_id, now)
     ticket = view.ticket
     version = ticket.version if expected_version is None else expected_version
@@ -292,6 +343,14 @@ def update_ticket(
             updates["priority_reason"] = ""
             updates["priorities"] = [*ticket.priorities, PriorityEntry(at=now, priority=new_priority, reason=why)]
             event("priority", "priority", ticket.priority, new_priority, why)
+    if service is not None:
+        chosen = resolve_service(store, service)
+        if chosen.key != ticket.service:
+            updates["service"] = chosen.key
+            contract = view.contract
+            updates["billable"] = contract is None or not contract.terms.covers_service(chosen.key)
+            event("field", "service", ticket.service, chosen.key,
+                  "billable: not covered by the contract" if updates["billable"] else "")
     if assignee is not None and assignee.strip() != ticket.assignee:
         updates["assignee"] = assignee.strip()
         event("field", "assignee", ticket.assignee or None, assignee.strip() or None)
@@ -299,39 +358,99 @@ def update_ticket(
         if value is not None and value.strip() != getattr(ticket, name):
             updates[name] = value.strip()
             event("field", name, getattr(ticket, name) or None, value.strip() or None)
-    if expected is not None:
+    if estimate_hours is not None and estimate_hours != ticket.estimate_hours:
+        if not 0 <= estimate_hours <= 10_000:
+            raise ServiceError(f"estimated hours must be between 0 and 10000, not {estimate_hours}")
+        updates["estimate_hours"] = estimate_hours
+        event("field", "estimate_hours", ticket.estimate_hours, estimate_hours)
+    if expected is not None and expected != ticket.expected_at:
         _check_aware("expected", expected)
         if expected < now:
             raise ServiceError(f"expected resolution {expected.isoformat()} is in the past; promise a time after now")
         updates["expected_at"] = expected
+        updates["expected_set_at"] = now
         if ticket.planned_at is None:
             updates["planned_at"] = now
         event("field", "expected_at", ticket.expected_at.isoformat() if ticket.expected_at else None, expected.isoformat())
-    if not events:
-        return view
+    if responded_at is not None and ticket.responded_at is None and "responded_at" not in updates:
+        updates["responded_at"] = responded_at  # the first message to the customer
+        event("response", "responded_at", None, responded_at.isoformat(), "first message to the customer")
+    if told_customer:
+        updates["customer_told_at"] = now
+        event("told", "customer_told_at", ticket.customer_told_at.isoformat() if ticket.customer_told_at else None,
+              now.isoformat(), "customer told of the expected resolution")
     changed = ticket.model_copy(update=updates)
     clocks = clocks_for(changed, view.contract, view.tz, now)
     changed = _with_dues(changed, clocks)
-    # Events record how the deadline moved, so the history explains it.
-    for name in ("response_due", "plan_due", "resolution_due"):
-        old, new = getattr(ticket, name), getattr(changed, name)
-        if old != new and old is not None and new is not None:
-            event("deadline", name, old.isoformat(), new.isoformat())
+    # Events record how the deadlines moved, so the history explains them.
+    if events:
+        for name in ("response_due", "plan_due", "resolution_due"):
+            old, new = getattr(ticket, name), getattr(changed, name)
+            if old != new and old is not None and new is not None:
+                event("deadline", name, old.isoformat(), new.isoformat())
+    after = TicketView(changed, view.customer, view.contract, clocks, view.tz)
+    return Change(view, after, events, version)
+
+
+def commit_change(store: Store, change: Change, now: datetime, justification: str = "") -> TicketView:
+    """Write a planned change (refused with ConflictError if the ticket moved on);
+    stopped clocks' outcomes are written down, with ``justification`` on a miss."""
+    if not change.events:
+        return change.before
+    view = change.after
+    ticket_id = view.ticket.id
     with store.write():
-        stored = store.update_ticket(changed, version, events)
+        stored = store.update_ticket(view.ticket, change.version, change.events)
         # Outcomes are written when a clock stops (again, after a reopen), not on
         # every later change, so recorded_at says when the clock stopped.
-        stopped = {name: c for name, c in clocks.items() if c.stopped_ts is not None}
+        stopped = {name: c for name, c in view.clocks.items() if c.stopped_ts is not None}
         recorded = store.outcomes(ticket_id)
         fresh = [
-            {**c.outcome, "contract_id": view.contract.id if view.contract else None}  # type: ignore[dict-item]
+            {**c.outcome, "contract_id": view.contract.id if view.contract else None,  # type: ignore[dict-item]
+             "justification": justification.strip() if not c.met else ""}
             for name, c in stopped.items()
             if name not in recorded or recorded[name]["stopped_at"] != store_instant(c.stopped_at)
             or recorded[name]["target_seconds"] != c.target_seconds
         ]
         store.record_outcomes(ticket_id, fresh, now)
-        store.clear_outcomes(ticket_id, [n for n in clocks if n not in stopped and n in recorded])
-    return TicketView(stored, view.customer, view.contract, clocks, view.tz)
+        if justification.strip():
+            store.justify_misses(ticket_id, justification.strip())
+        store.clear_outcomes(ticket_id, [n for n in view.clocks if n not in stopped and n in recorded])
+    return TicketView(stored, view.customer, view.contract, view.clocks, view.tz)
+
+
+def update_ticket(
+    store: Store,
+    ticket_id: int,
+    *,
+    operator: str,
+    now: datetime,
+    justification: str = "",
+    require_justification: bool = False,
+    **changes: Any,
+) -> TicketView:
+    """Change a ticket. Every changed field becomes an event; a new priority applies
+    its targets from the start; stopped clocks' outcomes are written down. With
+    ``expected_version``, a save over someone else's change raises ConflictError.
+    With ``require_justification``, stopping a clock late needs a justification."""
+    change = plan_change(store, ticket_id, operator=operator, now=now, **changes)
+    if require_justification and change.missed and not justification.strip():
+        names = " and ".join(change.missed)
+        raise ServiceError(
+            f"ticket #{ticket_id} misses its {names} target; give a justification (why it was late)"
+        )
+    return commit_change(store, change, now, justification)
+
+
+def add_comment(store: Store, ticket_id: int, text: str, operator: str, now: datetime) -> Event:
+    """A note in the ticket's history (not a message to the customer)."""
+    if not text or not text.strip():
+        raise ServiceError("comment: write something")
+    if store.ticket(ticket_id) is None:
+        raise ServiceError(f"no ticket #{ticket_id}")
+    event = Event(ticket_id=ticket_id, at=now, operator=operator, kind="comment", note=text)
+    store.add_events([event])
+    return event
 
 
 def open_views(store: Store, now: datetime | int) -> list[TicketView]:
@@ -359,7 +478,12 @@ def urgency_key(view: TicketView) -> tuple[int, int, int]:
 
 __all__ = [
     "OPEN_STATUSES",
+    "Change",
     "NewCall",
+    "add_comment",
+    "commit_change",
+    "plan_change",
+    "preview_call",
     "ServiceError",
     "TicketView",
     "get_view",

@@ -86,6 +86,8 @@ SCHEMA_1 = [
         category TEXT NOT NULL DEFAULT '',
         diagnosis TEXT NOT NULL DEFAULT '',
         expected_at TEXT,
+        expected_set_at TEXT,
+        customer_told_at TEXT,
         estimate_hours REAL,
         billable INTEGER NOT NULL DEFAULT 0,
         reported_at TEXT NOT NULL,

@@ -45,12 +45,12 @@ TICKET_START = 1001  # the first ticket number
 _TICKET_COLUMNS = (
     "id", "customer", "contract_id", "tz", "service", "caller", "channel", "title", "description",
     "impact", "urgency", "priority", "priority_reason", "status", "assignee", "category", "diagnosis",
-    "expected_at", "estimate_hours", "billable", "reported_at", "created_at", "updated_at",
+    "expected_at", "expected_set_at", "customer_told_at", "estimate_hours", "billable", "reported_at", "created_at", "updated_at",
     "responded_at", "planned_at", "resolved_at", "closed_at", "resolution_note", "history",
     "response_due", "plan_due", "resolution_due", "version",
 )
 _TIME_FIELDS = (
-    "expected_at", "reported_at", "created_at", "updated_at", "responded_at", "planned_at",
+    "expected_at", "expected_set_at", "customer_told_at", "reported_at", "created_at", "updated_at", "responded_at", "planned_at",
     "resolved_at", "closed_at", "response_due", "plan_due", "resolution_due",
 )
 _SELECT_TICKET = f"SELECT {', '.join(_TICKET_COLUMNS)} FROM tickets"
@@ -420,6 +420,18 @@ class Store:
         ).fetchall()
         return [f"{op} set {fld or 'it'} from {old!r} to {new!r}" for op, fld, old, new in reversed(rows)]
 
+    def add_events(self, events: Sequence[Event]) -> None:
+        """Append events to tickets' histories (comments: no change of the ticket)."""
+        with self.write():
+            self._insert_events(events)
+
+    def justify_misses(self, ticket_id: int, justification: str) -> None:
+        """Attach a justification to this ticket's missed targets that have none."""
+        self.conn.execute(
+            "UPDATE clock_outcomes SET justification = ? WHERE ticket_id = ? AND met = 0 AND justification = ''",
+            [justification, ticket_id],
+        )
+
     def _insert_events(self, events: Sequence[Event]) -> None:
         self.conn.executemany(
             "INSERT INTO events (ticket_id, at, operator, kind, field, old, new, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -501,7 +513,8 @@ class Store:
                        used_seconds = excluded.used_seconds, late_seconds = excluded.late_seconds,
                        paused_seconds = excluded.paused_seconds, contract_id = excluded.contract_id,
                        contract_version = excluded.contract_version, level = excluded.level,
-                       priority = excluded.priority, recorded_at = excluded.recorded_at""",
+                       priority = excluded.priority, justification = excluded.justification,
+                       recorded_at = excluded.recorded_at""",
                 [ticket_id, o["clock"], int(o["met"]), _utc_text(o["stopped_at"]), _utc_text(o["due"]), o["target"], o["target_seconds"],
                  o["used_seconds"], o["late_seconds"], o["paused_seconds"], o.get("contract_id"),
                  o["contract_version"], o["level"], o["priority"], o.get("justification", ""), iso(now)],
@@ -510,6 +523,19 @@ class Store:
     def clear_outcomes(self, ticket_id: int, clocks: Iterable[str]) -> None:
         for clock in clocks:
             self.conn.execute("DELETE FROM clock_outcomes WHERE ticket_id = ? AND clock = ?", [ticket_id, clock])
+
+    def outcomes_between(self, start: datetime, end: datetime, customer: str | None = None) -> list[dict[str, Any]]:
+        """Stopped clocks whose stop lies in [start, end), with their ticket's customer
+        and service (uses the index on stopped_at)."""
+        sql = """SELECT o.*, t.customer, t.service, t.title FROM clock_outcomes o JOIN tickets t ON t.id = o.ticket_id
+                 WHERE o.stopped_at >= ? AND o.stopped_at < ?"""
+        params: list[Any] = [iso(start), iso(end)]
+        if customer is not None:
+            sql += " AND t.customer = ?"
+            params.append(customer)
+        cur = self.conn.execute(sql + " ORDER BY o.stopped_at", params)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur]
 
     def outcomes(self, ticket_id: int) -> dict[str, dict[str, Any]]:
         cur = self.conn.execute("SELECT * FROM clock_outcomes WHERE ticket_id = ?", [ticket_id])

@@ -9,9 +9,15 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
+from typing import TypeVar
+
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+
+from slaboard.services.tickets import ServiceError, update_ticket
+from slaboard.store import ConflictError, Store, StoreError
 
 from slaboard.settings import Settings
 from slaboard.tui.board import BoardScreen
@@ -19,6 +25,9 @@ from slaboard.tui.detail import TicketScreen
 from slaboard.tui.help import HelpScreen, binding_rows
 from slaboard.tui.table import SlaTable
 from slaboard.tui.themes import shipped_themes
+
+
+T = TypeVar("T")
 
 
 class SlaboardApp(App[None]):
@@ -84,6 +93,87 @@ class SlaboardApp(App[None]):
 
     def open_ticket(self, ticket_id: int) -> None:
         self.push_screen(TicketScreen(ticket_id))
+
+    def board_changed(self, select: int | None = None) -> None:
+        """After a local write: the board reads the database at once (and puts the
+        cursor on ``select``, e.g. a call just logged)."""
+        for screen in self.screen_stack:
+            if isinstance(screen, BoardScreen):
+                screen.refresh_now(select)
+
+    # ---------------------------------------------------------------- data
+
+    def read(self, query: Callable[[Store], T], done: Callable[[T], None], failed: Callable[[str], None] | None = None) -> None:
+        """Run ``query`` on its own connection in a thread worker; ``done`` gets the
+        result on the main thread. A failure is shown to the operator (or passed to
+        ``failed``), never raised into the app."""
+        self._run_store(query, done, failed, write=False)
+
+    def write(self, change: Callable[[Store], T], done: Callable[[T], None] | None = None,
+              failed: Callable[[str], None] | None = None, select: int | None = None) -> None:
+        """Like :meth:`read` for a change; the board shows it at once afterwards."""
+        self._run_store(change, done, failed, write=True, select=select)
+
+    @work(thread=True, group="store", exit_on_error=False)
+    def _run_store(self, job: Callable[[Store], T], done: Callable[[T], None] | None,
+                   failed: Callable[[str], None] | None, write: bool, select: int | None = None) -> None:
+        try:
+            with Store.open(self.db_path) as store:
+                result = job(store)
+        except (ServiceError, StoreError, ConflictError) as err:
+            self.call_from_thread(self._job_failed, str(err), failed)
+            return
+        except Exception as err:  # a bug: say so on screen rather than end the app
+            self.call_from_thread(self._job_failed, f"unexpected error: {err!r}", failed)
+            return
+        self.call_from_thread(self._job_done, result, done, write, select)
+
+    def _job_failed(self, message: str, failed: Callable[[str], None] | None) -> None:
+        if failed is not None:
+            failed(message)
+        else:
+            self.notify(message, severity="error", timeout=8, markup=False)
+
+    def _job_done(self, result: T, done: Callable[[T], None] | None, write: bool, select: int | None) -> None:
+        if write:
+            self.board_changed(select)
+        if done is not None:
+            done(result)
+
+    # ---------------------------------------------------------------- actions
+
+    def take_ticket(self, ticket_id: int) -> None:
+        """Assign a call to the operator."""
+        now = self.clock()
+        self.write(
+            lambda store: update_ticket(store, ticket_id, operator=self.operator, now=now, assignee=self.operator),
+            done=lambda view: self.notify(f"#{ticket_id} is yours", timeout=3, markup=False),
+        )
+
+    def diagnose(self, ticket_id: int) -> None:
+        from slaboard.tui.diagnosis import DiagnosisScreen
+
+        self.push_screen(DiagnosisScreen(ticket_id))
+
+    def action_new_call(self) -> None:
+        from slaboard.tui.newcall import NewCallScreen
+
+        self.push_screen(NewCallScreen())
+
+    def action_triage(self) -> None:
+        from slaboard.tui.triage import TriageScreen
+
+        self.push_screen(TriageScreen())
+
+    def action_contracts(self, customer: str | None = None) -> None:
+        from slaboard.tui.contracts import ContractScreen
+
+        self.push_screen(ContractScreen(customer))
+
+    def action_comm_log(self, ticket_id: int | None = None, customer: str | None = None) -> None:
+        from slaboard.tui.commlog import CommLogScreen
+
+        self.push_screen(CommLogScreen(ticket_id=ticket_id, customer=customer))
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

@@ -49,12 +49,18 @@ class BoardScreen(Screen[None]):
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="board.filter", tooltip="Show only calls whose row contains some text"),
         Binding("escape", "clear_filter", "Clear", show=False, id="board.clear", tooltip="Clear the filter"),
-        Binding("s", "cycle_sort", "Sort", id="board.sort", tooltip="Cycle the order: time to breach, priority, age, customer, newest"),
-        Binding("right_square_bracket", "next_view", "Next view", id="board.next_view", key_display="]",
+        Binding("s", "cycle_sort", "Sort", show=False, id="board.sort", tooltip="Cycle the order: time to breach, priority, age, customer, newest"),
+        Binding("right_square_bracket", "next_view", "Next view", show=False, id="board.next_view", key_display="]",
                 tooltip="All, Mine, Unassigned, Breached, then one view per level"),
         Binding("left_square_bracket", "previous_view", "Previous view", show=False, id="board.previous_view",
                 key_display="[", tooltip="The view before this one"),
-        Binding("r", "refresh", "Refresh", id="board.refresh", tooltip="Read the database now"),
+        Binding("n", "app.new_call", "New call", id="board.new_call", tooltip="Log a call that just came in"),
+        Binding("a", "take", "Take", id="board.take", tooltip="Assign the selected call to yourself"),
+        Binding("d", "diagnose", "Diagnose", id="board.diagnose", tooltip="Record what you found and the time to promise"),
+        Binding("l", "log", "Log", id="board.log", tooltip="The customer log of the selected call"),
+        Binding("c", "contracts", "Contract", id="board.contracts", tooltip="What the selected customer's contract covers and costs"),
+        Binding("t", "app.triage", "Triage", id="board.triage", tooltip="Step through new, unassigned calls"),
+        Binding("r", "refresh", "Refresh", show=False, id="board.refresh", tooltip="Read the database now"),
         *[
             Binding(str(n), f"view({n - 1})", f"View {n}", show=False, id=f"board.view_{n}", tooltip=f"Switch to view {n}")
             for n in range(1, 10)
@@ -72,6 +78,7 @@ class BoardScreen(Screen[None]):
         self.error: str | None = None
         self._poll_timer: Timer | None = None
         self._levels: list[str] = []
+        self._select_after_poll: int | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="summary")
@@ -143,6 +150,10 @@ class BoardScreen(Screen[None]):
         """A keyed diff: changed calls replace their rows, gone ones leave; one sort."""
         self.model.apply(snapshot, self._now())
         self._sync_level_tabs()
+        select, self._select_after_poll = self._select_after_poll, None
+        if select is not None and select in self.rows:
+            table = self.query_one(SlaTable)
+            table.cursor_id = select
         self.redraw()
 
     def tick(self) -> None:
@@ -157,9 +168,17 @@ class BoardScreen(Screen[None]):
     def action_refresh(self) -> None:
         self.poll(force=True)
 
-    def refresh_now(self) -> None:
-        """After a local write: show it at once."""
+    def refresh_now(self, select: int | None = None) -> None:
+        """After a local write: show it at once (with the cursor on ``select``)."""
+        self._select_after_poll = select
         self.poll()
+
+    def selected_id(self) -> int | None:
+        return self.query_one(SlaTable).cursor_id
+
+    def _selected_customer(self) -> str | None:
+        row = self.rows.get(self.selected_id() or -1)
+        return row.view.customer.key if row else None
 
     # ---------------------------------------------------------------- views
 
@@ -275,6 +294,25 @@ class BoardScreen(Screen[None]):
         if self.focused is self.query_one("#filter", Input):
             self.action_clear_filter()
 
+    # ---------------------------------------------------------------- actions
+
+    def action_take(self) -> None:
+        ticket_id = self.selected_id()
+        if ticket_id is not None:
+            self.app.take_ticket(ticket_id)  # type: ignore[attr-defined]
+
+    def action_diagnose(self) -> None:
+        ticket_id = self.selected_id()
+        if ticket_id is not None:
+            self.app.diagnose(ticket_id)  # type: ignore[attr-defined]
+
+    def action_log(self) -> None:
+        ticket_id = self.selected_id()
+        self.app.action_comm_log(ticket_id=ticket_id)  # type: ignore[attr-defined]
+
+    def action_contracts(self) -> None:
+        self.app.action_contracts(self._selected_customer())  # type: ignore[attr-defined]
+
     # ---------------------------------------------------------------- detail
 
     @on(SlaTable.Selected)
@@ -295,6 +333,9 @@ class BoardScreen(Screen[None]):
         content = Content("")
         for text, colour in parts:
             content = content + Content.styled(text, colour) + Content("   ")
+        at_risk = sum(1 for r in rows if r.view.at_risk)
+        if at_risk:
+            content = content + Content.styled(f"⚠ {at_risk} to tell", "$sla-breached bold") + Content("   ")
         level_text = "  ·  ".join(f"{level} {n}" for level, n in sorted(levels.items()))
         line1 = content + Content(level_text)
         if nxt is not None and nxt.lead is not None:

@@ -1,8 +1,10 @@
-"""The ticket detail: every field, every clock with its explanation, the history."""
+"""The ticket detail: every field, every clock with its explanation, the history
+and the messages, and the actions on the call."""
 
 from __future__ import annotations
 
-from textual import work
+from dataclasses import dataclass
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -10,31 +12,53 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from slaboard.services.tickets import TicketView, get_view
+from slaboard.domain import Communication, Event
+from slaboard.services.tickets import TicketView, get_view, update_ticket
 from slaboard.sla import explain
 from slaboard.store import Store
 from slaboard.textfmt import compact, local
+from slaboard.tui.dialogs import AssignDialog, PriorityDialog, PriorityResult, ResolveDialog, ResolveResult, StatusDialog, StatusResult
 from slaboard.tui.text import plain, plain_block
+
+RUNNING = ("ok", "warning", "critical", "breached", "paused")
+
+
+@dataclass
+class Detail:
+    view: TicketView
+    events: list[Event]
+    comms: list[Communication]
 
 
 class TicketScreen(Screen[None]):
-    """One call, read from the database when opened."""
+    """One call, read from the database when opened and after every change."""
 
     DEFAULT_CSS = """
     TicketScreen #detail { padding: 0 1; }
-    TicketScreen .heading { text-style: bold; color: $primary; margin-top: 1; }
     TicketScreen #title { text-style: bold; background: $panel; padding: 0 1; }
+    TicketScreen #risk { display: none; background: $error; color: $text; padding: 0 1; text-style: bold; }
+    TicketScreen #risk.-shown { display: block; }
     """
     BINDINGS = [
         Binding("escape,q,backspace", "app.pop_screen", "Back", id="ticket.back", tooltip="Back to the board"),
+        Binding("a", "assign", "Assign", id="ticket.assign", tooltip="Give the call to someone (yourself by default)"),
+        Binding("s", "status", "Status", id="ticket.status", tooltip="Move the call on: diagnosing, in progress, waiting..."),
+        Binding("p", "priority", "Priority", id="ticket.priority", tooltip="Change impact or urgency; see the new deadline first"),
+        Binding("d", "diagnose", "Diagnose", id="ticket.diagnose", tooltip="What you found and the time to promise"),
+        Binding("v", "resolve", "Resolve", id="ticket.resolve", tooltip="Resolve with a note (a missed target asks why)"),
+        Binding("o", "reopen", "Reopen", id="ticket.reopen", tooltip="Reopen a resolved call"),
+        Binding("l", "log", "Log", id="ticket.log", tooltip="The customer log of this call"),
+        Binding("c", "contract", "Contract", id="ticket.contract", tooltip="The customer's contracts"),
     ]
 
     def __init__(self, ticket_id: int) -> None:
         super().__init__()
         self.ticket_id = ticket_id
+        self.detail: Detail | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(Content(f"#{self.ticket_id}"), id="title")
+        yield Static(id="risk")
         with VerticalScroll(id="detail"):
             yield Static(Content("loading…"), id="body")
         yield Footer()
@@ -42,24 +66,116 @@ class TicketScreen(Screen[None]):
     def on_mount(self) -> None:
         self.load()
 
-    @work(thread=True, exclusive=True, exit_on_error=False)
+    def on_screen_resume(self) -> None:
+        self.load()
+
     def load(self) -> None:
         now = self.app.clock()  # type: ignore[attr-defined]
-        try:
-            with Store.open(self.app.db_path) as store:  # type: ignore[attr-defined]
-                view = get_view(store, self.ticket_id, now)
-                events = store.events(self.ticket_id)
-        except Exception as err:  # shown in place of the detail
-            self.app.call_from_thread(self._show_error, str(err))
-            return
-        self.app.call_from_thread(self._show, view, events)
+        ticket_id = self.ticket_id
+
+        def query(store: Store) -> Detail:
+            return Detail(get_view(store, ticket_id, now), store.events(ticket_id), store.communications(ticket_id=ticket_id))
+
+        self.app.read(query, self._show, self._show_error)  # type: ignore[attr-defined]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.detail is None:
+            return action == "app.pop_screen" or None
+        status = self.detail.view.ticket.status
+        if action == "reopen":
+            return status == "resolved" or None
+        if action in ("resolve", "priority", "diagnose", "assign", "status"):
+            return status not in ("resolved", "closed") or None
+        return True
+
+    # ---------------------------------------------------------------- actions
+
+    def _change(self, **changes: object) -> None:
+        """Save a change based on the version shown (a concurrent change is refused
+        with what changed, and the screen reloads)."""
+        assert self.detail is not None
+        version = self.detail.view.ticket.version
+        operator = self.app.operator  # type: ignore[attr-defined]
+        now = self.app.clock()  # type: ignore[attr-defined]
+        ticket_id = self.ticket_id
+
+        def write(store: Store) -> TicketView:
+            return update_ticket(store, ticket_id, operator=operator, now=now, expected_version=version, **changes)  # type: ignore[arg-type]
+
+        self.app.write(write, lambda view: self.load(), self._refused)  # type: ignore[attr-defined]
+
+    def _refused(self, message: str) -> None:
+        self.notify(message, severity="error", timeout=10, markup=False)
+        self.load()
+
+    def action_assign(self) -> None:
+        assert self.detail is not None
+
+        def done(name: object) -> None:
+            if isinstance(name, str):
+                self._change(assignee=name)
+
+        self.app.push_screen(AssignDialog(self.detail.view), done)
+
+    def action_status(self) -> None:
+        assert self.detail is not None
+
+        def done(result: object) -> None:
+            if isinstance(result, StatusResult):
+                self._change(status=result.status, reason=result.reason)
+
+        self.app.push_screen(StatusDialog(self.detail.view), done)
+
+    def action_priority(self) -> None:
+        assert self.detail is not None
+
+        def done(result: object) -> None:
+            if isinstance(result, PriorityResult):
+                self._change(impact=result.impact, urgency=result.urgency)
+
+        self.app.push_screen(PriorityDialog(self.detail.view), done)
+
+    def action_resolve(self) -> None:
+        assert self.detail is not None
+
+        def done(result: object) -> None:
+            if isinstance(result, ResolveResult):
+                self._change(status="resolved", reason=result.note, justification=result.justification,
+                             require_justification=True)
+
+        self.app.push_screen(ResolveDialog(self.detail.view), done)
+
+    def action_reopen(self) -> None:
+        self._change(status="in_progress", reason="reopened")
+
+    def action_diagnose(self) -> None:
+        self.app.diagnose(self.ticket_id)  # type: ignore[attr-defined]
+
+    def action_log(self) -> None:
+        self.app.action_comm_log(ticket_id=self.ticket_id)  # type: ignore[attr-defined]
+
+    def action_contract(self) -> None:
+        if self.detail is not None:
+            self.app.action_contracts(self.detail.view.customer.key)  # type: ignore[attr-defined]
+
+    # ---------------------------------------------------------------- drawing
 
     def _show_error(self, message: str) -> None:
         self.query_one("#body", Static).update(Content(f"Cannot show #{self.ticket_id}: {plain(message)}"))
 
-    def _show(self, view: TicketView, events: list) -> None:  # type: ignore[type-arg]
+    def _show(self, detail: Detail) -> None:
+        self.detail = detail
+        self.refresh_bindings()
+        view = detail.view
         t, tz = view.ticket, view.tz
-        self.query_one("#title", Static).update(Content(f"#{t.id}  {plain(t.title)}"))
+        self.query_one("#title", Static).update(Content(f"#{t.id}  {plain(t.title)}  ·  v{t.version}"))
+        risk = self.query_one("#risk", Static)
+        risk.set_class(view.at_risk, "-shown")
+        if view.at_risk:
+            risk.update(Content(
+                f"At risk: the promised {local(t.expected_at, tz, '%a %H:%M')} is after the resolution deadline "
+                f"{local(t.resolution_due, tz, '%a %H:%M')}. Tell the customer (l)."
+            ))
         lines: list[Content] = []
 
         def field(label: str, value: str) -> None:
@@ -77,21 +193,41 @@ class TicketScreen(Screen[None]):
         field("assignee", t.assignee or "unassigned")
         field("caller", f"{t.caller or '-'} via {t.channel}")
         field("reported", local(t.reported_at, tz, "%a %Y-%m-%d %H:%M %Z"))
+        if t.diagnosis or t.category:
+            field("diagnosis", (f"[{t.category}] " if t.category else "") + t.diagnosis)
         if t.expected_at:
             field("promised", local(t.expected_at, tz, "%a %Y-%m-%d %H:%M %Z"))
+        if t.estimate_hours is not None:
+            rate = view.contract.terms.hourly_rate if view.contract else None
+            cost = "covered by the contract" if not t.billable else (
+                f"billable: {t.estimate_hours:g} h × {rate} = {t.estimate_hours * float(rate):.2f}" if rate is not None else "billable at the default rate"
+            )
+            field("estimate", f"{t.estimate_hours:g} h, {cost}")
+        if t.resolution_note:
+            field("resolution", t.resolution_note)
         if t.description:
             lines.append(Content(""))
             lines.append(Content(plain_block(t.description)))
         for name, clock in view.clocks.items():
+            lines.append(Content(""))
             lines.append(Content.styled(f"{name} clock", "bold $primary"))
             left = "stopped" if clock.stopped_ts is not None else compact(clock.remaining) + " left"
-            lines.append(Content.assemble((f"  {clock.state}", f"bold $sla-{clock.state if clock.state in ('ok', 'warning', 'critical', 'breached', 'paused') else 'none'}"),
+            colour = f"$sla-{clock.state}" if clock.state in RUNNING else ("$sla-ok" if clock.state == "met" else "$sla-breached")
+            lines.append(Content.assemble((f"  {clock.state}", f"bold {colour}"),
                                           f"  due {local(clock.due, tz, '%a %Y-%m-%d %H:%M %Z')}  ·  {left}"))
             for line in explain(clock).lines():
                 lines.append(Content("  " + plain(line)))
-        if events:
+        if detail.comms:
+            lines.append(Content(""))
+            lines.append(Content.styled("messages", "bold $primary"))
+            for c in detail.comms:
+                arrow = "→" if c.direction == "out" else "←"
+                promised = f"  (promised {local(c.promised_at, tz, '%a %H:%M')})" if c.promised_at else ""
+                lines.append(Content(plain(f"  {local(c.at, tz, '%Y-%m-%d %H:%M')}  {c.operator:<10} {arrow} {c.contact or '-'} ({c.channel}): {c.summary}{promised}")))
+        if detail.events:
+            lines.append(Content(""))
             lines.append(Content.styled("history", "bold $primary"))
-            for e in events:
+            for e in detail.events:
                 change = f"{e.field}: {e.old or '-'} → {e.new or '-'}" if e.field else ""
                 note = f"  ({e.note})" if e.note else ""
                 lines.append(Content(plain(f"  {local(e.at, tz, '%Y-%m-%d %H:%M')}  {e.operator:<10} {e.kind:<9} {change}{note}")))

@@ -72,7 +72,8 @@ CELLS: dict[str, Callable[[BoardRow, int], str]] = {
     "status": lambda r, now: STATUS_LABELS.get(r.view.ticket.status, r.view.ticket.status),
     "assignee": lambda r, now: plain(r.view.ticket.assignee) or "-",
     "age": _age,
-    "title": lambda r, now: ("! " if r.view.ticket.billable else "") + plain(r.view.ticket.title),
+    "title": lambda r, now: ("⚠ TELL CUSTOMER · " if r.view.at_risk else "")
+    + ("$ " if r.view.ticket.billable else "") + plain(r.view.ticket.title),
 }
 
 COLUMNS: tuple[Column, ...] = (

@@ -1,0 +1,133 @@
+"""The customer log: everything said to and heard from a customer, and the draft
+of the message that tells a customer a target will be missed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+
+from slaboard.domain import COMM_CHANNELS, Communication
+from slaboard.services.tickets import (
+    ServiceError,
+    TicketView,
+    commit_change,
+    get_view,
+    plan_change,
+    resolve_customer,
+)
+from slaboard.store import Store
+from slaboard.textfmt import compact
+
+
+@dataclass
+class NewCommunication:
+    customer: str
+    summary: str
+    channel: str = "phone"
+    direction: str = "out"
+    contact: str = ""
+    ticket_id: int | None = None
+    promised_at: datetime | None = None
+    tells_of_miss: bool = False
+    at: datetime | None = None
+
+
+def log_communication(store: Store, entry: NewCommunication, operator: str, now: datetime) -> Communication:
+    """Record a message. A message to the customer about a call is its first
+    response if none came before; a promised time becomes the call's expected
+    resolution; a notice of a miss (or a new promise) means the customer knows."""
+    if entry.channel not in COMM_CHANNELS:
+        raise ServiceError(f"channel must be one of {', '.join(COMM_CHANNELS)}, not {entry.channel!r}")
+    if entry.direction not in ("in", "out"):
+        raise ServiceError(f"direction must be 'in' (from the customer) or 'out' (to the customer), not {entry.direction!r}")
+    if not entry.summary or not entry.summary.strip():
+        raise ServiceError("summary: say what was said")
+    at = entry.at or now
+    if at.tzinfo is None:
+        raise ServiceError("the time of a message needs a time zone")
+    if at > now:
+        raise ServiceError(f"the message time {at.isoformat()} is in the future")
+    view: TicketView | None = None
+    if entry.ticket_id is not None:
+        view = get_view(store, entry.ticket_id, now)
+        customer_key = view.customer.key
+        if entry.customer and resolve_customer(store, entry.customer).key != customer_key:
+            raise ServiceError(f"ticket #{entry.ticket_id} belongs to {view.customer.code}, not {entry.customer}")
+    else:
+        customer_key = resolve_customer(store, entry.customer).key
+    if entry.promised_at is not None:
+        if entry.promised_at.tzinfo is None:
+            raise ServiceError("the promised time needs a time zone")
+        if entry.promised_at < now:
+            raise ServiceError(f"the promised time {entry.promised_at.isoformat()} is in the past")
+    try:
+        comm = Communication(
+            customer=customer_key, ticket_id=entry.ticket_id, at=at, operator=operator,
+            channel=entry.channel, direction=entry.direction, contact=entry.contact,  # type: ignore[arg-type]
+            summary=entry.summary, promised_at=entry.promised_at, tells_of_miss=entry.tells_of_miss,
+        )
+    except ValidationError as err:
+        first = err.errors()[0]
+        raise ServiceError(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    with store.write():
+        stored = store.add_communication(comm, now)
+        if view is not None and entry.direction == "out":
+            _note_on_ticket(store, view, comm, operator, now)
+    return stored
+
+
+def _note_on_ticket(store: Store, view: TicketView, comm: Communication, operator: str, now: datetime) -> None:
+    ticket = view.ticket
+    promised = comm.promised_at if comm.promised_at is not None and comm.promised_at != ticket.expected_at else None
+    change = plan_change(
+        store, ticket.id, operator=operator, now=now, expected=promised,
+        responded_at=comm.at, told_customer=comm.tells_of_miss or comm.promised_at is not None,
+    )
+    commit_change(store, change, now)
+
+
+def draft_notice(view: TicketView, operator: str, now: datetime) -> str:
+    """A message that tells the customer a call will miss (or has missed) its
+    target: what happened, what the contract promises, the new expected time."""
+    t = view.ticket
+    tz = ZoneInfo(view.customer.tz)
+    contact = t.caller or (view.customer.contacts[0].name if view.customer.contacts else view.customer.name)
+
+    def when(moment: datetime) -> str:
+        return moment.astimezone(tz).strftime("%A %d %B at %H:%M")
+
+    lines = [f"Dear {contact},", ""]
+    lines.append(f"About your call #{t.id}, \"{t.title}\", reported {when(t.reported_at)}:")
+    if t.diagnosis:
+        lines.append(f"we found that {t.diagnosis.rstrip('.')}.")
+    clock = view.clocks.get("resolution")
+    if clock is not None and view.contract is not None:
+        promise = f"Your {view.level} contract promises a solution within {clock.target.duration.describe()}"
+        if clock.state == "breached":
+            lines.append(f"{promise}; that target passed {when(clock.due)} ({compact(-clock.remaining)} over).")
+        else:
+            lines.append(f"{promise}, which is {when(clock.due)}.")
+    if t.expected_at is not None:
+        lines.append(f"We now expect to have it solved by {when(t.expected_at)}.")
+    else:
+        lines.append("We will let you know as soon as we can say when it will be solved.")
+    lines += ["We are sorry for the delay and will keep you informed.", "", "Kind regards,", operator]
+    return "\n".join(lines)
+
+
+def communications_of(store: Store, *, ticket_id: int | None = None, customer: str | None = None) -> list[Communication]:
+    """The log, newest first, for a ticket or a customer."""
+    key = resolve_customer(store, customer).key if customer else None
+    return store.communications(ticket_id=ticket_id, customer=key)
+
+
+def needs_notice(view: TicketView) -> bool:
+    """A call the customer should hear about: at risk, breached or about to breach."""
+    clock = view.clocks.get("resolution")
+    return view.at_risk or (clock is not None and clock.stopped_ts is None and clock.state in ("breached", "critical"))
+
+
+__all__ = ["NewCommunication", "communications_of", "draft_notice", "log_communication", "needs_notice"]

@@ -1,0 +1,267 @@
+"""Small dialogs for changing a call: each shows what the change will do (the new
+deadline, a missed target) before it is saved, and returns a typed result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+from slaboard.domain import IMPACT_LABELS, TRANSITIONS, URGENCY_LABELS, priority_for
+from slaboard.services.tickets import Change, TicketView, plan_change
+from slaboard.store import Store
+from slaboard.textfmt import local
+from slaboard.tui.text import plain
+
+DIALOG_CSS = """
+{name} {{ align: center middle; }}
+{name} > Vertical {{
+    width: 76; max-width: 100%; height: auto; max-height: 100%;
+    border: round $primary; background: $surface; padding: 0 1;
+}}
+{name} .title {{ text-style: bold; color: $primary; }}
+{name} .preview {{ color: $foreground-muted; height: auto; }}
+{name} .error {{ color: $error; height: auto; }}
+{name} Horizontal {{ height: auto; align-horizontal: right; }}
+{name} Button {{ margin-left: 1; }}
+{name} Input, {name} Select {{ margin-bottom: 0; }}
+"""
+
+STATUS_LABELS = {
+    "new": "new",
+    "diagnosing": "diagnosing",
+    "in_progress": "in progress",
+    "waiting_customer": "waiting on the customer (pauses the resolution clock)",
+    "waiting_third_party": "waiting on a third party",
+    "resolved": "resolved",
+    "closed": "closed",
+}
+
+
+def describe_change(change: Change) -> Content:
+    """The deadlines a change moves and the targets it misses, in words."""
+    tz = change.after.tz
+    parts = []
+    for name, old, new in change.deadline_moves:
+        before = local(old, tz, "%a %H:%M") if old else "stopped"
+        after = local(new, tz, "%a %H:%M") if new else "stopped"
+        parts.append(f"{name} due {before} → {after}")
+    for name in change.missed:
+        parts.append(f"{name} target MISSED")
+    if not parts:
+        return Content("deadlines unchanged")
+    return Content("; ".join(parts))
+
+
+class _Dialog(ModalScreen[object]):
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="dialog.cancel", tooltip="Close without saving"),
+        Binding("ctrl+s", "save", "Save", id="dialog.save", tooltip="Save the change"),
+    ]
+
+    def __init__(self, view: TicketView) -> None:
+        super().__init__()
+        self.view = view
+        self.change: Change | None = None
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def preview(self, **changes: object) -> None:
+        """Plan the change on its own connection and show what it does."""
+        now = self.app.clock()  # type: ignore[attr-defined]
+        operator = self.app.operator  # type: ignore[attr-defined]
+        ticket_id = self.view.ticket.id
+        version = self.view.ticket.version
+
+        def plan(store: Store) -> Change:
+            return plan_change(store, ticket_id, operator=operator, now=now, expected_version=version, **changes)  # type: ignore[arg-type]
+
+        self.app.read(plan, self._planned, self._failed)  # type: ignore[attr-defined]
+
+    def _planned(self, change: Change) -> None:
+        self.change = change
+        self.query_one(".preview", Static).update(describe_change(change))
+        self.query_one(".error", Static).update("")
+        self.after_preview(change)
+
+    def after_preview(self, change: Change) -> None:
+        pass
+
+    def _failed(self, message: str) -> None:
+        self.change = None
+        self.query_one(".error", Static).update(Content(message))
+
+    @on(Button.Pressed, "#save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    def buttons(self) -> ComposeResult:
+        with Horizontal():
+            yield Button("Cancel", id="cancel")
+            yield Button("Save (ctrl+s)", id="save", variant="primary")
+
+
+@dataclass
+class StatusResult:
+    status: str
+    reason: str
+
+
+class StatusDialog(_Dialog):
+    """Move the call to another status (a pause needs its reason)."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="StatusDialog")
+
+    def compose(self) -> ComposeResult:
+        t = self.view.ticket
+        choices = [(STATUS_LABELS[s], s) for s in TRANSITIONS[t.status] if s not in ("resolved",)]
+        with Vertical():
+            yield Label(Content(f"#{t.id}: {t.status.replace('_', ' ')} →"), classes="title")
+            yield Select(choices, prompt="new status", id="status", allow_blank=True)
+            yield Input(placeholder="reason (shown in the history; for a pause: what we wait for)", id="reason")
+            yield Static(classes="preview")
+            yield Static(classes="error")
+            yield from self.buttons()
+
+    def on_mount(self) -> None:
+        self.query_one("#status", Select).focus()
+
+    @on(Select.Changed, "#status")
+    def _status_changed(self, event: Select.Changed) -> None:
+        if event.value is not Select.BLANK:
+            self.preview(status=event.value, reason=self.query_one("#reason", Input).value)
+
+    def action_save(self) -> None:
+        status = self.query_one("#status", Select).value
+        if status is Select.BLANK:
+            self._failed("choose a status")
+            return
+        reason = self.query_one("#reason", Input).value.strip()
+        if status in ("waiting_customer", "waiting_third_party") and not reason:
+            self._failed("say what we are waiting for")
+            self.query_one("#reason", Input).focus()
+            return
+        self.dismiss(StatusResult(str(status), reason))
+
+
+@dataclass
+class PriorityResult:
+    impact: int
+    urgency: int
+
+
+class PriorityDialog(_Dialog):
+    """Change impact or urgency; the new priority and deadline show before saving."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="PriorityDialog")
+
+    def compose(self) -> ComposeResult:
+        t = self.view.ticket
+        with Vertical():
+            yield Label(Content(f"#{t.id}: priority {t.priority} (impact {t.impact}, urgency {t.urgency})"), classes="title")
+            yield Select([(f"impact {k}: {v}", k) for k, v in IMPACT_LABELS.items()], value=t.impact, id="impact", allow_blank=False)
+            yield Select([(f"urgency {k}: {v}", k) for k, v in URGENCY_LABELS.items()], value=t.urgency, id="urgency", allow_blank=False)
+            yield Static(classes="priority")
+            yield Static(classes="preview")
+            yield Static(classes="error")
+            yield from self.buttons()
+
+    def on_mount(self) -> None:
+        self.query_one("#impact", Select).focus()
+        self._changed()
+
+    @on(Select.Changed)
+    def _changed(self) -> None:
+        impact = int(self.query_one("#impact", Select).value)  # type: ignore[arg-type]
+        urgency = int(self.query_one("#urgency", Select).value)  # type: ignore[arg-type]
+        self.query_one(".priority", Static).update(Content(f"priority becomes {priority_for(impact, urgency)}"))
+        self.preview(impact=impact, urgency=urgency)
+
+    def action_save(self) -> None:
+        impact = int(self.query_one("#impact", Select).value)  # type: ignore[arg-type]
+        urgency = int(self.query_one("#urgency", Select).value)  # type: ignore[arg-type]
+        self.dismiss(PriorityResult(impact, urgency))
+
+
+@dataclass
+class ResolveResult:
+    note: str
+    justification: str
+
+
+class ResolveDialog(_Dialog):
+    """Resolve with a note; a missed target asks why."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="ResolveDialog")
+
+    def compose(self) -> ComposeResult:
+        t = self.view.ticket
+        with Vertical():
+            yield Label(Content(f"Resolve #{t.id}: {plain(t.title)}"), classes="title")
+            yield Input(placeholder="resolution note: what was done", id="note")
+            yield Input(placeholder="justification: why the target was missed", id="justification")
+            yield Static(classes="preview")
+            yield Static(classes="error")
+            yield from self.buttons()
+
+    def on_mount(self) -> None:
+        self.query_one("#justification", Input).display = False
+        self.query_one("#note", Input).focus()
+        self.preview(status="resolved")
+
+    def after_preview(self, change: Change) -> None:
+        self.query_one("#justification", Input).display = bool(change.missed)
+
+    def action_save(self) -> None:
+        note = self.query_one("#note", Input).value.strip()
+        justification = self.query_one("#justification", Input).value.strip()
+        if not note:
+            self._failed("write what was done")
+            self.query_one("#note", Input).focus()
+            return
+        if self.change is not None and self.change.missed and not justification:
+            self._failed(f"the {' and '.join(self.change.missed)} target is missed: say why")
+            self.query_one("#justification", Input).focus()
+            return
+        self.dismiss(ResolveResult(note, justification))
+
+
+class AssignDialog(_Dialog):
+    """Give the call to someone (empty: unassigned)."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="AssignDialog")
+
+    def compose(self) -> ComposeResult:
+        t = self.view.ticket
+        with Vertical():
+            yield Label(Content(f"Assign #{t.id} (now: {plain(t.assignee) or 'nobody'})"), classes="title")
+            yield Input(value=self.app.operator, placeholder="operator name; empty: unassigned", id="name")  # type: ignore[attr-defined]
+            yield Static(classes="preview")
+            yield Static(classes="error")
+            yield from self.buttons()
+
+    def on_mount(self) -> None:
+        self.query_one("#name", Input).focus()
+
+    @on(Input.Submitted, "#name")
+    def _submitted(self) -> None:
+        self.action_save()
+
+    def action_save(self) -> None:
+        self.dismiss(self.query_one("#name", Input).value.strip())
+
+
+def when_text(moment: datetime | None, tz: str) -> str:
+    return local(moment, tz, "%a %d %b %H:%M") if moment else "-"
