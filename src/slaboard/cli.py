@@ -452,6 +452,47 @@ def cmd_contract_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from slaboard.reports import export
+    from slaboard.reports.figures import build_report, parse_period
+
+    now = config.now()
+    fmt = "json" if args.json else args.format
+    if fmt in ("md", "html") and not args.customer:
+        raise UserError(f"--format {fmt} is a report for one customer: add --customer")
+    interactive = sys.stderr.isatty() and not args.json
+
+    def progress(message: str) -> None:
+        if interactive:
+            sys.stderr.write(f"\r\x1b[2K{message}…")
+            sys.stderr.flush()
+
+    with _open_store(args) as store:
+        period = parse_period(args.period, args.start, args.end, today=now.date())
+        report = build_report(store, period, now, grouping=args.by, customer=args.customer, progress=progress)
+    if interactive:
+        sys.stderr.write("\r\x1b[2K")
+    if fmt == "table":
+        text = export.to_table(report)
+    elif fmt == "json":
+        text = export.to_json(report)
+    elif fmt == "csv":
+        text = export.to_csv(report)
+    else:
+        from slaboard.reports import document
+
+        text = document.to_markdown(report) if fmt == "md" else document.to_html(report)
+    if args.output:
+        try:
+            Path(args.output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        except OSError as err:
+            raise UserError(f"cannot write {args.output}: {err.strerror or err}") from None
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
 # ------------------------------------------------------------------ parser
 
 
@@ -578,6 +619,16 @@ def build_parser() -> Parser:
     p.add_argument("--customer", metavar="C")
     p.add_argument("--ticket", type=_ticket_id, metavar="ID")
     p.set_defaults(func=cmd_comm_list)
+
+    p = sub.add_parser("report", parents=[common], help="SLA figures for a period, for the customer meeting")
+    p.add_argument("--customer", metavar="C", help="one customer (needed for md and html)")
+    p.add_argument("--period", metavar="P", help="2026-07, 2026-Q3 or 2026 (default: the last full quarter)")
+    p.add_argument("--from", dest="start", metavar="DATE", help="first day of a range, like 2026-07-01")
+    p.add_argument("--to", dest="end", metavar="DATE", help="last day of a range")
+    p.add_argument("--by", choices=("customer", "level", "service", "priority", "contract", "month"), default="level")
+    p.add_argument("--format", choices=("table", "json", "csv", "md", "html"), default="table")
+    p.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    p.set_defaults(func=cmd_report)
 
     contract = sub.add_parser("contract", parents=[common], help="contracts")
     ksub = contract.add_subparsers(dest="contract_command", parser_class=Parser, metavar="ACTION", required=True)

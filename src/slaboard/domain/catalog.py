@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from slaboard.domain.models import (
     CalendarDef,
+    Msp,
     ContractDef,
     ContractTerms,
     Customer,
@@ -23,7 +24,7 @@ from slaboard.domain.models import (
     ServiceLevel,
 )
 
-SECTIONS = ("calendars", "levels", "services", "customers", "contracts")
+SECTIONS = ("msp", "calendars", "levels", "services", "customers", "contracts")
 
 
 class ContractFileError(ValueError):
@@ -56,6 +57,7 @@ class Catalog:
     services: dict[str, Service] = field(default_factory=dict)
     customers: dict[str, Customer] = field(default_factory=dict)
     contracts: list[ContractDef] = field(default_factory=list)
+    msp: Msp | None = None
     sources: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def add_document(self, source: str, document: Mapping[str, Any]) -> None:
@@ -66,6 +68,18 @@ class Catalog:
             raise ContractFileError(
                 source, unknown[0], f"unknown section; expected {', '.join(SECTIONS)}"
             )
+        if "msp" in document:
+            body = document["msp"]
+            if not isinstance(body, Mapping):
+                raise ContractFileError(source, "msp", "must be a table, written [msp]")
+            try:
+                msp = Msp.model_validate(dict(body))
+            except ValidationError as err:
+                raise ContractFileError(source, "msp", _explain(err)) from None
+            if self.msp is not None and self.msp != msp:
+                raise ContractFileError(source, "msp", f"also defined differently in {self.sources.get(('msp', 'msp'), '?')}")
+            self.msp = msp
+            self.sources[("msp", "msp")] = source
         tables = {
             "calendars": (CalendarDef, self.calendars),
             "levels": (ServiceLevel, self.levels),
@@ -216,6 +230,7 @@ def build_catalog(documents: Iterable[tuple[str, Mapping[str, Any]]], base: Cata
         catalog.contracts.extend(base.contracts)
     for section in ("calendars", "levels", "services", "customers"):
         getattr(catalog, section).update(getattr(files, section))
+    catalog.msp = files.msp or (base.msp if base is not None else None)
     keys = {c.key for c in files.contracts}
     catalog.contracts = [c for c in catalog.contracts if c.key not in keys] + files.contracts
     catalog.sources.update(files.sources)

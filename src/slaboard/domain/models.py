@@ -85,6 +85,25 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
+class Msp(Model):
+    """The MSP itself: its name, home zone (for reports) and the rate for work that
+    no contract covers."""
+
+    name: str = "Our MSP"
+    tz: str = "Etc/UTC"
+    default_hourly_rate: Money | None = None
+    currency: str = "EUR"
+
+    @field_validator("tz")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            load_zone(value)
+        except CalendarError as err:
+            raise ValueError(str(err).removeprefix("tz: ")) from None
+        return value
+
+
 class CalendarDef(Model):
     """A business calendar as written in a contract file (see BusinessCalendar)."""
 

@@ -101,7 +101,7 @@ def customer_overview(store: Store, text: str, now: datetime) -> CustomerOvervie
     q_start = quarter_start(today)
     figures: dict[str, LevelFigures] = defaultdict(LevelFigures)
     begin = datetime.combine(q_start, time(), zone)
-    for row in store.outcomes_between(begin, now + timedelta(seconds=1), customer.key):
+    for row in store.report_outcomes(begin, now + timedelta(seconds=1), customer.key):
         if row["clock"] not in ("response", "resolution"):
             continue
         f = figures[row["level"] or "none"]

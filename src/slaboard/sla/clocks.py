@@ -213,6 +213,8 @@ class Clock:
             "used_seconds": self.used,
             "late_seconds": max(0, self.used - self.target_seconds),
             "paused_seconds": self.paused_business_seconds(),
+            "pauses": self.paused_by_reason(),
+            "started_at": self.start.isoformat(),
             "contract": src.contract,
             "contract_version": src.contract_version,
             "level": src.level,
@@ -222,11 +224,17 @@ class Clock:
 
     def paused_business_seconds(self) -> int:
         """Business time lost to pauses up to now (or the stop)."""
+        return sum(self.paused_by_reason().values())
+
+    def paused_by_reason(self) -> dict[str, int]:
+        """Business time lost to pauses up to now (or the stop), per reason."""
         end = self.stopped_ts if self.stopped_ts is not None else self.now_ts
-        spans = [(p.start, min(p.end if p.end is not None else end, end)) for p in self.pauses]
-        return sum(
-            self.calendar.elapsed_seconds(a, b) for a, b in spans if b > a
-        )
+        out: dict[str, int] = {}
+        for p in self.pauses:
+            b = min(p.end if p.end is not None else end, end)
+            if b > p.start:
+                out[p.reason] = out.get(p.reason, 0) + self.calendar.elapsed_seconds(p.start, b)
+        return out
 
     def advance(self, now: datetime | int) -> Clock:
         """Move this clock, in place, to a later ``now`` without new history: the

@@ -110,6 +110,7 @@ SCHEMA_1 = [
     "CREATE INDEX tickets_open ON tickets (status) WHERE status NOT IN ('resolved', 'closed')",
     "CREATE INDEX tickets_by_customer ON tickets (customer, reported_at)",
     "CREATE INDEX tickets_by_reported ON tickets (reported_at)",
+    "CREATE INDEX tickets_by_resolved ON tickets (resolved_at)",
     """CREATE TABLE events (
         id INTEGER PRIMARY KEY,
         ticket_id INTEGER NOT NULL REFERENCES tickets(id),
@@ -153,6 +154,8 @@ SCHEMA_1 = [
         used_seconds INTEGER NOT NULL,
         late_seconds INTEGER NOT NULL,
         paused_seconds INTEGER NOT NULL,
+        pauses TEXT NOT NULL DEFAULT '{}',
+        started_at TEXT NOT NULL,
         contract_id INTEGER REFERENCES contracts(id),
         contract_version INTEGER,
         level TEXT,

@@ -27,6 +27,7 @@ from slaboard.domain import (
     ContractTerms,
     Customer,
     Event,
+    Msp,
     Service,
     ServiceLevel,
     Ticket,
@@ -193,7 +194,13 @@ class Store:
             cat.customers[key] = Customer.model_validate({"key": key, **json.loads(spec)})
         for (definition,) in self.conn.execute("SELECT definition FROM contracts WHERE current = 1 ORDER BY id"):
             cat.contracts.append(ContractDef.model_validate_json(definition))
+        cat.msp = self.msp(default=None)
         return cat
+
+    def msp(self, default: Msp | None = Msp()) -> Msp | None:  # noqa: B008
+        """The MSP's own settings from the contract files (name, zone, default rate)."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'msp'").fetchone()
+        return default if row is None else Msp.model_validate_json(row[0])
 
     def save_catalog(self, catalog: Catalog, now: datetime) -> LoadSummary:
         """Write a checked catalog in one transaction. Unchanged entries are left
@@ -212,6 +219,15 @@ class Store:
                     spec = model.model_dump(mode="json", exclude={"key"})
                     outcome = self._upsert_definition(section, key, spec, catalog.where(section, key), stamp)
                     summary.note(section, key, outcome)
+            if catalog.msp is not None:
+                text = catalog.msp.model_dump_json()
+                row = self.conn.execute("SELECT value FROM meta WHERE key = 'msp'").fetchone()
+                if row is None or row[0] != text:
+                    self.conn.execute(
+                        "INSERT INTO meta (key, value) VALUES ('msp', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                        [text],
+                    )
+                    summary.note("msp", "msp", "added" if row is None else "changed")
             for contract in catalog.contracts:
                 outcome = self._save_contract(contract, catalog.terms(contract), catalog.where("contracts", contract.key), stamp)
                 summary.note("contracts", contract.key, outcome)
@@ -506,36 +522,76 @@ class Store:
             self.conn.execute(
                 """INSERT INTO clock_outcomes (ticket_id, clock, met, stopped_at, due, target, target_seconds,
                        used_seconds, late_seconds, paused_seconds, contract_id, contract_version, level, priority,
-                       justification, recorded_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                       justification, recorded_at, pauses, started_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT(ticket_id, clock) DO UPDATE SET met = excluded.met, stopped_at = excluded.stopped_at,
                        due = excluded.due, target = excluded.target, target_seconds = excluded.target_seconds,
                        used_seconds = excluded.used_seconds, late_seconds = excluded.late_seconds,
                        paused_seconds = excluded.paused_seconds, contract_id = excluded.contract_id,
                        contract_version = excluded.contract_version, level = excluded.level,
                        priority = excluded.priority, justification = excluded.justification,
-                       recorded_at = excluded.recorded_at""",
+                       recorded_at = excluded.recorded_at, pauses = excluded.pauses,
+                       started_at = excluded.started_at""",
                 [ticket_id, o["clock"], int(o["met"]), _utc_text(o["stopped_at"]), _utc_text(o["due"]), o["target"], o["target_seconds"],
                  o["used_seconds"], o["late_seconds"], o["paused_seconds"], o.get("contract_id"),
-                 o["contract_version"], o["level"], o["priority"], o.get("justification", ""), iso(now)],
+                 o["contract_version"], o["level"], o["priority"], o.get("justification", ""), iso(now),
+                 json.dumps(o.get("pauses", {}), sort_keys=True), _utc_text(o["started_at"])],
             )
 
     def clear_outcomes(self, ticket_id: int, clocks: Iterable[str]) -> None:
         for clock in clocks:
             self.conn.execute("DELETE FROM clock_outcomes WHERE ticket_id = ? AND clock = ?", [ticket_id, clock])
 
-    def outcomes_between(self, start: datetime, end: datetime, customer: str | None = None) -> list[dict[str, Any]]:
-        """Stopped clocks whose stop lies in [start, end), with their ticket's customer
-        and service (uses the index on stopped_at)."""
-        sql = """SELECT o.*, t.customer, t.service, t.title FROM clock_outcomes o JOIN tickets t ON t.id = o.ticket_id
+    def _dicts(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+        cur = self.conn.execute(sql, list(params))
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur]
+
+    def report_opened(self, start: datetime, end: datetime, customer: str | None = None) -> list[dict[str, Any]]:
+        """Calls reported in [start, end): the columns a report needs, no models."""
+        sql = """SELECT id, customer, service, priority, contract_id, billable, estimate_hours, reported_at,
+                        resolved_at, status FROM tickets WHERE reported_at >= ? AND reported_at < ?"""
+        params: list[Any] = [iso(start), iso(end)]
+        if customer is not None:
+            sql += " AND customer = ?"
+            params.append(customer)
+        return self._dicts(sql, params)
+
+    def report_resolved(self, start: datetime, end: datetime, customer: str | None = None) -> list[dict[str, Any]]:
+        """Calls resolved in [start, end)."""
+        sql = """SELECT id, customer, service, priority, contract_id, reported_at, resolved_at FROM tickets
+                 WHERE resolved_at >= ? AND resolved_at < ?"""
+        params: list[Any] = [iso(start), iso(end)]
+        if customer is not None:
+            sql += " AND customer = ?"
+            params.append(customer)
+        return self._dicts(sql, params)
+
+    def report_outcomes(self, start: datetime, end: datetime, customer: str | None = None) -> list[dict[str, Any]]:
+        """Clocks stopped in [start, end) with their call's customer, service and title."""
+        sql = """SELECT o.ticket_id, o.clock, o.met, o.stopped_at, o.started_at, o.due, o.target, o.target_seconds,
+                        o.used_seconds, o.late_seconds, o.paused_seconds, o.pauses, o.contract_id, o.contract_version,
+                        o.level, o.priority, o.justification, t.customer, t.service, t.title
+                 FROM clock_outcomes o JOIN tickets t ON t.id = o.ticket_id
                  WHERE o.stopped_at >= ? AND o.stopped_at < ?"""
         params: list[Any] = [iso(start), iso(end)]
         if customer is not None:
             sql += " AND t.customer = ?"
             params.append(customer)
-        cur = self.conn.execute(sql + " ORDER BY o.stopped_at", params)
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row)) for row in cur]
+        return self._dicts(sql, params)
+
+    def open_at(self, moment: datetime, customer: str | None = None) -> list[tuple[Ticket, str]]:
+        """Calls that were open at ``moment``: reported before, not resolved by then."""
+        where = "reported_at < ? AND (resolved_at IS NULL OR resolved_at > ?) AND (closed_at IS NULL OR closed_at > ?)"
+        params: list[Any] = [iso(moment)] * 3
+        if customer is not None:
+            where += " AND customer = ?"
+            params.append(customer)
+        return self.ticket_rows_with_zone(where, params)
+
+    def all_contracts(self) -> dict[int, Contract]:
+        """Every stored contract version by id (a handful per customer)."""
+        return {r[0]: self._contract(r) for r in self.conn.execute("SELECT id, version, current, terms FROM contracts")}
 
     def outcomes(self, ticket_id: int) -> dict[str, dict[str, Any]]:
         cur = self.conn.execute("SELECT * FROM clock_outcomes WHERE ticket_id = ?", [ticket_id])

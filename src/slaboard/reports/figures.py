@@ -1,0 +1,350 @@
+"""SLA figures for a period, grouped any way the customer meeting needs.
+
+The figures come from the outcomes written down when each clock stopped (target,
+contract version, level and priority as they were then), so a later change of a
+contract never rewrites history. Only the calls still open at the end of the
+period are replayed through the engine, to count those already breached.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slaboard.domain import Msp
+from slaboard.services.clocks import clocks_for
+from slaboard.services.tickets import ServiceError, resolve_customer
+from slaboard.sla import leading_clock
+from slaboard.store import Store
+
+GROUPINGS = ("customer", "level", "service", "priority", "contract", "month")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)
+_YEAR = re.compile(r"^(\d{4})$")
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local dates [start, end) and a label: a month, a quarter, a year or a range."""
+
+    start: date
+    end: date
+    label: str
+
+    def instants(self, tz: str) -> tuple[datetime, datetime]:
+        zone = ZoneInfo(tz)
+        return datetime.combine(self.start, time(), zone), datetime.combine(self.end, time(), zone)
+
+    def months(self) -> list[str]:
+        out, d = [], date(self.start.year, self.start.month, 1)
+        while d < self.end:
+            out.append(f"{d.year:04d}-{d.month:02d}")
+            d = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+        return out
+
+
+def parse_period(text: str | None = None, start: str | None = None, end: str | None = None, *, today: date) -> Period:
+    """``2026-07``, ``2026-Q3``, ``2026`` or ``--from``/``--to`` dates (inclusive);
+    without any, the last full quarter. Raises ServiceError with the forms."""
+    if text and (start or end):
+        raise ServiceError("give either --period or --from/--to, not both")
+    if start or end:
+        if not (start and end):
+            raise ServiceError("give both --from and --to (dates like 2026-07-01)")
+        try:
+            a, b = date.fromisoformat(start), date.fromisoformat(end)
+        except ValueError:
+            raise ServiceError(f"--from/--to: {start!r} and {end!r} must be dates like 2026-07-01") from None
+        if b < a:
+            raise ServiceError(f"--to {end} is before --from {start}")
+        return Period(a, b + timedelta(days=1), f"{a.isoformat()} to {b.isoformat()}")
+    if not text:
+        q = (today.month - 1) // 3  # the quarter before this one
+        year, q = (today.year, q) if q else (today.year - 1, 4)
+        text = f"{year}-Q{q}"
+    value = text.strip()
+    if m := _MONTH.match(value):
+        year, month = int(m[1]), int(m[2])
+        if not 1 <= month <= 12:
+            raise ServiceError(f"period {text!r}: month must be 01 to 12")
+        start_d = date(year, month, 1)
+        end_d = date(year + (month == 12), month % 12 + 1, 1)
+        return Period(start_d, end_d, start_d.strftime("%B %Y"))
+    if m := _QUARTER.match(value):
+        year, q = int(m[1]), int(m[2])
+        start_d = date(year, 3 * q - 2, 1)
+        end_d = date(year + (q == 4), (3 * q) % 12 + 1, 1)
+        return Period(start_d, end_d, f"Q{q} {year}")
+    if m := _YEAR.match(value):
+        year = int(m[1])
+        return Period(date(year, 1, 1), date(year + 1, 1, 1), str(year))
+    raise ServiceError(f"period {text!r}: use a month (2026-07), a quarter (2026-Q3), a year (2026) or --from/--to")
+
+
+def _stats(values: list[int]) -> dict[str, float | None]:
+    if not values:
+        return {"mean": None, "median": None}
+    return {"mean": statistics.fmean(values), "median": float(statistics.median(values))}
+
+
+@dataclass
+class Miss:
+    """A target missed, for the customer's list of worst misses."""
+
+    ticket_id: int
+    title: str
+    customer: str
+    clock: str
+    target: str
+    late_seconds: int
+    stopped_at: str
+    justification: str
+
+
+@dataclass
+class Figures:
+    """The figures of one group (or of the whole report)."""
+
+    key: str
+    opened: int = 0
+    resolved: int = 0
+    response_met: int = 0
+    response_missed: int = 0
+    resolution_met: int = 0
+    resolution_missed: int = 0
+    open_breached: int = 0
+    respond_business: list[int] = field(default_factory=list)
+    respond_calendar: list[int] = field(default_factory=list)
+    resolve_business: list[int] = field(default_factory=list)
+    resolve_calendar: list[int] = field(default_factory=list)
+    paused_seconds: int = 0
+    paused_by_reason: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    billable_calls: int = 0
+    billable_hours: float = 0.0
+    billable_amount: float = 0.0
+
+    @staticmethod
+    def _share(met: int, missed: int) -> float | None:
+        return None if met + missed == 0 else met / (met + missed)
+
+    @property
+    def response_share(self) -> float | None:
+        return self._share(self.response_met, self.response_missed)
+
+    @property
+    def resolution_share(self) -> float | None:
+        return self._share(self.resolution_met, self.resolution_missed)
+
+    def to_dict(self) -> dict[str, Any]:
+        """One JSON/CSV row: numbers as numbers, durations in seconds."""
+        row: dict[str, Any] = {
+            "group": self.key,
+            "opened": self.opened,
+            "resolved": self.resolved,
+            "response_met": self.response_met,
+            "response_missed": self.response_missed,
+            "response_met_share": self.response_share,
+            "resolution_met": self.resolution_met,
+            "resolution_missed": self.resolution_missed,
+            "resolution_met_share": self.resolution_share,
+            "open_breached": self.open_breached,
+        }
+        for name in ("respond_business", "respond_calendar", "resolve_business", "resolve_calendar"):
+            stats = _stats(getattr(self, name))
+            row[f"{name}_mean_s"] = None if stats["mean"] is None else round(stats["mean"])
+            row[f"{name}_median_s"] = None if stats["median"] is None else round(stats["median"])
+        row["paused_s"] = self.paused_seconds
+        row["paused_by_reason_s"] = dict(self.paused_by_reason)
+        row["billable_calls"] = self.billable_calls
+        row["billable_hours"] = round(self.billable_hours, 2)
+        row["billable_amount"] = round(self.billable_amount, 2)
+        return row
+
+
+@dataclass
+class ContractSummary:
+    key: str
+    version: int
+    level: str
+    services: list[str]
+    price_per_month: float
+    hourly_rate: float | None
+    valid_from: str
+    valid_to: str | None
+    response: dict[str, str]
+    resolution: dict[str, str]
+    overrides: dict[str, Any]
+
+
+@dataclass
+class Report:
+    period: Period
+    grouping: str
+    tz: str
+    customer: str | None
+    customer_name: str | None
+    msp: Msp
+    groups: list[Figures]
+    total: Figures
+    months: list[Figures]
+    levels_by_month: dict[str, dict[str, int]]
+    misses: list[Miss]
+    contracts: list[ContractSummary]
+    ticket_ids: dict[str, list[int]]
+    generated_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "period": {"label": self.period.label, "from": self.period.start.isoformat(),
+                       "to": (self.period.end - timedelta(days=1)).isoformat(), "tz": self.tz},
+            "grouping": self.grouping,
+            "customer": self.customer,
+            "customer_name": self.customer_name,
+            "generated_at": self.generated_at.isoformat(),
+            "groups": [g.to_dict() for g in self.groups],
+            "total": self.total.to_dict(),
+            "months": [m.to_dict() for m in self.months],
+            "calls_per_level_by_month": self.levels_by_month,
+            "worst_misses": [vars(m) for m in self.misses],
+            "contracts": [vars(c) for c in self.contracts],
+        }
+
+
+def _month(text: str, zone: ZoneInfo) -> str:
+    moment = datetime.fromisoformat(text).astimezone(zone)
+    return f"{moment.year:04d}-{moment.month:02d}"
+
+
+def build_report(
+    store: Store,
+    period: Period,
+    now: datetime,
+    *,
+    grouping: str = "level",
+    customer: str | None = None,
+    progress: Callable[[str], None] | None = None,
+    worst: int = 10,
+) -> Report:
+    """The figures of ``period`` (read in the customer's zone for a one-customer
+    report, else the MSP's), grouped by ``grouping``."""
+    if grouping not in GROUPINGS:
+        raise ServiceError(f"--by must be one of {', '.join(GROUPINGS)}, not {grouping!r}")
+    say = progress or (lambda message: None)
+    msp = store.msp() or Msp()
+    cust = resolve_customer(store, customer) if customer else None
+    tz = cust.tz if cust else msp.tz
+    zone = ZoneInfo(tz)
+    start, end = period.instants(tz)
+    contracts = store.all_contracts()
+    names = {c.key: c.name for c in store.customers()}
+
+    def level_of(contract_id: int | None) -> str:
+        c = contracts.get(contract_id) if contract_id is not None else None
+        return c.terms.level_name if c else "none"
+
+    def contract_of(contract_id: int | None) -> str:
+        c = contracts.get(contract_id) if contract_id is not None else None
+        return f"{c.terms.key} v{c.version}" if c else "no contract"
+
+    keyers: dict[str, Callable[[dict[str, Any], str], str]] = {
+        "customer": lambda r, when: names.get(r["customer"], r["customer"]),
+        "level": lambda r, when: r.get("level") or level_of(r.get("contract_id")),
+        "service": lambda r, when: r["service"],
+        "priority": lambda r, when: r["priority"],
+        "contract": lambda r, when: contract_of(r.get("contract_id")),
+        "month": lambda r, when: _month(when, zone),
+    }
+    key_of = keyers[grouping]
+    groups: dict[str, Figures] = {}
+    months: dict[str, Figures] = {m: Figures(m) for m in period.months()}
+    levels_by_month: dict[str, dict[str, int]] = {m: defaultdict(int) for m in period.months()}
+    total = Figures("total")
+    ticket_ids: dict[str, set[int]] = defaultdict(set)
+
+    def touch(row: dict[str, Any], when: str, ticket_id: int) -> Iterable[Figures]:
+        key = key_of(row, when)
+        ticket_ids[key].add(ticket_id)
+        month = _month(when, zone)
+        return [groups.setdefault(key, Figures(key)), total] + ([months[month]] if month in months else [])
+
+    say("reading the calls opened")
+    for row in store.report_opened(start, end, cust.key if cust else None):
+        row["level"] = level_of(row["contract_id"])
+        for f in touch(row, row["reported_at"], row["id"]):
+            f.opened += 1
+            if row["billable"]:
+                hours = float(row["estimate_hours"] or 0)
+                contract = contracts.get(row["contract_id"]) if row["contract_id"] is not None else None
+                rate = contract.terms.hourly_rate if contract and contract.terms.hourly_rate is not None else msp.default_hourly_rate
+                f.billable_calls += 1
+                f.billable_hours += hours
+                f.billable_amount += hours * float(rate or Decimal(0))
+        month = _month(row["reported_at"], zone)
+        if month in levels_by_month:
+            levels_by_month[month][row["level"]] += 1
+    say("reading the calls resolved")
+    for row in store.report_resolved(start, end, cust.key if cust else None):
+        row["level"] = level_of(row["contract_id"])
+        for f in touch(row, row["resolved_at"], row["id"]):
+            f.resolved += 1
+    say("reading the targets met and missed")
+    misses: list[Miss] = []
+    for row in store.report_outcomes(start, end, cust.key if cust else None):
+        if row["clock"] == "plan":
+            continue
+        calendar_seconds = int((datetime.fromisoformat(row["stopped_at"]) - datetime.fromisoformat(row["started_at"])).total_seconds())
+        for f in touch(row, row["stopped_at"], row["ticket_id"]):
+            if row["clock"] == "response":
+                f.response_met += bool(row["met"])
+                f.response_missed += not row["met"]
+                f.respond_business.append(row["used_seconds"])
+                f.respond_calendar.append(calendar_seconds)
+            else:
+                f.resolution_met += bool(row["met"])
+                f.resolution_missed += not row["met"]
+                f.resolve_business.append(row["used_seconds"])
+                f.resolve_calendar.append(calendar_seconds)
+                f.paused_seconds += row["paused_seconds"]
+                for reason, seconds in json.loads(row["pauses"] or "{}").items():
+                    f.paused_by_reason[reason] += seconds
+        if not row["met"]:
+            misses.append(Miss(row["ticket_id"], row["title"], names.get(row["customer"], row["customer"]), row["clock"],
+                               row["target"], row["late_seconds"], row["stopped_at"], row["justification"]))
+    say("replaying the calls still open at the end of the period")
+    moment = min(end, now)
+    for ticket, ticket_tz in store.open_at(moment, cust.key if cust else None):
+        contract = contracts.get(ticket.contract_id) if ticket.contract_id is not None else None
+        lead = leading_clock(clocks_for(ticket, contract, ticket_tz, moment))
+        if lead is not None and lead.state == "breached":
+            row = {"customer": ticket.customer, "service": ticket.service, "priority": ticket.priority,
+                   "contract_id": ticket.contract_id, "level": level_of(ticket.contract_id)}
+            for f in touch(row, moment.isoformat(), ticket.id):
+                f.open_breached += 1
+    misses.sort(key=lambda m: -m.late_seconds)
+    summaries = []
+    if cust is not None:
+        for c in store.contracts_of(cust.key):
+            t = c.terms
+            if t.valid_from < period.end and (t.valid_to is None or t.valid_to >= period.start) and c.current:
+                summaries.append(ContractSummary(
+                    t.key, c.version, t.level_name, list(t.services), float(t.price_per_month),
+                    float(t.hourly_rate) if t.hourly_rate is not None else None, t.valid_from.isoformat(),
+                    t.valid_to.isoformat() if t.valid_to else None,
+                    {p: d.text for p, d in sorted(t.response.items())}, {p: d.text for p, d in sorted(t.resolution.items())},
+                    {s: o.model_dump(mode="json", exclude_none=True) for s, o in t.overrides.items()},
+                ))
+    ordered = sorted(groups.values(), key=lambda g: g.key)
+    return Report(
+        period, grouping, tz, cust.key if cust else None, cust.name if cust else None, msp, ordered, total,
+        [months[m] for m in period.months()], {m: dict(v) for m, v in levels_by_month.items()}, misses[:worst],
+        summaries, {k: sorted(v) for k, v in ticket_ids.items()}, now,
+    )
+
