@@ -103,7 +103,7 @@ def _show(view: TicketView, events: list[Any]) -> str:
     if events:
         lines.append("history")
         for e in events:
-            change = f"{e.field}: {e.old or '-'} -> {e.new or '-'}" if e.field else ""
+            change = f"{e.field}: {e.old or '-'} -> {e.new or '-'}" if e.field else ("logged" if e.kind == "created" else "")
             note = f"  ({e.note})" if e.note else ""
             lines.append(f"  {local(e.at, tz, '%Y-%m-%d %H:%M')}  {e.operator:<10} {e.kind:<9} {change}{note}")
     return "\n".join(lines)
@@ -161,9 +161,12 @@ def _board(path: Path, args: argparse.Namespace) -> int:
     from slaboard.settings import load_settings
     from slaboard.tui.app import SlaboardApp
 
+    from slaboard.store.files import safety_warnings
+
     with Store.open(path):
         pass
     settings, problems = load_settings()
+    problems = [*safety_warnings(path), *problems]
     app = SlaboardApp(
         path,
         operator=config.operator_name(args.operator),
@@ -493,6 +496,49 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from slaboard.services.maintenance import check
+
+    with _open_store(args) as store:
+        report = check(store, config.now())
+    return _print_check(args, report)
+
+
+def _print_check(args: argparse.Namespace, report: object) -> int:
+    from slaboard.services.maintenance import CheckReport
+
+    assert isinstance(report, CheckReport)
+    if args.json:
+        _json(report.to_dict())
+    else:
+        print(f"{report.path}: schema {report.schema_version}, {report.tickets} tickets, {report.open_tickets} open")
+        for item in report.checked:
+            print(f"  checked {item}")
+        for problem in report.problems:
+            print(f"  PROBLEM {problem}")
+        print("ok" if report.ok else f"{len(report.problems)} problems")
+    return 0 if report.ok else 1
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from slaboard.services.maintenance import backup
+
+    with _open_store(args) as store:
+        report = backup(store, Path(args.dest).expanduser(), config.now())
+    if not args.json:
+        print(f"backed up to {args.dest}")
+    return _print_check(args, report)
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from slaboard.services.maintenance import restore
+
+    report = restore(Path(args.source).expanduser(), config.db_path(args.db), config.now())
+    if not args.json:
+        print(f"restored {args.source} to {config.db_path(args.db)}")
+    return _print_check(args, report)
+
+
 # ------------------------------------------------------------------ parser
 
 
@@ -629,6 +675,15 @@ def build_parser() -> Parser:
     p.add_argument("--format", choices=("table", "json", "csv", "md", "html"), default="table")
     p.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("check", parents=[common], help="check the database: integrity, clocks, audit trail")
+    p.set_defaults(func=cmd_check)
+    p = sub.add_parser("backup", parents=[common], help="copy the database safely while boards run")
+    p.add_argument("dest", metavar="DEST", help="a new file for the copy")
+    p.set_defaults(func=cmd_backup)
+    p = sub.add_parser("restore", parents=[common], help="put a backup in place (only when nobody has the file open)")
+    p.add_argument("source", metavar="BACKUP")
+    p.set_defaults(func=cmd_restore)
 
     contract = sub.add_parser("contract", parents=[common], help="contracts")
     ksub = contract.add_subparsers(dest="contract_command", parser_class=Parser, metavar="ACTION", required=True)

@@ -315,7 +315,7 @@ def test_show_text_and_json(loaded, run):
     data = json.loads(out)
     assert data["id"] == ticket["id"] and data["assignee"] == "bob"
     assert [(e["kind"], e["field"], e["operator"]) for e in data["events"]] == [
-        ("created", "status", "ann"), ("field", "assignee", "ann"),
+        ("created", "", "ann"), ("field", "assignee", "ann"),
     ]
 
 

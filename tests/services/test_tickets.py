@@ -3,6 +3,8 @@ changing one (status, priority, assignee, promised time) with its clocks."""
 
 from __future__ import annotations
 
+import json
+
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -48,7 +50,9 @@ def test_call_gets_the_contract_in_force_and_its_deadlines(small_store, now):
     assert ticket.plan_due is None
     assert view.clocks["resolution"].target.source.override is True
     assert view.level == "Gold"
-    assert kinds(small_store, ticket.id) == [("created", "status", None, "new")]
+    [created] = small_store.events(ticket.id)
+    assert (created.kind, created.field, created.old) == ("created", "", None)
+    assert json.loads(created.new) | {"status": "new", "title": "Mail is down", "priority": "P1"} == json.loads(created.new)
     assert small_store.events(ticket.id)[0].operator == "ann"
 
 

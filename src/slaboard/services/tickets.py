@@ -24,6 +24,7 @@ from slaboard.domain import (
     Ticket,
     priority_for,
 )
+from slaboard.services.audit import snapshot
 from slaboard.services.clocks import clocks_for
 from slaboard.sla import Clock, leading_clock
 from slaboard.store import Store
@@ -178,7 +179,7 @@ def open_call(store: Store, call: NewCall, operator: str, now: datetime) -> Tick
     note = "billable: no contract in force" if contract is None else (
         f"billable: {view.ticket.service} is not covered by {contract.key}" if billable else ""
     )
-    created = Event(ticket_id=0, at=now, operator=operator, kind="created", field="status", new="new", note=note)
+    created = Event(ticket_id=0, at=now, operator=operator, kind="created", new=snapshot(view.ticket), note=note)
     stored = store.insert_ticket(view.ticket, view.tz, [created])
     return TicketView(stored, view.customer, contract, view.clocks, view.tz)
 

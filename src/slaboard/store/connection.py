@@ -3,6 +3,7 @@ with "database is locked" under concurrency."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -13,7 +14,15 @@ from sqlite_utils import Database
 
 from slaboard.store.schema import APPLICATION_ID, KNOWN_MIGRATIONS, SCHEMA_VERSION, migrations
 
-BUSY_TIMEOUT_MS = 10_000
+def _busy_timeout_ms() -> int:
+    """How long a write waits for another writer: SLABOARD_BUSY_TIMEOUT_MS, else 10 s."""
+    try:
+        return max(0, int(os.environ.get("SLABOARD_BUSY_TIMEOUT_MS", "10000")))
+    except ValueError:
+        return 10_000
+
+
+BUSY_TIMEOUT_MS = _busy_timeout_ms()
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
 
@@ -102,7 +111,7 @@ def _describe(p: Path, err: sqlite3.DatabaseError) -> str:
 
 
 @contextmanager
-def write_transaction(conn: sqlite3.Connection, attempts: int = 50) -> Iterator[None]:
+def write_transaction(conn: sqlite3.Connection, attempts: int = 3) -> Iterator[None]:
     """``BEGIN IMMEDIATE`` ... ``COMMIT``: the write lock is taken up front so a
     transaction never fails half-way with SQLITE_BUSY; waiting for the lock is
     retried with back-off well past the busy timeout."""
@@ -112,7 +121,9 @@ def write_transaction(conn: sqlite3.Connection, attempts: int = 50) -> Iterator[
             conn.execute("BEGIN IMMEDIATE")
             break
         except sqlite3.OperationalError as err:
-            if not _is_busy(err) or attempt == attempts - 1:
+            if not _is_busy(err):
+                raise
+            if attempt == attempts - 1:
                 raise StoreError("the database stayed locked by another program; try again in a moment") from None
             time.sleep(delay)
             delay = min(delay * 2, 0.2)

@@ -200,4 +200,18 @@ def _initial(db: Database) -> None:
         db.execute(statement)
 
 
+@migration("0002_outcome_view_and_assignee_index")
+def _outcome_view(db: Database) -> None:
+    # Reports and anyone with a SQLite tool read met/missed targets with names;
+    # "Mine" on every board filters open calls by assignee.
+    db.execute(
+        """CREATE VIEW sla_outcomes AS
+           SELECT o.ticket_id, c.code AS customer_code, c.name AS customer, t.service, o.clock,
+                  CASE o.met WHEN 1 THEN 'met' ELSE 'missed' END AS outcome, o.stopped_at, o.due, o.target,
+                  o.used_seconds, o.late_seconds, o.paused_seconds, o.level, o.priority, o.justification
+           FROM clock_outcomes o JOIN tickets t ON t.id = o.ticket_id JOIN customers c ON c.key = t.customer"""
+    )
+    db.execute("CREATE INDEX tickets_open_by_assignee ON tickets (assignee) WHERE status NOT IN ('resolved', 'closed')")
+
+
 SCHEMA_VERSION = len(KNOWN_MIGRATIONS)

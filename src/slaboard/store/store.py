@@ -32,6 +32,7 @@ from slaboard.domain import (
     ServiceLevel,
     Ticket,
 )
+from slaboard.store.files import backup_file, create_private
 from slaboard.store.connection import (
     ConflictError,
     StoreError,
@@ -100,6 +101,22 @@ class LoadSummary:
         return not self.added and not self.changed
 
 
+def _upgrade(conn: sqlite3.Connection, path: Path) -> None:
+    """Upgrade an older schema: a backup first, then every migration in one
+    transaction (a failure leaves the file as it was)."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    copy = path.with_name(f"{path.name}.schema-{version}.bak")
+    n = 1
+    while copy.exists():
+        n += 1
+        copy = path.with_name(f"{path.name}.schema-{version}.{n}.bak")
+    backup_file(conn, copy)
+    try:
+        migrate(conn)
+    except (sqlite3.DatabaseError, StoreError) as err:
+        raise StoreError(f"upgrading {path} failed ({err}); the file was not changed; a copy is at {copy}") from None
+
+
 class Store:
     """One open slaboard database. Not shared between threads: a thread worker
     opens its own Store on the same path."""
@@ -117,6 +134,8 @@ class Store:
         schema. Raises StoreError with a message for people. With ``any_thread``
         the store may be used by successive worker threads, one at a time."""
         p = Path(path)
+        if create and not p.exists() and p.parent.is_dir():
+            create_private(p)
         conn = connect(p, create=create, readonly=readonly, any_thread=any_thread)
         try:
             state = check_identity(conn, p)
@@ -125,7 +144,10 @@ class Store:
             if state in ("empty", "older"):
                 if readonly:
                     raise StoreError(f"{p} needs an upgrade; open it once without read-only mode")
-                migrate(conn)
+                if state == "older":
+                    _upgrade(conn, p)
+                else:
+                    migrate(conn)
             if not readonly:
                 share(conn, p)
         except StoreError:
@@ -174,6 +196,28 @@ class Store:
         finally:
             if self.conn.in_transaction:
                 self.conn.execute("COMMIT")
+
+    def integrity_problems(self) -> list[str]:
+        rows = [r[0] for r in self.conn.execute("PRAGMA integrity_check")]
+        return [] if rows == ["ok"] else rows
+
+    def foreign_key_problems(self) -> list[str]:
+        return [f"{r[0]} row {r[1]} refers to a missing {r[2]}" for r in self.conn.execute("PRAGMA foreign_key_check")]
+
+    def schema_version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def tickets_with_events(self) -> Iterator[tuple[Ticket, list[Event]]]:
+        """Every ticket with its events, in ticket order (for the audit check)."""
+        events: dict[int, list[Event]] = {}
+        for r in self.conn.execute("SELECT id, ticket_id, at, operator, kind, field, old, new, note FROM events ORDER BY id"):
+            events.setdefault(r[1], []).append(
+                Event(id=r[0], ticket_id=r[1], at=datetime.fromisoformat(r[2]), operator=r[3], kind=r[4],
+                      field=r[5], old=r[6], new=r[7], note=r[8])
+            )
+        for row in self.conn.execute(_SELECT_TICKET + " ORDER BY id"):
+            ticket = self._ticket(row)
+            yield ticket, events.get(ticket.id, [])
 
     def data_version(self) -> int:
         """Changes when another connection commits (cheap; for live refresh)."""

@@ -228,7 +228,7 @@ class TicketScreen(Screen[None]):
             lines.append(Content(""))
             lines.append(Content.styled("history", "bold $primary"))
             for e in detail.events:
-                change = f"{e.field}: {e.old or '-'} → {e.new or '-'}" if e.field else ""
+                change = f"{e.field}: {e.old or '-'} → {e.new or '-'}" if e.field else ("logged" if e.kind == "created" else "")
                 note = f"  ({e.note})" if e.note else ""
                 lines.append(Content(plain(f"  {local(e.at, tz, '%Y-%m-%d %H:%M')}  {e.operator:<10} {e.kind:<9} {change}{note}")))
         self.query_one("#body", Static).update(Content("\n").join(lines))

@@ -1,0 +1,96 @@
+"""Keeping the shared file healthy: check it, back it up while boards run, restore
+a copy only when nobody has the file open."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from slaboard.services.audit import differences
+from slaboard.services.clocks import clocks_for
+from slaboard.services.tickets import ServiceError
+from slaboard.store import Store, StoreError
+from slaboard.store.files import backup_file, replace_unused
+
+
+@dataclass
+class CheckReport:
+    """What `slaboard check` found; ``ok`` when nothing is wrong."""
+
+    path: str
+    schema_version: int = 0
+    tickets: int = 0
+    open_tickets: int = 0
+    problems: list[str] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, object]:
+        return {"path": self.path, "ok": self.ok, "schema_version": self.schema_version, "tickets": self.tickets,
+                "open_tickets": self.open_tickets, "checked": self.checked, "problems": self.problems}
+
+
+def check(store: Store, now: datetime) -> CheckReport:
+    """SQLite's integrity and foreign-key checks, the schema version, every open
+    ticket's clocks recomputable, and every ticket's events replaying to it."""
+    report = CheckReport(str(store.path))
+    integrity = store.integrity_problems()
+    report.problems.extend(f"integrity: {p}" for p in integrity)
+    report.checked.append("integrity_check")
+    report.problems.extend(f"foreign key: {p}" for p in store.foreign_key_problems())
+    report.checked.append("foreign_key_check")
+    report.schema_version = store.schema_version()
+    report.checked.append(f"schema version {report.schema_version}")
+    if integrity:
+        return report  # the rest would read a damaged file
+    contracts = store.all_contracts()
+    for ticket, tz in store.open_tickets():
+        report.open_tickets += 1
+        contract = contracts.get(ticket.contract_id) if ticket.contract_id is not None else None
+        if ticket.contract_id is not None and contract is None:
+            report.problems.append(f"#{ticket.id}: contract {ticket.contract_id} is missing")
+            continue
+        try:
+            clocks_for(ticket, contract, tz, now)
+        except Exception as err:  # the point of the check: report, don't stop
+            report.problems.append(f"#{ticket.id}: clocks cannot be computed ({err})")
+    report.checked.append("open tickets' clocks")
+    for ticket, events in store.tickets_with_events():
+        report.tickets += 1
+        report.problems.extend(differences(ticket, events))
+    report.checked.append("events replay to every ticket")
+    return report
+
+
+def backup(store: Store, destination: Path, now: datetime) -> CheckReport:
+    """An online copy (SQLite's backup API: safe while boards write), checked."""
+    if destination.exists():
+        raise ServiceError(f"{destination} exists; give a new file name (a backup never overwrites)")
+    if not destination.parent.exists():
+        raise ServiceError(f"cannot write {destination}: the folder {destination.parent} does not exist")
+    try:
+        backup_file(store.conn, destination)
+    except StoreError as err:
+        raise ServiceError(str(err)) from None
+    with Store.open(destination) as copy:
+        return check(copy, now)
+
+
+def restore(source: Path, database: Path, now: datetime) -> CheckReport:
+    """Put a backup in place of the database, only when no process has it open."""
+    if not source.exists():
+        raise ServiceError(f"{source}: no such backup")
+    with Store.open(source, readonly=True) as copy:
+        report = check(copy, now)
+    if not report.ok:
+        raise ServiceError(f"{source} fails its check ({report.problems[0]}); not restored")
+    try:
+        replace_unused(source, database)
+    except StoreError as err:
+        raise ServiceError(str(err)) from None
+    with Store.open(database) as restored:
+        return check(restored, now)
