@@ -91,6 +91,19 @@ _WAITING_THIRD_PARTY = (
     "Microsoft support case opened",
     "Waiting for the printer lease company's technician",
 )
+_JUSTIFICATIONS = (
+    "Replacement part arrived a day later than the supplier promised.",
+    "The fault was in the internet provider's network; we escalated twice.",
+    "Two P1 outages elsewhere took every engineer that afternoon.",
+    "The vendor's support desk needed three days to supply a patch.",
+    "The user could only give us access outside office hours.",
+    "Root cause was hard to find: the fault came and went for days.",
+)
+_BILLABLE_DIAGNOSES = (
+    "Work outside the contract: setting up a new employee's laptop.",
+    "Not covered: moving the customer's website to a new host.",
+    "Billable: data recovery from a damaged external disk.",
+)
 _RESOLUTIONS = (
     "Restarted the service; the caller confirms it works again.",
     "Reinstalled the application and restored the user's settings.",
@@ -485,21 +498,31 @@ class _Builder:
         self.promise(call, contract, calendar, reported, steps, last)
         resolved = calendar.add_seconds_paused(reported, int(self.late(0.15, 0.9, 0.08) * resolve), pauses)
         resolved = max(resolved, last + rng.randint(5, 30) * MINUTE)
-        steps.append(_Step(resolved, {"status": "resolved", "reason": rng.choice(_RESOLUTIONS)}))
+        steps.append(_Step(resolved, self.resolution()))
         if rng.random() < 0.03:
             reopened = resolved + rng.randint(2 * HOUR, 2 * DAY)
             steps.append(_Step(reopened, {"status": "in_progress", "reason": rng.choice(_REOPEN_REASONS)}))
             resolved = reopened + rng.randint(1 * HOUR, 1 * DAY)
-            steps.append(_Step(resolved, {"status": "resolved", "reason": rng.choice(_RESOLUTIONS)}))
+            steps.append(_Step(resolved, self.resolution()))
         steps.append(_Step(resolved + rng.randint(2 * HOUR, 4 * DAY), {"status": "closed"}))
         return steps
+
+    def resolution(self) -> dict[str, object]:
+        """A resolve step; most late calls get the operator's justification (it is
+        recorded only with a missed target)."""
+        step: dict[str, object] = {"status": "resolved", "reason": self.rng.choice(_RESOLUTIONS)}
+        if self.rng.random() < 0.8:
+            step["justification"] = self.rng.choice(_JUSTIFICATIONS)
+        return step
 
     def billable_history(self, created: int, operator: str) -> list[_Step]:
         rng = self.rng
         first = created + rng.randint(10, 180) * MINUTE
         resolved = first + rng.randint(1 * HOUR, 3 * DAY)
+        hours = rng.choice((0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0))
         return [
-            _Step(first, {"status": "in_progress", "assignee": operator}),
+            _Step(first, {"status": "in_progress", "assignee": operator, "estimate_hours": hours,
+                          "diagnosis": rng.choice(_BILLABLE_DIAGNOSES)}),
             _Step(resolved, {"status": "resolved", "reason": rng.choice(_RESOLUTIONS)}),
             _Step(resolved + rng.randint(2 * HOUR, 4 * DAY), {"status": "closed"}),
         ]
