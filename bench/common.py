@@ -16,6 +16,7 @@ if str(ROOT / "src") not in sys.path:
     sys.path.insert(0, str(ROOT / "src"))
 
 from slaboard.domain import Event, PriorityEntry, StatusEntry, Ticket, priority_for  # noqa: E402
+from slaboard.services.clocks import clocks_for  # noqa: E402
 from slaboard.services.loading import load_files  # noqa: E402
 from slaboard.store import Store  # noqa: E402
 
@@ -96,7 +97,12 @@ def build(path: Path, tickets: int, open_count: int) -> None:
                 billable=contract is None, reported_at=reported, created_at=reported, updated_at=reported,
                 statuses=statuses, priorities=[PriorityEntry(at=reported, priority=priority)], **fields,
             )
-            store.insert_ticket(ticket, customer.tz, [Event(ticket_id=0, at=reported, operator="bench", kind="created")])
+            stored = store.insert_ticket(ticket, customer.tz, [Event(ticket_id=0, at=reported, operator="bench", kind="created")])
+            if not is_open and contract is not None:
+                # What commit_change writes when the clocks stop: reports read these.
+                clocks = clocks_for(stored, contract, customer.tz, stored.closed_at)
+                store.record_outcomes(stored.id, [{**c.outcome, "contract_id": contract.id}
+                                                  for c in clocks.values() if c.stopped_ts is not None], stored.closed_at)
     store.close()
     print(f"built {path.name}: {tickets:,} tickets ({open_count:,} open) in {time.perf_counter() - started:.1f} s", file=sys.stderr)
 

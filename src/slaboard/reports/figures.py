@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_right
 import statistics
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -131,6 +132,17 @@ class Figures:
     billable_hours: float = 0.0
     billable_amount: float = 0.0
 
+    def add(self, other: Figures) -> None:
+        """Fold another group's figures into these."""
+        for name in ("opened", "resolved", "response_met", "response_missed", "resolution_met",
+                     "resolution_missed", "open_breached", "paused_seconds", "billable_calls",
+                     "billable_hours", "billable_amount"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in ("respond_business", "respond_calendar", "resolve_business", "resolve_calendar"):
+            getattr(self, name).extend(getattr(other, name))
+        for reason, seconds in other.paused_by_reason.items():
+            self.paused_by_reason[reason] += seconds
+
     @staticmethod
     def _share(met: int, missed: int) -> float | None:
         return None if met + missed == 0 else met / (met + missed)
@@ -218,9 +230,8 @@ class Report:
         }
 
 
-def _month(text: str, zone: ZoneInfo) -> str:
-    moment = datetime.fromisoformat(text).astimezone(zone)
-    return f"{moment.year:04d}-{moment.month:02d}"
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def build_report(
@@ -254,80 +265,118 @@ def build_report(
         c = contracts.get(contract_id) if contract_id is not None else None
         return f"{c.terms.key} v{c.version}" if c else "no contract"
 
-    keyers: dict[str, Callable[[dict[str, Any], str], str]] = {
-        "customer": lambda r, when: names.get(r["customer"], r["customer"]),
-        "level": lambda r, when: r.get("level") or level_of(r.get("contract_id")),
-        "service": lambda r, when: r["service"],
-        "priority": lambda r, when: r["priority"],
-        "contract": lambda r, when: contract_of(r.get("contract_id")),
-        "month": lambda r, when: _month(when, zone),
-    }
-    key_of = keyers[grouping]
+    # Stored instants are UTC ISO text, so a month is found by comparing text with
+    # the UTC instants at which the report's local months begin.
+    month_names = period.months()
+    month_starts = [_utc_text(datetime.combine(date.fromisoformat(m + "-01"), time(), zone)) for m in month_names]
+
+    def month_of(stamp: str) -> str | None:
+        i = bisect_right(month_starts, stamp) - 1
+        return month_names[i] if i >= 0 else None
+
     groups: dict[str, Figures] = {}
-    months: dict[str, Figures] = {m: Figures(m) for m in period.months()}
-    levels_by_month: dict[str, dict[str, int]] = {m: defaultdict(int) for m in period.months()}
+    months: dict[str, Figures] = {m: Figures(m) for m in month_names}
+    levels_by_month: dict[str, dict[str, int]] = {m: defaultdict(int) for m in month_names}
     total = Figures("total")
     ticket_ids: dict[str, set[int]] = defaultdict(set)
 
-    def touch(row: dict[str, Any], when: str, ticket_id: int) -> Iterable[Figures]:
-        key = key_of(row, when)
-        ticket_ids[key].add(ticket_id)
-        month = _month(when, zone)
-        return [groups.setdefault(key, Figures(key)), total] + ([months[month]] if month in months else [])
+    def key_of(customer_key: str, service: str, priority: str, contract_id: int | None, level: str | None, month: str | None) -> str:
+        if grouping == "customer":
+            return names.get(customer_key, customer_key)
+        if grouping == "level":
+            return level or level_of(contract_id)
+        if grouping == "service":
+            return service
+        if grouping == "priority":
+            return priority
+        if grouping == "contract":
+            return contract_of(contract_id)
+        return month or "before"
 
+    # Each row updates one cell (its group and month); groups, months and the total
+    # are sums of cells, made once at the end.
+    cells: dict[tuple[str, str | None], Figures] = {}
+
+    def figures_for(key: str, month: str | None) -> tuple[Figures, ...]:
+        cell = cells.get((key, month))
+        if cell is None:
+            cell = cells[(key, month)] = Figures(key)
+        return (cell,)
+
+    by_customer = cust.key if cust else None
     say("reading the calls opened")
-    for row in store.report_opened(start, end, cust.key if cust else None):
-        row["level"] = level_of(row["contract_id"])
-        for f in touch(row, row["reported_at"], row["id"]):
+    for tid, customer_key, service, priority, contract_id, billable, hours, reported in store.report_opened(start, end, by_customer):
+        level = level_of(contract_id)
+        month = month_of(reported)
+        key = key_of(customer_key, service, priority, contract_id, level, month)
+        ticket_ids[key].add(tid)
+        amount = 0.0
+        if billable:
+            contract = contracts.get(contract_id) if contract_id is not None else None
+            rate = contract.terms.hourly_rate if contract and contract.terms.hourly_rate is not None else msp.default_hourly_rate
+            amount = float(hours or 0) * float(rate or Decimal(0))
+        for f in figures_for(key, month):
             f.opened += 1
-            if row["billable"]:
-                hours = float(row["estimate_hours"] or 0)
-                contract = contracts.get(row["contract_id"]) if row["contract_id"] is not None else None
-                rate = contract.terms.hourly_rate if contract and contract.terms.hourly_rate is not None else msp.default_hourly_rate
+            if billable:
                 f.billable_calls += 1
-                f.billable_hours += hours
-                f.billable_amount += hours * float(rate or Decimal(0))
-        month = _month(row["reported_at"], zone)
+                f.billable_hours += float(hours or 0)
+                f.billable_amount += amount
         if month in levels_by_month:
-            levels_by_month[month][row["level"]] += 1
+            levels_by_month[month][level] += 1
     say("reading the calls resolved")
-    for row in store.report_resolved(start, end, cust.key if cust else None):
-        row["level"] = level_of(row["contract_id"])
-        for f in touch(row, row["resolved_at"], row["id"]):
+    for tid, customer_key, service, priority, contract_id, resolved in store.report_resolved(start, end, by_customer):
+        month = month_of(resolved)
+        key = key_of(customer_key, service, priority, contract_id, None, month)
+        ticket_ids[key].add(tid)
+        for f in figures_for(key, month):
             f.resolved += 1
     say("reading the targets met and missed")
     misses: list[Miss] = []
-    for row in store.report_outcomes(start, end, cust.key if cust else None):
-        if row["clock"] == "plan":
-            continue
-        calendar_seconds = int((datetime.fromisoformat(row["stopped_at"]) - datetime.fromisoformat(row["started_at"])).total_seconds())
-        for f in touch(row, row["stopped_at"], row["ticket_id"]):
-            if row["clock"] == "response":
-                f.response_met += bool(row["met"])
-                f.response_missed += not row["met"]
-                f.respond_business.append(row["used_seconds"])
+    for (tid, clock, met, stopped, calendar_seconds, target, used, late, paused, pauses, level, priority, justification,
+         customer_key, service, title, contract_id) in store.report_outcomes(start, end, by_customer):
+        month = month_of(stopped)
+        key = key_of(customer_key, service, priority, contract_id, level, month)
+        ticket_ids[key].add(tid)
+        reasons = json.loads(pauses) if pauses and pauses != "{}" else None
+        for f in figures_for(key, month):
+            if clock == "response":
+                if met:
+                    f.response_met += 1
+                else:
+                    f.response_missed += 1
+                f.respond_business.append(used)
                 f.respond_calendar.append(calendar_seconds)
             else:
-                f.resolution_met += bool(row["met"])
-                f.resolution_missed += not row["met"]
-                f.resolve_business.append(row["used_seconds"])
+                if met:
+                    f.resolution_met += 1
+                else:
+                    f.resolution_missed += 1
+                f.resolve_business.append(used)
                 f.resolve_calendar.append(calendar_seconds)
-                f.paused_seconds += row["paused_seconds"]
-                for reason, seconds in json.loads(row["pauses"] or "{}").items():
-                    f.paused_by_reason[reason] += seconds
-        if not row["met"]:
-            misses.append(Miss(row["ticket_id"], row["title"], names.get(row["customer"], row["customer"]), row["clock"],
-                               row["target"], row["late_seconds"], row["stopped_at"], row["justification"]))
+                f.paused_seconds += paused
+                if reasons:
+                    for reason, seconds in reasons.items():
+                        f.paused_by_reason[reason] += seconds
+        if not met:
+            misses.append(Miss(tid, title, names.get(customer_key, customer_key), clock, target, late, stopped, justification))
     say("replaying the calls still open at the end of the period")
     moment = min(end, now)
-    for ticket, ticket_tz in store.open_at(moment, cust.key if cust else None):
+    moment_text = _utc_text(moment)
+    for ticket, ticket_tz in store.open_at(moment, by_customer):
         contract = contracts.get(ticket.contract_id) if ticket.contract_id is not None else None
         lead = leading_clock(clocks_for(ticket, contract, ticket_tz, moment))
         if lead is not None and lead.state == "breached":
-            row = {"customer": ticket.customer, "service": ticket.service, "priority": ticket.priority,
-                   "contract_id": ticket.contract_id, "level": level_of(ticket.contract_id)}
-            for f in touch(row, moment.isoformat(), ticket.id):
+            month = month_of(moment_text)
+            key = key_of(ticket.customer, ticket.service, ticket.priority, ticket.contract_id, level_of(ticket.contract_id), month)
+            ticket_ids[key].add(ticket.id)
+            for f in figures_for(key, month):
                 f.open_breached += 1
+    for (key, month), cell in cells.items():
+        sums = [groups.setdefault(key, Figures(key)), total]
+        if month in months:
+            sums.append(months[month])
+        for target_figures in sums:
+            target_figures.add(cell)
     misses.sort(key=lambda m: -m.late_seconds)
     summaries = []
     if cust is not None:

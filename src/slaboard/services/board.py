@@ -19,9 +19,16 @@ from slaboard.services.clocks import clocks_for
 from slaboard.services.tickets import TicketView
 from slaboard.sla import leading_clock
 from slaboard.sla.clocks import next_state_change
-from slaboard.store import Store
+from slaboard.store import Store, StoreError
 from slaboard.textfmt import compact
 
+STATUS_LABELS = {
+    "new": "new",
+    "diagnosing": "diagnosing",
+    "in_progress": "working",
+    "waiting_customer": "wait cust",
+    "waiting_third_party": "wait 3rd",
+}
 GLYPHS = {
     "breached": "✖",
     "critical": "▲",
@@ -55,6 +62,7 @@ class BoardFeed:
         self._customers: dict[str, Customer] = {}
         self._contracts: dict[int, Contract] = {}
         self._open_ids: set[int] = set()
+        self._identity: tuple[int, int] = (0, 0)
 
     def close(self) -> None:
         if self._store is not None:
@@ -62,8 +70,18 @@ class BoardFeed:
             self._store = None
 
     def _open(self) -> Store:
+        # The file may have been replaced (a restore, a new demo) or removed: a
+        # connection to the old inode would go on showing old data without a word.
+        try:
+            identity = self.path.stat()
+        except FileNotFoundError:
+            self.close()
+            raise StoreError(f"{self.path} is missing") from None
+        if self._store is not None and (identity.st_ino, identity.st_dev) != self._identity:
+            self.close()
         if self._store is None:
             self._store = Store.open(self.path, any_thread=True)
+            self._identity = (identity.st_ino, identity.st_dev)
             self._data_version = None
         return self._store
 
@@ -125,8 +143,9 @@ class BoardRow:
         t = view.ticket
         self.search = " ".join(
             [f"#{t.id}", view.customer.name, view.customer.code, view.level, t.service, t.priority,
-             t.status, t.status.replace("_", " "), t.assignee, t.title, t.caller,
-             "at risk tell customer" if view.at_risk else "", "billable" if t.billable else ""]
+             t.status, t.status.replace("_", " "), STATUS_LABELS.get(t.status, ""), t.assignee, t.title, t.caller,
+             "at risk tell customer" if view.at_risk else "", "billable no sla" if t.billable else "",
+             "paused" if any(c.paused for c in view.clocks.values()) else ""]
         ).lower()
         self.settle(now)
 

@@ -102,10 +102,9 @@ def customer_overview(store: Store, text: str, now: datetime) -> CustomerOvervie
     figures: dict[str, LevelFigures] = defaultdict(LevelFigures)
     begin = datetime.combine(q_start, time(), zone)
     for row in store.report_outcomes(begin, now + timedelta(seconds=1), customer.key):
-        if row["clock"] not in ("response", "resolution"):
-            continue
-        f = figures[row["level"] or "none"]
-        attr = f"{row['clock']}_{'met' if row['met'] else 'missed'}"
+        clock, met, level = row[1], row[2], row[10]
+        f = figures[level or "none"]
+        attr = f"{clock}_{'met' if met else 'missed'}"
         setattr(f, attr, getattr(f, attr) + 1)
     return CustomerOverview(customer, contracts, in_force, calendar, holidays, opened, (q_start, today), dict(figures))
 

@@ -586,43 +586,39 @@ class Store:
         for clock in clocks:
             self.conn.execute("DELETE FROM clock_outcomes WHERE ticket_id = ? AND clock = ?", [ticket_id, clock])
 
-    def _dicts(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
-        cur = self.conn.execute(sql, list(params))
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row)) for row in cur]
+    def report_opened(self, start: datetime, end: datetime, customer: str | None = None) -> list[tuple[Any, ...]]:
+        """Calls reported in [start, end), as tuples (no models: a year is 100,000 rows):
+        (id, customer, service, priority, contract_id, billable, estimate_hours, reported_at)."""
+        sql = """SELECT id, customer, service, priority, contract_id, billable, estimate_hours, reported_at
+                 FROM tickets WHERE reported_at >= ? AND reported_at < ?"""
+        return self._report(sql, start, end, customer, "customer")
 
-    def report_opened(self, start: datetime, end: datetime, customer: str | None = None) -> list[dict[str, Any]]:
-        """Calls reported in [start, end): the columns a report needs, no models."""
-        sql = """SELECT id, customer, service, priority, contract_id, billable, estimate_hours, reported_at,
-                        resolved_at, status FROM tickets WHERE reported_at >= ? AND reported_at < ?"""
-        params: list[Any] = [iso(start), iso(end)]
-        if customer is not None:
-            sql += " AND customer = ?"
-            params.append(customer)
-        return self._dicts(sql, params)
-
-    def report_resolved(self, start: datetime, end: datetime, customer: str | None = None) -> list[dict[str, Any]]:
-        """Calls resolved in [start, end)."""
-        sql = """SELECT id, customer, service, priority, contract_id, reported_at, resolved_at FROM tickets
+    def report_resolved(self, start: datetime, end: datetime, customer: str | None = None) -> list[tuple[Any, ...]]:
+        """Calls resolved in [start, end): (id, customer, service, priority, contract_id, resolved_at)."""
+        sql = """SELECT id, customer, service, priority, contract_id, resolved_at FROM tickets
                  WHERE resolved_at >= ? AND resolved_at < ?"""
-        params: list[Any] = [iso(start), iso(end)]
-        if customer is not None:
-            sql += " AND customer = ?"
-            params.append(customer)
-        return self._dicts(sql, params)
+        return self._report(sql, start, end, customer, "customer")
 
-    def report_outcomes(self, start: datetime, end: datetime, customer: str | None = None) -> list[dict[str, Any]]:
-        """Clocks stopped in [start, end) with their call's customer, service and title."""
-        sql = """SELECT o.ticket_id, o.clock, o.met, o.stopped_at, o.started_at, o.due, o.target, o.target_seconds,
-                        o.used_seconds, o.late_seconds, o.paused_seconds, o.pauses, o.contract_id, o.contract_version,
-                        o.level, o.priority, o.justification, t.customer, t.service, t.title
+    def report_outcomes(self, start: datetime, end: datetime, customer: str | None = None) -> list[tuple[Any, ...]]:
+        """Response and resolution clocks stopped in [start, end): (ticket_id, clock, met,
+        stopped_at, calendar seconds from start to stop, target, used_seconds, late_seconds,
+        paused_seconds, pauses, level, priority, justification, customer, service, title,
+        contract_id)."""
+        sql = """SELECT o.ticket_id, o.clock, o.met, o.stopped_at,
+                        CAST(strftime('%s', o.stopped_at) AS INTEGER) - CAST(strftime('%s', o.started_at) AS INTEGER),
+                        o.target, o.used_seconds,
+                        o.late_seconds, o.paused_seconds, o.pauses, o.level, o.priority, o.justification,
+                        t.customer, t.service, t.title, o.contract_id
                  FROM clock_outcomes o JOIN tickets t ON t.id = o.ticket_id
-                 WHERE o.stopped_at >= ? AND o.stopped_at < ?"""
+                 WHERE o.stopped_at >= ? AND o.stopped_at < ? AND o.clock != 'plan'"""
+        return self._report(sql, start, end, customer, "t.customer")
+
+    def _report(self, sql: str, start: datetime, end: datetime, customer: str | None, column: str) -> list[tuple[Any, ...]]:
         params: list[Any] = [iso(start), iso(end)]
         if customer is not None:
-            sql += " AND t.customer = ?"
+            sql += f" AND {column} = ?"
             params.append(customer)
-        return self._dicts(sql, params)
+        return self.conn.execute(sql, params).fetchall()
 
     def open_at(self, moment: datetime, customer: str | None = None) -> list[tuple[Ticket, str]]:
         """Calls that were open at ``moment``: reported before, not resolved by then."""

@@ -337,7 +337,7 @@ class BoardScreen(Screen[None]):
         if at_risk:
             content = content + Content.styled(f"⚠ {at_risk} to tell", "$sla-breached bold") + Content("   ")
         level_text = "  ·  ".join(f"{level} {n}" for level, n in sorted(levels.items()))
-        line1 = content + Content(level_text)
+        line1 = content
         if nxt is not None and nxt.lead is not None:
             t = nxt.view.ticket
             nxt_text = Content.assemble(
@@ -351,8 +351,8 @@ class BoardScreen(Screen[None]):
             nxt_text = Content("no deadline ahead")
         refreshed = self.last_good.astimezone().strftime("%H:%M:%S") if self.last_good else "never"
         operator = plain(self.app.operator)  # type: ignore[attr-defined]
-        line2 = Content.assemble(nxt_text, f"   ·   {operator} · refreshed {refreshed}")
-        self.query_one("#summary", Static).update(Content("\n").join([line1, line2]))
+        line3 = Content.styled(f"{level_text}   ·   {operator} · refreshed {refreshed}", "$foreground-muted")
+        self.query_one("#summary", Static).update(Content("\n").join([line1, nxt_text, line3]))
 
     def _update_banner(self) -> None:
         banner = self.query_one("#banner", Static)

@@ -22,17 +22,10 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from slaboard.services.board import GLYPHS, BoardRow
+from slaboard.services.board import GLYPHS, STATUS_LABELS, BoardRow
 from slaboard.textfmt import compact
 from slaboard.tui.text import plain
 
-STATUS_LABELS = {
-    "new": "new",
-    "diagnosing": "diagnosing",
-    "in_progress": "working",
-    "waiting_customer": "wait cust",
-    "waiting_third_party": "wait 3rd",
-}
 _BLOCKS = " ▏▎▍▌▋▊▉█"
 
 
@@ -126,6 +119,7 @@ class SlaTable(ScrollView, can_focus=True):
         height: 1fr;
         background: $surface;
         scrollbar-size-vertical: 1;
+        overflow-x: hidden;
     }
     SlaTable > .slatable--header { text-style: bold; background: $panel; color: $foreground; }
     SlaTable > .slatable--cursor { background: $primary 30%; }
@@ -173,7 +167,7 @@ class SlaTable(ScrollView, can_focus=True):
         self.rows = list(rows)
         self.now = now
         self._index = {r.id: i for i, r in enumerate(self.rows)}
-        self.virtual_size = Size(self.size.width, len(self.rows) + 1)
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self.rows) + 1)
         if self.cursor_id not in self._index:
             self.cursor_id = self.rows[0].id if self.rows else None
         self._keep_cursor_visible()
@@ -234,7 +228,7 @@ class SlaTable(ScrollView, can_focus=True):
                 self.action_select()
 
     def on_resize(self, event: events.Resize) -> None:
-        self.virtual_size = Size(event.size.width, len(self.rows) + 1)
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self.rows) + 1)
         self._keep_cursor_visible()
 
     # ------------------------------------------------------------- drawing
@@ -243,7 +237,7 @@ class SlaTable(ScrollView, can_focus=True):
         return self.get_component_rich_style(f"slatable--{name}")
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self.scrollable_content_region.width
         columns = visible_columns(width)
         if y == 0:
             labels = [(c.label, c) for c in columns]
