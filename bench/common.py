@@ -3,6 +3,8 @@ under bench/data/ and reused, and small timing helpers."""
 
 from __future__ import annotations
 
+import json
+import os
 import random
 import shutil
 import statistics
@@ -109,3 +111,17 @@ def build(path: Path, tickets: int, open_count: int) -> None:
 
 def median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
+
+
+def emit(suite: str, rows: list[tuple[object, ...]]) -> None:
+    """Hand this benchmark's rows (figure, value, baseline, ratio, target, met) to
+    bench/run.py, which prints every suite in one table."""
+    target = os.environ.get("SLABOARD_BENCH_ROWS")
+    if not target:
+        return
+    with open(target, "a", encoding="utf-8") as fh:
+        for row in rows:
+            figure, value, baseline, ratio, goal, met = row[:6]
+            if isinstance(met, bool):
+                met = "yes" if met else "MISSED"
+            fh.write(json.dumps([suite, str(figure), str(value), str(baseline), str(ratio), str(goal), str(met).strip()]) + "\n")

@@ -14,7 +14,7 @@ import statistics
 import time
 from datetime import datetime, timedelta
 
-from common import NOW, database
+from common import NOW, database, emit
 
 from slaboard.reports.figures import build_report, parse_period
 from slaboard.store import Store
@@ -66,6 +66,8 @@ def main() -> int:
     for label, value, base, target in figures:
         print(f"{label:<42} {value * 1000:>7.0f}ms {base * 1000:>20.1f}ms {value / base:>7.1f}x  <{target:.1f}s  "
               + ("yes" if value < target else "MISSED"))
+    emit("reports", [(f"{label}, {args.tickets:,} tickets", f"{value * 1000:.0f} ms", f"{base * 1000:.1f} ms (SQL count)",
+                      f"{value / base:.1f}x", f"< {target:.1f} s", value < target) for label, value, base, target in figures])
     store.close()
     return 0
 

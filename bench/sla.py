@@ -18,6 +18,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from common import emit  # noqa: E402
 for _path in (ROOT / "src", ROOT):  # the engine, and ``tests.sla.reference``
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
@@ -430,6 +432,7 @@ def run_benchmark() -> int:
     )
     print()
     print_table(rows)
+    emit("SLA engine", rows)
     print()
     print(
         f"like-for-like on the reference's {REFERENCE_CALLS} short samples: engine add "

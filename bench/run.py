@@ -1,0 +1,64 @@
+"""The benchmark suite: builds the large databases (once) and runs every benchmark,
+printing one table with each figure beside its baseline and the ratio.
+
+Run from the repository root:  .venv/bin/python bench/run.py
+(--quick skips the 1,000,000-ticket database and shortens the soak.) Each benchmark
+can also be run alone: bench/sla.py, store.py, board.py, reports.py, concurrency.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="skip the 1,000,000-ticket database; a 10-minute soak")
+    args = parser.parse_args()
+    board_args = ["--large", "0", "--cycles", "600"] if args.quick else []
+    suites = [
+        ("sla.py", []),
+        ("store.py", []),
+        ("board.py", board_args),
+        ("reports.py", []),
+        ("concurrency.py", []),
+    ]
+    rows_file = Path(tempfile.mkstemp(prefix="slaboard-bench-", suffix=".jsonl")[1])
+    env = {**os.environ, "SLABOARD_BENCH_ROWS": str(rows_file)}
+    started = time.perf_counter()
+    failed = []
+    for script, extra in suites:
+        if not (HERE / script).exists():
+            failed.append(f"{script}: missing")
+            continue
+        print(f"running {script} ...", file=sys.stderr, flush=True)
+        result = subprocess.run([sys.executable, str(HERE / script), *extra], env=env, cwd=HERE.parent,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
+        if result.returncode != 0:
+            failed.append(f"{script}: exit {result.returncode}: {result.stderr.strip().splitlines()[-1:]}")
+    rows = [json.loads(line) for line in rows_file.read_text().splitlines() if line.strip()]
+    rows_file.unlink(missing_ok=True)
+    header = ["suite", "figure", "value", "baseline", "ratio", "target", "met?"]
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    print(" | ".join(h.ljust(w) for h, w in zip(header, widths)))
+    print("-+-".join("-" * w for w in widths))
+    for row in rows:
+        print(" | ".join(str(c).ljust(w) for c, w in zip(row, widths)))
+    missed = [r for r in rows if r[6] not in ("yes", "n/a", "-")]
+    print(f"\n{len(rows)} figures, {len(missed)} missed, in {time.perf_counter() - started:.0f} s")
+    for message in failed:
+        print(f"FAILED {message}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
