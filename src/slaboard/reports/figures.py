@@ -55,6 +55,18 @@ class Period:
 def parse_period(text: str | None = None, start: str | None = None, end: str | None = None, *, today: date) -> Period:
     """``2026-07``, ``2026-Q3``, ``2026`` or ``--from``/``--to`` dates (inclusive);
     without any, the last full quarter. Raises ServiceError with the forms."""
+    try:
+        period = _parse_period(text, start, end, today)
+    except (ValueError, OverflowError) as err:
+        if isinstance(err, ServiceError):
+            raise
+        raise ServiceError(f"period {text or f'{start} to {end}'}: out of range ({err}); use years 1 to 9998") from None
+    if not (date(1, 1, 1) < period.start and period.end < date(9999, 12, 31)):
+        raise ServiceError(f"period {period.label}: out of range; use years 1 to 9998")
+    return period
+
+
+def _parse_period(text: str | None, start: str | None, end: str | None, today: date) -> Period:
     if text and (start or end):
         raise ServiceError("give either --period or --from/--to, not both")
     if start or end:
@@ -305,7 +317,10 @@ def build_report(
 
     by_customer = cust.key if cust else None
     say("reading the calls opened")
+    measured: set[int] = set()  # contract versions the period's calls were held to
     for tid, customer_key, service, priority, contract_id, billable, hours, reported in store.report_opened(start, end, by_customer):
+        if contract_id is not None:
+            measured.add(contract_id)
         level = level_of(contract_id)
         month = month_of(reported)
         key = key_of(customer_key, service, priority, contract_id, level, month)
@@ -337,6 +352,8 @@ def build_report(
         month = month_of(stopped)
         key = key_of(customer_key, service, priority, contract_id, level, month)
         ticket_ids[key].add(tid)
+        if contract_id is not None:
+            measured.add(contract_id)
         reasons = json.loads(pauses) if pauses and pauses != "{}" else None
         for f in figures_for(key, month):
             if clock == "response":
@@ -362,7 +379,8 @@ def build_report(
     say("replaying the calls still open at the end of the period")
     moment = min(end, now)
     moment_text = _utc_text(moment)
-    for ticket, ticket_tz in store.open_at(moment, by_customer):
+    open_then = store.open_at(moment, by_customer) if moment > start else []  # a period yet to come has none
+    for ticket, ticket_tz in open_then:
         contract = contracts.get(ticket.contract_id) if ticket.contract_id is not None else None
         lead = leading_clock(clocks_for(ticket, contract, ticket_tz, moment))
         if lead is not None and lead.state == "breached":
@@ -382,7 +400,8 @@ def build_report(
     if cust is not None:
         for c in store.contracts_of(cust.key):
             t = c.terms
-            if t.valid_from < period.end and (t.valid_to is None or t.valid_to >= period.start) and c.current:
+            overlaps = t.valid_from < period.end and (t.valid_to is None or t.valid_to >= period.start)
+            if overlaps and (c.current or c.id in measured):
                 summaries.append(ContractSummary(
                     t.key, c.version, t.level_name, list(t.services), float(t.price_per_month),
                     float(t.hourly_rate) if t.hourly_rate is not None else None, t.valid_from.isoformat(),

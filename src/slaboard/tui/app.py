@@ -138,7 +138,10 @@ class SlaboardApp(App[None]):
         if write:
             self.board_changed(select)
         if done is not None:
-            done(result)
+            try:
+                done(result)
+            except Exception as err:  # a bug in a screen: say so, keep the app running
+                self.notify(f"unexpected error: {err!r}", severity="error", timeout=10, markup=False)
 
     # ---------------------------------------------------------------- actions
 

@@ -1,0 +1,572 @@
+"""The report handed to the customer: one customer, one period, as Markdown or as
+one self-contained HTML page (embedded CSS, the chart as inline SVG, no scripts, no
+fonts or images from elsewhere) that prints on A4.
+
+Both are pure functions of a :class:`Report`: no I/O and no clock (the date shown is
+``report.generated_at``). Every piece of user text (names, titles, reasons,
+justifications) is escaped for the format it lands in.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import statistics
+from collections.abc import Iterable
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from slaboard.reports.figures import ContractSummary, Figures, Report
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December")
+GROUP_TITLES = {"customer": "Customer", "level": "Service level", "service": "Service", "priority": "Priority",
+                "contract": "Contract", "month": "Month"}
+CLOCK_TITLES = {"response": "Response", "resolution": "Resolution", "plan": "Plan"}
+CURRENCY_SIGNS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF"}
+PRIORITIES = ("P1", "P2", "P3", "P4")
+BAR_CELLS = 20  # width of a Markdown text bar: one cell per 5 %
+
+
+# ------------------------------------------------------------------ words and numbers
+
+
+def _day(d: date) -> str:
+    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+
+
+def _instant(text_or_dt: str | datetime, tz: str) -> str:
+    moment = datetime.fromisoformat(text_or_dt) if isinstance(text_or_dt, str) else text_or_dt
+    local = moment.astimezone(ZoneInfo(tz))
+    return f"{local.day} {MONTHS[local.month - 1][:3]} {local.year} {local.hour:02d}:{local.minute:02d}"
+
+
+def _month_label(key: str, short: bool = False) -> str:
+    """``2026-07`` as "July 2026" (or "Jul")."""
+    m = re.fullmatch(r"(\d{4})-(\d{2})", key)
+    if not m:
+        return key
+    name = MONTHS[int(m[2]) - 1]
+    return name[:3] if short else f"{name} {m[1]}"
+
+
+def _group_label(report: Report, key: str) -> str:
+    return _month_label(key) if report.grouping == "month" else key
+
+
+def _share(value: float | None) -> str:
+    """0.625 as "62.5%"; None (nothing to measure) as "–"."""
+    if value is None:
+        return "–"
+    text = f"{value * 100:.1f}"
+    if text == "100.0" and value < 1:
+        text = "99.9"  # one miss in thousands is not 100 %
+    elif text == "0.0" and value > 0:
+        text = "0.1"
+    return f"{text.removesuffix('.0')}%"
+
+
+def _met_of(met: int, missed: int) -> str:
+    total = met + missed
+    return "no targets due" if total == 0 else f"{met} of {total} ({_share(met / total)})"
+
+
+def _of(met: int, missed: int, lead: str) -> str:
+    """``lead`` + "31 of 32", or nothing when no target fell due."""
+    return f"{lead}{met} of {met + missed}" if met + missed else ""
+
+
+def _duration(seconds: float | None, *, calendar: bool = False) -> str:
+    """Hours and minutes ("3 h 05 min"); calendar spans of two days or more in days
+    and hours. Business time stays in hours: a business "day" differs per contract."""
+    if seconds is None:
+        return "–"
+    s = int(round(seconds))
+    sign = "−" if s < 0 else ""
+    s = abs(s)
+    if calendar and s >= 2 * 86400:
+        days, rest = divmod(s, 86400)
+        return f"{sign}{days} d {rest // 3600} h"
+    hours, rest = divmod(s, 3600)
+    minutes = rest // 60
+    if hours:
+        return f"{sign}{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{sign}{minutes} min"
+    return f"{sign}{s} s" if s else "0 min"
+
+
+def _target(text: str) -> str:
+    """A target as written in the contract ("1h30m", "2bd") in words."""
+    m = re.fullmatch(r"(\d+)bd", text)
+    if m:
+        n = int(m[1])
+        return f"{n} business day{'s' if n != 1 else ''}"
+    parts = re.findall(r"(\d+)([hms])", text)
+    if not parts or "".join(a + b for a, b in parts) != text:
+        return text
+    units = {"h": "h", "m": "min", "s": "s"}
+    return " ".join(f"{a} {units[b]}" for a, b in parts)
+
+
+def _money(amount: float | None, currency: str) -> str:
+    if amount is None:
+        return "–"
+    sign = CURRENCY_SIGNS.get(currency.upper(), currency)
+    return f"{sign} {amount:,.2f}"
+
+
+def _hours(value: float) -> str:
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{text} h"
+
+
+def _stats(values: list[int]) -> tuple[float | None, float | None]:
+    """Mean and median, or (None, None) when there is nothing to measure."""
+    if not values:
+        return None, None
+    return statistics.fmean(values), float(statistics.median(values))
+
+
+def _override_text(spec: dict[str, object]) -> str:
+    """``{"resolution": "4h"}`` → "resolution within 4 h, whatever the priority"."""
+    parts = []
+    for clock in ("response", "plan", "resolution"):
+        value = spec.get(clock)
+        if value is None:
+            continue
+        if isinstance(value, dict):
+            per = ", ".join(f"{p} {_target(str(v))}" for p, v in sorted(value.items()))
+            parts.append(f"{clock} within {per}")
+        else:
+            parts.append(f"{clock} within {_target(str(value))}, whatever the priority")
+    return "; ".join(parts) or "no change"
+
+
+def _validity(c: ContractSummary) -> str:
+    start = _day(date.fromisoformat(c.valid_from))
+    return f"{start} to {_day(date.fromisoformat(c.valid_to))}" if c.valid_to else f"from {start}, open-ended"
+
+
+def _rows(report: Report) -> list[tuple[str, Figures, bool]]:
+    """(label, figures, is_total): each group, then the total when it adds anything."""
+    rows = [(_group_label(report, g.key), g, False) for g in report.groups]
+    if len(report.groups) != 1:
+        rows.append(("Total", report.total, True))
+    return rows
+
+
+def _missed_total(report: Report) -> int:
+    return report.total.response_missed + report.total.resolution_missed
+
+
+def _title(report: Report) -> str:
+    return f"SLA report {report.period.label} — {report.customer_name or 'all customers'}"
+
+
+def _period_line(report: Report) -> str:
+    last = date.fromordinal(report.period.end.toordinal() - 1)
+    return f"{_day(report.period.start)} to {_day(last)}"
+
+
+# ------------------------------------------------------------------ Markdown
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~&])")
+
+
+def _md(text: object) -> str:
+    """User text as inert Markdown: special characters escaped, one line."""
+    flat = " ".join(str(text).split())
+    return _MD_SPECIAL.sub(r"\\\1", flat)
+
+
+def _md_table(headers: list[str], rows: Iterable[list[str]], numeric: Iterable[int] = ()) -> list[str]:
+    """A pipe table; the columns in ``numeric`` are right-aligned."""
+    right = set(numeric)
+    out = ["| " + " | ".join(headers) + " |",
+           "|" + "|".join(" ---: " if i in right else " --- " for i in range(len(headers))) + "|"]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return out
+
+
+def _text_bar(share: float | None) -> str:
+    if share is None:
+        return "·" + " " * (BAR_CELLS - 1)
+    full = round(share * BAR_CELLS)
+    return "█" * full + "░" * (BAR_CELLS - full)
+
+
+def to_markdown(report: Report) -> str:
+    """The customer's report as Markdown."""
+    t, cur, tz = report.total, report.msp.currency, report.tz
+    out: list[str] = [
+        f"# SLA report: {_md(report.customer_name or 'all customers')}",
+        "",
+        f"**{_md(report.period.label)}** ({_period_line(report)}, times in {_md(tz)})  ",
+        f"Prepared by {_md(report.msp.name)} on {_day(report.generated_at.astimezone(ZoneInfo(tz)).date())}",
+        "",
+        "## At a glance",
+        "",
+        f"- Calls opened: **{t.opened}**; calls resolved: **{t.resolved}**",
+        f"- Responded within target: **{_share(t.response_share)}**{_of(t.response_met, t.response_missed, ', ')}",
+        f"- Resolved within target: **{_share(t.resolution_share)}**{_of(t.resolution_met, t.resolution_missed, ', ')}",
+        f"- Open calls already past their deadline at the end of the period: **{t.open_breached}**",
+        f"- Work outside the contract: **{t.billable_calls}** call{'s' if t.billable_calls != 1 else ''}, "
+        f"{_hours(t.billable_hours)}, {_money(t.billable_amount, cur)}",
+        "",
+        "## Your contract",
+        "",
+    ]
+    if not report.contracts:
+        out += ["No contract was in force in this period: all work is billed at the hourly rate.", ""]
+    for c in report.contracts:
+        version = f" (version {c.version})" if c.version > 1 else ""
+        out += [
+            f"### {_md(c.level)}{version}",
+            "",
+            f"- Valid: {_validity(c)}",
+            f"- Services covered: {', '.join(_md(s) for s in c.services) or 'none'}",
+            f"- Monthly price: {_money(c.price_per_month, cur)}",
+            f"- Hourly rate for work outside the contract: {_money(c.hourly_rate, cur) if c.hourly_rate is not None else 'the standard rate'}",
+            "",
+            "Targets, in business time:",
+            "",
+        ]
+        out += _md_table(["Priority", "Response", "Resolution"],
+                         [[p, _target(c.response.get(p, "–")), _target(c.resolution.get(p, "–"))]
+                          for p in PRIORITIES if p in c.response or p in c.resolution], numeric=(1, 2))
+        if c.overrides:
+            out += ["", "Per service:", ""]
+            out += [f"- {_md(s)}: {_md(_override_text(spec))}" for s, spec in sorted(c.overrides.items())]
+        out.append("")
+    out += ["## Figures", ""]
+    out += _md_table(
+        [GROUP_TITLES.get(report.grouping, report.grouping), "Opened", "Resolved", "Response within target",
+         "Resolution within target", "Open past deadline"],
+        [[f"**{_md(label)}**" if total else _md(label), str(f.opened), str(f.resolved),
+          _met_of(f.response_met, f.response_missed), _met_of(f.resolution_met, f.resolution_missed),
+          str(f.open_breached)] for label, f, total in _rows(report)],
+        numeric=range(1, 6),
+    )
+    out += ["", "### Time to respond and to resolve", "",
+            "Business time counts only the service hours of the contract; calendar time is the clock on the wall.", ""]
+    time_rows = []
+    for label, f, total in _rows(report):
+        for what, business, calendar in (("respond", f.respond_business, f.respond_calendar),
+                                         ("resolve", f.resolve_business, f.resolve_calendar)):
+            if not business and not total and len(_rows(report)) > 1:
+                continue  # a group with nothing to time: its row would be dashes
+            (bm, bmed), (cm, cmed) = _stats(business), _stats(calendar)
+            name = f"{_md(label)}: {what}" if len(_rows(report)) > 1 else f"Time to {what}"
+            time_rows.append([name, str(len(business)), _duration(bm), _duration(bmed),
+                              _duration(cm, calendar=True), _duration(cmed, calendar=True)])
+    out += _md_table(["", "Calls", "Mean (business)", "Median (business)", "Mean (calendar)", "Median (calendar)"], time_rows,
+                    numeric=range(1, 6))
+    out += ["", "### Time paused", ""]
+    reasons = sorted(dict(t.paused_by_reason).items(), key=lambda kv: (-kv[1], kv[0]))
+    if reasons:
+        out += _md_table(["Reason", "Business time"], [[_md(r), _duration(s)] for r, s in reasons], numeric=(1,))
+        out += ["", f"In all {_duration(t.paused_seconds)} of business time did not count towards the resolution targets."]
+    else:
+        out.append("No resolution clock was paused.")
+    out += ["", "### Work outside the contract", ""]
+    if t.billable_calls:
+        out += _md_table(["Calls", "Hours", "Amount"], [[str(t.billable_calls), _hours(t.billable_hours), _money(t.billable_amount, cur)]],
+                         numeric=(0, 1, 2))
+    else:
+        out.append("All calls were covered by the contract.")
+    out += ["", "## Resolved within target, month by month", "", "```text"]
+    for m in report.months:
+        total = m.resolution_met + m.resolution_missed
+        label = f"{_month_label(m.key, short=True)} {m.key[:4]}"
+        value = _share(m.resolution_share).rjust(6) if total else "     –"
+        detail = f"({m.resolution_met} of {total})" if total else "(no resolution targets due)"
+        out.append(f"{label:<9} {_text_bar(m.resolution_share)} {value}  {detail}")
+    out += ["```", "", "## Targets missed", ""]
+    if report.misses:
+        if len(report.misses) < _missed_total(report):
+            out += [f"The {len(report.misses)} worst of {_missed_total(report)} missed targets, most late first.", ""]
+        out += _md_table(
+            ["Call", "Title", "Target missed", "Late by", "When", "Justification"],
+            [[f"#{m.ticket_id}", _md(m.title), f"{CLOCK_TITLES.get(m.clock, m.clock)} within {_target(m.target)}",
+              _duration(m.late_seconds), _instant(m.stopped_at, tz), _md(m.justification) if m.justification else "*none given*"]
+             for m in report.misses],
+            numeric=(3,),
+        )
+    else:
+        out.append("No target was missed in this period.")
+    out += ["", "---", "",
+            f"*Prepared by {_md(report.msp.name)} with slaboard from the times recorded on every call. "
+            f"Targets are counted in business time; times are shown in {_md(tz)}.*", ""]
+    return "\n".join(out)
+
+
+# ------------------------------------------------------------------ HTML
+
+
+def _h(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+CSS = """
+@page { size: A4; margin: 14mm 14mm 16mm; }
+* { box-sizing: border-box; }
+html { background: #ffffff; }
+body { margin: 0 auto; max-width: 186mm; padding: 24px 20px 40px; color: #1d2430; background: #ffffff;
+  font: 10.5pt/1.45 -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Sans", sans-serif; }
+header { border-bottom: 3px solid #1f5f8b; padding-bottom: 10px; margin-bottom: 18px; }
+.msp { margin: 0; color: #1f5f8b; font-weight: 600; letter-spacing: .04em; text-transform: uppercase; font-size: 9pt; }
+h1 { margin: 4px 0 2px; font-size: 20pt; line-height: 1.2; }
+.period { margin: 0; color: #4a5566; }
+h2 { margin: 26px 0 8px; font-size: 13.5pt; color: #1f5f8b; border-bottom: 1px solid #c9d4e0; padding-bottom: 3px; }
+h3 { margin: 16px 0 6px; font-size: 11pt; }
+p { margin: 6px 0; }
+.muted { color: #5b6676; }
+.note { color: #5b6676; font-size: 9pt; }
+.tiles { display: flex; flex-wrap: wrap; gap: 8px; margin: 0; padding: 0; list-style: none; }
+.tiles li { flex: 1 1 0; min-width: 28mm; border: 1px solid #c9d4e0; border-radius: 6px; padding: 8px 10px; background: #f5f8fb; }
+.tiles .value { display: block; font-size: 17pt; font-weight: 700; line-height: 1.2; }
+.tiles .label { display: block; font-size: 8.5pt; color: #4a5566; }
+.tiles .good .value { color: #1d6b3a; }
+.tiles .bad .value { color: #a3261b; }
+table { width: 100%; border-collapse: collapse; margin: 6px 0 4px; font-size: 9.5pt; }
+th, td { padding: 4px 7px; border-bottom: 1px solid #dde4ec; vertical-align: top; text-align: left; }
+thead th { background: #eef3f8; border-bottom: 1px solid #9fb2c6; font-weight: 600; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; }
+th { hyphens: auto; }
+table.times td:first-child { white-space: nowrap; }
+tr.total td { font-weight: 700; border-top: 1px solid #9fb2c6; }
+.contract { border: 1px solid #c9d4e0; border-radius: 6px; padding: 4px 14px 10px; margin: 8px 0; }
+.contract dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 8px 0; }
+.contract dt { color: #4a5566; }
+.contract dd { margin: 0; }
+.contract table { width: auto; min-width: 60%; }
+.two { display: flex; gap: 18px; flex-wrap: wrap; }
+.two > div { flex: 1 1 70mm; }
+figure { margin: 8px 0; }
+figcaption { font-size: 9pt; color: #5b6676; }
+svg { display: block; width: 100%; height: auto; max-width: 170mm; }
+.misses td.why { width: 34%; }
+.none { color: #8a94a3; font-style: italic; }
+footer { margin-top: 28px; border-top: 1px solid #c9d4e0; padding-top: 8px; color: #5b6676; font-size: 8.5pt; }
+@media print {
+  body { max-width: none; padding: 0; font-size: 10pt; }
+  h2, h3 { break-after: avoid; page-break-after: avoid; }
+  table, figure, .contract, .tiles, tr { break-inside: avoid; page-break-inside: avoid; }
+  thead { display: table-header-group; }
+  section { break-inside: auto; }
+  .contracts { break-before: auto; }
+  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
+"""
+
+
+def _table(headers: list[tuple[str, bool]], rows: Iterable[tuple[list[tuple[str, bool]], str]], cls: str = "") -> str:
+    """headers: (escaped text, numeric); rows: ([(escaped cell, numeric)], row class)."""
+    num_cls = ' class="num"'
+    head = "".join(f'<th scope="col"{num_cls if num else ""}>{text}</th>' for text, num in headers)
+    body = []
+    for cells, row_cls in rows:
+        tds = "".join(f'<td{num_cls if num else ""}>{text}</td>' for text, num in cells)
+        tr_cls = f' class="{row_cls}"' if row_cls else ""
+        body.append(f"<tr{tr_cls}>{tds}</tr>")
+    attr = f' class="{cls}"' if cls else ""
+    return f"<table{attr}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _tile(value: str, label: str, mood: str = "") -> str:
+    cls = f' class="{mood}"' if mood else ""
+    return f'<li{cls}><span class="value">{value}</span><span class="label">{label}</span></li>'
+
+
+def _mood(share: float | None) -> str:
+    if share is None:
+        return ""
+    return "good" if share >= 0.9 else ("bad" if share < 0.75 else "")
+
+
+def _html_contract(c: ContractSummary, currency: str) -> str:
+    version = f' <span class="muted">(version {c.version})</span>' if c.version > 1 else ""
+    rate = _money(c.hourly_rate, currency) if c.hourly_rate is not None else "the standard rate"
+    parts = [
+        f'<div class="contract"><h3>{_h(c.level)}{version}</h3><dl>',
+        f"<dt>Valid</dt><dd>{_h(_validity(c))}</dd>",
+        f"<dt>Services covered</dt><dd>{_h(', '.join(c.services) or 'none')}</dd>",
+        f"<dt>Monthly price</dt><dd>{_h(_money(c.price_per_month, currency))}</dd>",
+        f"<dt>Hourly rate outside the contract</dt><dd>{_h(rate)}</dd>",
+        "</dl>",
+        _table(
+            [("Priority", False), ("Response within", False), ("Resolution within", False)],
+            ([[(p, False), (_h(_target(c.response.get(p, "–"))), False), (_h(_target(c.resolution.get(p, "–"))), False)], ""]
+             for p in PRIORITIES if p in c.response or p in c.resolution),
+        ),
+        '<p class="note">Targets are business time: only the service hours of the contract count.</p>',
+    ]
+    if c.overrides:
+        items = "".join(f"<li><strong>{_h(s)}</strong>: {_h(_override_text(spec))}</li>" for s, spec in sorted(c.overrides.items()))
+        parts.append(f"<p>Per service:</p><ul>{items}</ul>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _svg_chart(report: Report) -> str:
+    """Resolution met share per month as an inline SVG bar chart (0-100 %)."""
+    months = report.months
+    width, height = 680, 270
+    left, right, top, bottom = 52, 14, 26, 54
+    plot_w, plot_h = width - left - right, height - top - bottom
+    n = max(len(months), 1)
+    band = plot_w / n
+    bar_w = min(54.0, band * 0.62)
+    years = {m.key[:4] for m in months}
+    desc_parts = []
+    out = [
+        f'<svg viewBox="0 0 {width} {height}" role="img" aria-labelledby="chart-title chart-desc" '
+        f'font-family="inherit" font-size="11">',
+        f'<title id="chart-title">Calls resolved within target, per month, {_h(report.period.label)}</title>',
+    ]
+    grid = []
+    for pct in (0, 25, 50, 75, 100):
+        y = top + plot_h * (1 - pct / 100)
+        stroke = "#7d8a99" if pct == 0 else "#d5dde6"
+        grid.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="{stroke}" stroke-width="1"/>')
+        grid.append(f'<text x="{left - 8}" y="{y + 4:.1f}" text-anchor="end" fill="#4a5566">{pct}%</text>')
+    bars = []
+    for i, m in enumerate(months):
+        total = m.resolution_met + m.resolution_missed
+        cx = left + band * (i + 0.5)
+        label = _month_label(m.key, short=True) + (f" {m.key[2:4]}" if len(years) > 1 else "")
+        bars.append(f'<text x="{cx:.1f}" y="{top + plot_h + 17:.1f}" text-anchor="middle" fill="#1d2430">{_h(label)}</text>')
+        if total:
+            share = m.resolution_share or 0.0
+            h = plot_h * share
+            y = top + plot_h - h
+            colour = "#2e7d4f" if share >= 0.9 else ("#c0392b" if share < 0.75 else "#d08a1a")
+            bars.append(f'<rect x="{cx - bar_w / 2:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{max(h, 0.0):.1f}" fill="{colour}"/>')
+            value = _share(m.resolution_share)
+            bars.append(f'<text x="{cx:.1f}" y="{y - 5:.1f}" text-anchor="middle" font-weight="700" fill="#1d2430">{value}</text>')
+            bars.append(f'<text x="{cx:.1f}" y="{top + plot_h + 32:.1f}" text-anchor="middle" fill="#5b6676" font-size="10">'
+                        f"{m.resolution_met} of {total}</text>")
+            desc_parts.append(f"{_month_label(m.key)}: {value} ({m.resolution_met} of {total})")
+        else:
+            bars.append(f'<text x="{cx:.1f}" y="{top + plot_h - 6:.1f}" text-anchor="middle" fill="#8a94a3" font-size="10">none due</text>')
+            desc_parts.append(f"{_month_label(m.key)}: no resolution targets due")
+    axis = (f'<text x="{left - 38}" y="{top + plot_h / 2:.1f}" transform="rotate(-90 {left - 38} {top + plot_h / 2:.1f})" '
+            f'text-anchor="middle" fill="#4a5566" font-size="10">resolved within target</text>')
+    out.append(f'<desc id="chart-desc">{_h("; ".join(desc_parts) or "No months in the period")}.</desc>')
+    out += grid + bars + [axis, "</svg>"]
+    return "".join(out)
+
+
+def to_html(report: Report) -> str:
+    """The customer's report as one self-contained HTML page."""
+    t, cur, tz = report.total, report.msp.currency, report.tz
+    customer = report.customer_name or "all customers"
+    made = _day(report.generated_at.astimezone(ZoneInfo(tz)).date())
+    s: list[str] = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_h(_title(report))}</title>",
+        f"<style>{CSS}</style></head><body>",
+        "<header>",
+        f'<p class="msp">{_h(report.msp.name)}</p>',
+        f"<h1>SLA report: {_h(customer)}</h1>",
+        f'<p class="period"><strong>{_h(report.period.label)}</strong> · {_h(_period_line(report))} · '
+        f"times in {_h(tz)} · prepared on {_h(made)}</p>",
+        "</header>",
+        '<section id="summary"><h2>At a glance</h2><ul class="tiles">',
+        _tile(_share(t.resolution_share), f"resolved within target{_h(_of(t.resolution_met, t.resolution_missed, ': '))}",
+              _mood(t.resolution_share)),
+        _tile(_share(t.response_share), f"responded within target{_h(_of(t.response_met, t.response_missed, ': '))}",
+              _mood(t.response_share)),
+        _tile(str(t.opened), "calls opened"),
+        _tile(str(t.resolved), "calls resolved"),
+        _tile(str(t.open_breached), "open calls past their deadline at the end of the period",
+              "bad" if t.open_breached else ""),
+        "</ul></section>",
+        '<section id="contract" class="contracts"><h2>Your contract</h2>',
+    ]
+    if report.contracts:
+        s += [_html_contract(c, cur) for c in report.contracts]
+    else:
+        s.append("<p>No contract was in force in this period: all work is billed at the hourly rate.</p>")
+    s.append("</section>")
+
+    s.append('<section id="figures"><h2>Figures</h2>')
+    s.append(_table(
+        [(_h(GROUP_TITLES.get(report.grouping, report.grouping)), False), ("Calls opened", True), ("Calls resolved", True),
+         ("Response within target", True), ("Resolution within target", True), ("Open past deadline", True)],
+        (([(_h(label), False), (str(f.opened), True), (str(f.resolved), True),
+           (_h(_met_of(f.response_met, f.response_missed)), True),
+           (_h(_met_of(f.resolution_met, f.resolution_missed)), True), (str(f.open_breached), True)],
+          "total" if total else "") for label, f, total in _rows(report)),
+    ))
+    s.append("<h3>Time to respond and to resolve</h3>")
+    time_rows = []
+    for label, f, total in _rows(report):
+        for what, business, calendar in (("to respond", f.respond_business, f.respond_calendar),
+                                         ("to resolve", f.resolve_business, f.resolve_calendar)):
+            if not business and not total and len(_rows(report)) > 1:
+                continue  # a group with nothing to time: its row would be dashes
+            (bm, bmed), (cm, cmed) = _stats(business), _stats(calendar)
+            time_rows.append(([(f"{_h(label)} — {what}" if len(_rows(report)) > 1 else f"Time {what}", False),
+                               (str(len(business)), True), (_duration(bm), True), (_duration(bmed), True),
+                               (_duration(cm, calendar=True), True), (_duration(cmed, calendar=True), True)],
+                              "total" if total else ""))
+    s.append(_table([("", False), ("Calls", True), ("Mean (business)", True), ("Median (business)", True),
+                     ("Mean (calendar)", True), ("Median (calendar)", True)], time_rows, cls="times"))
+    s.append('<p class="note">Business time counts only the service hours of the contract; calendar time is the '
+             "clock on the wall, from the moment the call was reported.</p>")
+    s.append('<div class="two"><div><h3>Time paused</h3>')
+    reasons = sorted(dict(t.paused_by_reason).items(), key=lambda kv: (-kv[1], kv[0]))
+    if reasons:
+        s.append(_table([("Reason", False), ("Business time", True)],
+                        ([[(_h(r), False), (_duration(sec), True)], ""] for r, sec in reasons)))
+        s.append(f'<p class="note">In all {_duration(t.paused_seconds)} of business time did not count towards the '
+                 "resolution targets.</p>")
+    else:
+        s.append("<p>No resolution clock was paused.</p>")
+    s.append('</div><div><h3>Work outside the contract</h3>')
+    if t.billable_calls:
+        s.append(_table([("Calls", True), ("Hours", True), ("Amount", True)],
+                        [([(str(t.billable_calls), True), (_h(_hours(t.billable_hours)), True),
+                           (_h(_money(t.billable_amount, cur)), True)], "")]))
+        s.append('<p class="note">Calls on services the contract does not cover, or with no contract in force, '
+                 "billed at the hourly rate.</p>")
+    else:
+        s.append("<p>All calls were covered by the contract.</p>")
+    s.append("</div></div></section>")
+
+    s.append('<section id="chart"><h2>Resolved within target, month by month</h2><figure>')
+    s.append(_svg_chart(report))
+    s.append("<figcaption>Share of the calls whose resolution target fell due in the month that were resolved "
+             "in time. Green: 90% or more; amber: 75% to 90%; red: under 75%.</figcaption></figure></section>")
+
+    s.append('<section id="misses"><h2>Targets missed</h2>')
+    if report.misses:
+        missed = _missed_total(report)
+        if len(report.misses) < missed:
+            s.append(f"<p>The {len(report.misses)} worst of {missed} missed targets, most late first.</p>")
+        s.append(_table(
+            [("Call", False), ("Title", False), ("Target missed", False), ("Late by", True), ("When", True),
+             ("Justification", False)],
+            (([(f"#{m.ticket_id}", False), (_h(m.title), False),
+               (_h(f"{CLOCK_TITLES.get(m.clock, m.clock)} within {_target(m.target)}"), False),
+               (_duration(m.late_seconds), True), (_h(_instant(m.stopped_at, tz)), True),
+               (_h(m.justification) if m.justification else '<span class="none">none given</span>', False)], "")
+             for m in report.misses),
+            cls="misses",
+        ))
+    else:
+        s.append("<p>No target was missed in this period.</p>")
+    s.append("</section>")
+    s.append(f"<footer>Prepared by {_h(report.msp.name)} with slaboard, from the times recorded on every call. "
+             f"Figures for {_h(report.period.label)} ({_h(_period_line(report))}); times in {_h(tz)}.</footer>")
+    s.append("</body></html>")
+    return "\n".join(s) + "\n"
+
+
+__all__ = ["to_html", "to_markdown"]
