@@ -173,6 +173,11 @@ class SlaboardApp(App[None]):
 
         self.push_screen(ContractScreen(customer))
 
+    def action_report(self, customer: str | None = None) -> None:
+        from slaboard.tui.report import ReportScreen
+
+        self.push_screen(ReportScreen(customer))
+
     def action_comm_log(self, ticket_id: int | None = None, customer: str | None = None) -> None:
         from slaboard.tui.commlog import CommLogScreen
 
@@ -194,6 +199,10 @@ class SlaboardApp(App[None]):
             yield SystemCommand("Refresh", "Read the database now (r)", screen.action_refresh)
             yield SystemCommand("Cycle sort", "Time to breach, priority, age, customer, newest (s)", screen.action_cycle_sort)
             yield SystemCommand("Next view", "All, Mine, Unassigned, Breached, levels (])", screen.action_next_view)
+            yield SystemCommand("New call", "Log a call that just came in (n)", self.action_new_call)
+            yield SystemCommand("Triage", "Step through new, unassigned calls (t)", self.action_triage)
+            yield SystemCommand("Contract lookup", "What a customer's contract covers and costs (c)", self.action_contracts)
+            yield SystemCommand("SLA report", "Figures for a period, the calls behind them, export (R)", self.action_report)
         yield SystemCommand("Help: keys", "Every key and what it does (?)", self.action_help)
 
 

@@ -60,6 +60,8 @@ class BoardScreen(Screen[None]):
         Binding("l", "log", "Log", id="board.log", tooltip="The customer log of the selected call"),
         Binding("c", "contracts", "Contract", id="board.contracts", tooltip="What the selected customer's contract covers and costs"),
         Binding("t", "app.triage", "Triage", id="board.triage", tooltip="Step through new, unassigned calls"),
+        Binding("R", "app.report", "Report", id="board.report",
+                tooltip="SLA figures for a period: table, chart per month, the calls behind each row, export"),
         Binding("r", "refresh", "Refresh", show=False, id="board.refresh", tooltip="Read the database now"),
         *[
             Binding(str(n), f"view({n - 1})", f"View {n}", show=False, id=f"board.view_{n}", tooltip=f"Switch to view {n}")
