@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
-from zoneinfo import ZoneInfo
 
 from slaboard import __version__
 from slaboard import config
@@ -188,12 +187,12 @@ def cmd_keys(args: argparse.Namespace) -> int:
     settings, _ = load_settings()
     rows = key_rows(settings.keymap)
     if args.json:
-        _json([{"keys": k, "id": i, "description": d, "tooltip": t} for k, i, d, t in rows])
+        _json([{"keys": k, "id": i, "description": d, "tooltip": t, "where": w} for k, i, d, t, w in rows])
     elif args.markdown:
         print(markdown_key_table(rows))
     else:
-        for keys, binding_id, description, tooltip in rows:
-            print(f"{keys:<12} {description:<16} {tooltip}  [{binding_id}]")
+        for keys, binding_id, description, tooltip, where in rows:
+            print(f"{where:<16} {keys:<12} {description:<16} {tooltip}  [{binding_id}]")
     return 0
 
 

@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
-import sys
 import threading
-import types
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -223,28 +221,20 @@ async def test_export_writes_csv_and_json_that_parse(report_db: Path, make_app: 
         assert any("slaboard-report-all-2026-Q3.json" in n.message for n in app._notifications)
 
 
-async def test_customer_documents_use_the_document_module_or_say_it_is_missing(
+async def test_customer_documents_are_written_from_the_screen(
         report_db: Path, make_app: AppFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    fake = types.ModuleType("slaboard.reports.document")
-    fake.to_html = lambda report: f"<html>{report.customer_name}</html>"  # type: ignore[attr-defined]
-    fake.to_markdown = lambda report: f"# {report.customer_name}"  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "slaboard.reports.document", fake)
     app = make_app(report_db)
     async with app.run_test(size=(120, 40)) as pilot:
         await open_report(pilot, customer="HFL")
         await pilot.press("e", "h")
         await pilot.pause()
-        assert (tmp_path / "slaboard-report-harbour-finch-2026-Q3.html").read_text() == "<html>Harbour & Finch Ltd</html>\n"
+        html = (tmp_path / "slaboard-report-harbour-finch-2026-Q3.html").read_text()
+        assert "Harbour &amp; Finch Ltd" in html and "<svg" in html and "<script" not in html
         await pilot.press("e", "m")
         await pilot.pause()
-        assert (tmp_path / "slaboard-report-harbour-finch-2026-Q3.md").exists()
-        monkeypatch.setitem(sys.modules, "slaboard.reports.document", None)  # import fails
-        (tmp_path / "slaboard-report-harbour-finch-2026-Q3.md").unlink()
-        await pilot.press("e", "m")
-        await pilot.pause()
-        assert not (tmp_path / "slaboard-report-harbour-finch-2026-Q3.md").exists()
-        assert any(n.severity == "error" and "document" in n.message for n in app._notifications)
+        markdown = (tmp_path / "slaboard-report-harbour-finch-2026-Q3.md").read_text()
+        assert markdown.startswith("#") and "Harbour" in markdown
 
 
 async def test_a_bad_period_or_customer_says_so_and_keeps_the_figures(report_db: Path, make_app: AppFactory) -> None:

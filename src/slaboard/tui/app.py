@@ -33,6 +33,8 @@ T = TypeVar("T")
 class SlaboardApp(App[None]):
     """The board and its screens on one database file."""
 
+    HELP_GROUP = "everywhere"
+
     TITLE = "slaboard"
     MODES = {"board": BoardScreen}
     DEFAULT_MODE = "board"
@@ -110,13 +112,17 @@ class SlaboardApp(App[None]):
         self._run_store(query, done, failed, write=False)
 
     def write(self, change: Callable[[Store], T], done: Callable[[T], None] | None = None,
-              failed: Callable[[str], None] | None = None, select: int | None = None) -> None:
-        """Like :meth:`read` for a change; the board shows it at once afterwards."""
+              failed: Callable[[str], None] | None = None,
+              select: int | Callable[[T], int | None] | None = None) -> None:
+        """Like :meth:`read` for a change; the board shows it at once afterwards,
+        with the cursor on ``select`` (a ticket number, or a function of the result
+        for a call whose number the write gives)."""
         self._run_store(change, done, failed, write=True, select=select)
 
     @work(thread=True, group="store", exit_on_error=False)
     def _run_store(self, job: Callable[[Store], T], done: Callable[[T], None] | None,
-                   failed: Callable[[str], None] | None, write: bool, select: int | None = None) -> None:
+                   failed: Callable[[str], None] | None, write: bool,
+                   select: int | Callable[[T], int | None] | None = None) -> None:
         try:
             with Store.open(self.db_path) as store:
                 result = job(store)
@@ -134,9 +140,10 @@ class SlaboardApp(App[None]):
         else:
             self.notify(message, severity="error", timeout=8, markup=False)
 
-    def _job_done(self, result: T, done: Callable[[T], None] | None, write: bool, select: int | None) -> None:
+    def _job_done(self, result: T, done: Callable[[T], None] | None, write: bool,
+                  select: int | Callable[[T], int | None] | None) -> None:
         if write:
-            self.board_changed(select)
+            self.board_changed(select(result) if callable(select) else select)
         if done is not None:
             try:
                 done(result)
@@ -189,7 +196,7 @@ class SlaboardApp(App[None]):
             return
         self.push_screen(HelpScreen(self.key_rows()))
 
-    def key_rows(self) -> list[tuple[str, str, str, str]]:
+    def key_rows(self) -> list[tuple[str, str, str, str, str]]:
         return key_rows(self.settings.keymap)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:  # type: ignore[type-arg]
@@ -206,6 +213,18 @@ class SlaboardApp(App[None]):
         yield SystemCommand("Help: keys", "Every key and what it does (?)", self.action_help)
 
 
-def key_rows(keymap: dict[str, str] | None = None) -> list[tuple[str, str, str, str]]:
-    """Every key of the app with its id, description and tooltip."""
-    return binding_rows([BoardScreen, SlaTable, SlaboardApp, TicketScreen], keymap)
+def key_rows(keymap: dict[str, str] | None = None) -> list[tuple[str, str, str, str, str]]:
+    """Every key of the app with its id, description and tooltip, screen by screen."""
+    from slaboard.tui.commlog import CommLogScreen
+    from slaboard.tui.contracts import ContractScreen, CustomerFinder
+    from slaboard.tui.diagnosis import DiagnosisScreen
+    from slaboard.tui.dialogs import _Dialog
+    from slaboard.tui.newcall import ConfirmDiscard, CustomerBox, LevelChoice, NewCallScreen
+    from slaboard.tui.report import ReportScreen
+    from slaboard.tui.triage import TriageScreen
+
+    return binding_rows(
+        [BoardScreen, SlaTable, SlaboardApp, TicketScreen, _Dialog, DiagnosisScreen, NewCallScreen, CustomerBox,
+         LevelChoice, ConfirmDiscard, TriageScreen, ContractScreen, CustomerFinder, CommLogScreen, ReportScreen],
+        keymap,
+    )

@@ -20,7 +20,6 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static, Tab, Tabs
-from textual.worker import get_current_worker
 
 from slaboard.services.board import GLYPHS, STATE_ORDER, BoardFeed, BoardModel, BoardRow, Snapshot, summarise
 from slaboard.textfmt import compact
@@ -43,6 +42,8 @@ STATE_LABELS = {
 
 class BoardScreen(Screen[None]):
     """The operator's board."""
+
+    HELP_GROUP = "board"
 
     CSS_PATH = "board.tcss"
 
@@ -81,6 +82,8 @@ class BoardScreen(Screen[None]):
         self._poll_timer: Timer | None = None
         self._levels: list[str] = []
         self._select_after_poll: int | None = None
+        self._polling = False
+        self._poll_again = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="summary")
@@ -113,19 +116,34 @@ class BoardScreen(Screen[None]):
 
     # ---------------------------------------------------------------- live loop
 
-    @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
     def poll(self, force: bool = False) -> None:
-        worker = get_current_worker()
+        """Read what changed. One poll at a time: the feed's connection and its
+        position in the history belong to one thread; a poll asked for while one
+        runs follows it."""
+        if self._polling:
+            self._poll_again = self._poll_again or force or True
+            return
+        self._polling = True
+        self._poll_worker(force)
+
+    @work(thread=True, group="poll", exit_on_error=False)
+    def _poll_worker(self, force: bool) -> None:
         now = self.app.clock()  # type: ignore[attr-defined]
         assert self.feed is not None
         try:
             snapshot = self.feed.poll(now, force=force)
         except Exception as err:  # shown on the banner; the next poll retries
-            if not worker.is_cancelled:
-                self.app.call_from_thread(self._poll_failed, err, now)
+            self._deliver(self._poll_failed, err, now)
             return
-        if not worker.is_cancelled:
-            self.app.call_from_thread(self._poll_done, snapshot, now)
+        # Delivered even if the screen is closing: the feed has moved past these
+        # changes, so dropping the snapshot would lose them.
+        self._deliver(self._poll_done, snapshot, now)
+
+    def _deliver(self, callback, *args) -> None:  # type: ignore[no-untyped-def]
+        try:
+            self.app.call_from_thread(callback, *args)
+        except RuntimeError:  # the app has stopped
+            pass
 
     def _rearm(self) -> None:
         if self._poll_timer is not None:
@@ -134,6 +152,14 @@ class BoardScreen(Screen[None]):
         if self.app.live:  # type: ignore[attr-defined]
             self._poll_timer = self.set_timer(interval, self.poll)
 
+    def _poll_finished(self) -> None:
+        self._polling = False
+        if self._poll_again:
+            self._poll_again = False
+            self.poll()
+        else:
+            self._rearm()
+
     def _poll_done(self, snapshot: Snapshot | None, now: datetime) -> None:
         self.last_good = now
         self.error = None
@@ -141,12 +167,12 @@ class BoardScreen(Screen[None]):
             self.apply(snapshot)
         self._update_banner()
         self._update_summary()
-        self._rearm()
+        self._poll_finished()
 
     def _poll_failed(self, err: Exception, now: datetime) -> None:
         self.error = str(err) or type(err).__name__
         self._update_banner()
-        self._rearm()
+        self._poll_finished()
 
     def apply(self, snapshot: Snapshot) -> None:
         """A keyed diff: changed calls replace their rows, gone ones leave; one sort."""

@@ -181,6 +181,8 @@ class CommLogScreen(Screen[None]):
     """The customer log of a call (``ticket_id``) or of a customer (``customer``:
     key, code or an unambiguous part of a name or contact)."""
 
+    HELP_GROUP = "customer log"
+
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
     DEFAULT_CSS = """
     CommLogScreen #log-title { background: $panel; text-style: bold; padding: 0 1; height: 1; text-wrap: nowrap; text-overflow: ellipsis; }

@@ -70,6 +70,8 @@ class CustomerFinder(Vertical):
     """An input with the matching customers listed under it as you type; up/down
     move through the suggestions, enter takes one."""
 
+    HELP_GROUP = "contract lookup"
+
     DEFAULT_CSS = """
     CustomerFinder { height: auto; }
     CustomerFinder > #finder-line { height: 1; padding: 0 1; }
@@ -356,6 +358,8 @@ def price_list_lines(prices: PriceList, width: int = 14) -> list[Content]:
 class ContractScreen(Screen[None]):
     """A customer's contracts, calendar, open calls and this quarter's figures; ``p``
     switches to the MSP's price list."""
+
+    HELP_GROUP = "contract lookup"
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (140, "-wide")]
     DEFAULT_CSS = """

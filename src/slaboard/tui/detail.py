@@ -33,6 +33,8 @@ class Detail:
 class TicketScreen(Screen[None]):
     """One call, read from the database when opened and after every change."""
 
+    HELP_GROUP = "call detail"
+
     DEFAULT_CSS = """
     TicketScreen #detail { padding: 0 1; }
     TicketScreen #title { text-style: bold; background: $panel; padding: 0 1; }

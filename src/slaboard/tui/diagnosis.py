@@ -22,6 +22,8 @@ CATEGORIES = ("hardware", "software", "configuration", "account", "network", "th
 
 
 class DiagnosisScreen(Screen[None]):
+
+    HELP_GROUP = "diagnosis"
     DEFAULT_CSS = """
     DiagnosisScreen #title { text-style: bold; background: $panel; padding: 0 1; }
     DiagnosisScreen #form { padding: 0 1; }

@@ -61,6 +61,8 @@ def describe_change(change: Change) -> Content:
 
 
 class _Dialog(ModalScreen[object]):
+
+    HELP_GROUP = "change dialogs"
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="dialog.cancel", tooltip="Close without saving"),
         Binding("ctrl+s", "save", "Save", id="dialog.save", tooltip="Save the change"),

@@ -10,12 +10,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 
-def binding_rows(classes: list[type], keymap: dict[str, str] | None = None) -> list[tuple[str, str, str, str]]:
-    """(keys, id, description, tooltip) of every binding with an id, in order, with
-    the keys a keymap gives them."""
+def binding_rows(classes: list[type], keymap: dict[str, str] | None = None) -> list[tuple[str, str, str, str, str]]:
+    """(keys, id, description, tooltip, where) of every binding with an id, in order,
+    with the keys a keymap gives them; ``where`` is the class's HELP_GROUP."""
     rows = []
     seen = set()
     for cls in classes:
+        where = getattr(cls, "HELP_GROUP", cls.__name__)
         for item in cls.BINDINGS:
             if not isinstance(item, Binding) or not item.id or item.id in seen:
                 continue
@@ -23,7 +24,7 @@ def binding_rows(classes: list[type], keymap: dict[str, str] | None = None) -> l
             remapped = (keymap or {}).get(item.id)
             keys = remapped or item.key
             shown = (item.key_display if not remapped else None) or ", ".join(display_key(k) for k in keys.split(","))
-            rows.append((shown, item.id, item.description, item.tooltip))
+            rows.append((shown, item.id, item.description, item.tooltip, where))
     return rows
 
 
@@ -40,7 +41,7 @@ class HelpScreen(ModalScreen[None]):
     """
     BINDINGS = [Binding("escape,q,question_mark", "app.pop_screen", "Close", id="help.close", tooltip="Close the help")]
 
-    def __init__(self, rows: list[tuple[str, str, str, str]]) -> None:
+    def __init__(self, rows: list[tuple[str, str, str, str, str]]) -> None:
         super().__init__()
         self.rows = rows
 
@@ -50,28 +51,35 @@ class HelpScreen(ModalScreen[None]):
             Content.styled("Remap any key by its id in settings.toml, e.g. [keymap] \"board.filter\" = \"ctrl+f\"", "dim"),
             Content(""),
         ]
-        for keys, binding_id, description, tooltip in collapse_views(self.rows):
+        group = None
+        for keys, binding_id, description, tooltip, where in collapse_views(self.rows):
+            if where != group:
+                group = where
+                lines.append(Content(""))
+                lines.append(Content.styled(where, "bold underline"))
             lines.append(Content.assemble((f"{keys:<10}", "bold"), (f"{description:<15}", "$primary"), tooltip))
             lines.append(Content.styled(f"{'':<25}{binding_id}", "dim"))
         with VerticalScroll():
             yield Static(Content("\n").join(lines))
 
 
-def collapse_views(rows: list[tuple[str, str, str, str]]) -> list[tuple[str, str, str, str]]:
+def collapse_views(rows: list[tuple[str, str, str, str, str]]) -> list[tuple[str, str, str, str, str]]:
     """The nine "view N" keys as one line."""
     views = [r for r in rows if r[1].startswith("board.view_")]
     if len(views) < 2:
         return rows
     out = [r for r in rows if not r[1].startswith("board.view_")]
     at = rows.index(views[0])
-    out.insert(at, (f"{views[0][0]}-{views[-1][0]}", f"{views[0][1]} .. {views[-1][1]}", "View N", "Jump to the N-th view tab"))
+    out.insert(at, (f"{views[0][0]}-{views[-1][0]}", f"{views[0][1]} .. {views[-1][1]}", "View N",
+                    "Jump to the N-th view tab", views[0][4]))
     return out
 
 
 def markdown_key_table(rows: list[tuple[str, str, str, str]]) -> str:
     """The README's key table, generated from the bindings."""
-    lines = ["| key | what it does | binding id |", "|---|---|---|"]
-    for keys, binding_id, description, tooltip in collapse_views(rows):
+    lines = ["| where | key | what it does | binding id |", "|---|---|---|---|"]
+    for keys, binding_id, description, tooltip, where in collapse_views(rows):
         shown = keys.replace("|", "\\|")
-        lines.append(f"| `{shown}` | {description}: {tooltip} | `{binding_id}` |")
+        what = f"{description}: {tooltip}" if tooltip else description
+        lines.append(f"| {where} | `{shown}` | {what} | `{binding_id}` |")
     return "\n".join(lines)

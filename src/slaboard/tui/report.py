@@ -29,6 +29,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from slaboard.domain import Ticket
+from slaboard.reports import document
 from slaboard.reports.export import share, table_rows, to_csv, to_json
 from slaboard.reports.figures import GROUPINGS, Period, Report, build_report, parse_period
 from slaboard.services.tickets import ServiceError
@@ -272,6 +273,8 @@ def call_prompt(line: CallLine, tz: str) -> Content:
 class GroupCallsScreen(ModalScreen[None]):
     """The calls behind one row of the report; enter opens a call."""
 
+    HELP_GROUP = "report"
+
     DEFAULT_CSS = """
     GroupCallsScreen { align: center middle; }
     GroupCallsScreen > #box { width: 96%; max-width: 120; height: 90%; border: round $primary; background: $surface; }
@@ -334,6 +337,8 @@ EXPORTS = {
 
 class ExportChooser(ModalScreen[str | None]):
     """Which file to write; the customer documents need a one-customer report."""
+
+    HELP_GROUP = "report"
 
     DEFAULT_CSS = """
     ExportChooser { align: center middle; }
@@ -417,6 +422,8 @@ class _Superseded(Exception):
 class ReportScreen(Screen[None]):
     """SLA figures for a period: a table by group, a chart per month, the calls
     behind each row, and exports."""
+
+    HELP_GROUP = "report"
 
     CSS_PATH = "report.tcss"
     BINDINGS = [
@@ -716,12 +723,6 @@ class ReportScreen(Screen[None]):
             elif fmt == "json":
                 text = to_json(report)
             else:
-                try:
-                    from slaboard.reports import document
-                except ImportError:
-                    self.notify("The customer report (Markdown/HTML) is not available in this version: "
-                                "slaboard.reports.document is missing.", severity="error", timeout=8, markup=False)
-                    return None
                 text = document.to_markdown(report) if fmt == "md" else document.to_html(report)
             path = Path.cwd() / export_name(report, fmt)
             path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")

@@ -101,6 +101,8 @@ def row_text(row: BoardRow, now: int) -> str:
 class SlaTable(ScrollView, can_focus=True):
     """Open calls, one per line, coloured by SLA state."""
 
+    HELP_GROUP = "board"
+
     COMPONENT_CLASSES = {
         "slatable--header",
         "slatable--cursor",
