@@ -8,10 +8,8 @@ succeeds, and a save that is refused leaves every field as it was.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from textual import on
 from textual.app import ComposeResult
@@ -23,6 +21,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Checkbox, Footer, Input, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
+from slaboard.timeinput import parse_optional
 from slaboard.domain import COMM_CHANNELS, Communication, Customer
 from slaboard.services.comms import NewCommunication, communications_of, draft_notice, log_communication, needs_notice
 from slaboard.services.tickets import TicketView, get_view, resolve_customer
@@ -37,80 +36,13 @@ WHEN = "%a %d %b %H:%M"
 
 # ------------------------------------------------------------------ promised times
 
-_UNITS = {"d": 86400, "day": 86400, "days": 86400, "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600,
-          "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60}
-_AMOUNT = re.compile(r"(\d+)\s*([a-z]+)")
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?$")
 EXAMPLES = "'+4h', 'in 2h30m', 'tomorrow 12:00', 'fri 09:00' or '2026-11-27 12:00'"
 
 
 def parse_promise(text: str, now: datetime, tz: str) -> datetime | None:
-    """The instant an operator means by ``text``, read in the customer's zone ``tz``:
-    a duration from now (``+4h``, ``in 2h30m``, ``in 2 days``), a day and a time
-    (``today 17:00``, ``tomorrow 12:00``, ``fri 9:00``, ``17:00``) or ISO-8601
-    (``2026-11-27 12:00``, with or without an offset). Empty text is no promise.
+    """The instant an operator promised (see slaboard.timeinput); empty: no promise.
     Raises ValueError with a message for the operator. Does not judge past times."""
-    raw = text.strip()
-    if not raw:
-        return None
-    zone = ZoneInfo(tz)
-    lowered = raw.lower()
-    relative = re.fullmatch(r"(?:\+|in\s+)\s*(.+)", lowered)
-    if relative:
-        return now + timedelta(seconds=_seconds(relative[1]))
-    words = lowered.split()
-    if words and (words[0] in ("today", "tomorrow") or _weekday(words[0]) is not None):
-        if len(words) != 2:
-            raise ValueError(f"{raw!r}: give a time too, like '{words[0]} 12:00'")
-        return datetime.combine(_day(words[0], now.astimezone(zone).date()), _clock(words[1], raw), zone)
-    if _CLOCK.match(lowered) and ":" in lowered:
-        return datetime.combine(now.astimezone(zone).date(), _clock(lowered, raw), zone)
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"{raw!r} is not a time; write it like {EXAMPLES}") from None
-    if len(raw) <= 10:  # a date alone: midnight is rarely what was promised
-        raise ValueError(f"{raw!r}: give a time too, like '{raw} 12:00'")
-    return value if value.tzinfo is not None else value.replace(tzinfo=zone)
-
-
-def _seconds(text: str) -> int:
-    parts = _AMOUNT.findall(text)
-    if not parts or _AMOUNT.sub("", text).strip(" ,and"):
-        raise ValueError(f"{text!r} is not a duration; write it like '4h', '2h30m' or '2 days'")
-    total = 0
-    for number, unit in parts:
-        if unit not in _UNITS:
-            raise ValueError(f"{unit!r} is not a unit; use d, h or m")
-        total += int(number) * _UNITS[unit]
-    if total <= 0:
-        raise ValueError("a promise needs a time after now")
-    return total
-
-
-def _day(word: str, today: date) -> date:
-    if word == "today":
-        return today
-    if word == "tomorrow":
-        return today + timedelta(days=1)
-    wanted = _weekday(word) or 0
-    ahead = (wanted - today.weekday()) % 7 or 7  # "fri" said on a Friday means next week
-    return today + timedelta(days=ahead)
-
-
-def _weekday(word: str) -> int | None:
-    """Monday is 0; "fri", "friday" and "frid" all name Friday."""
-    if len(word) < 3:
-        return None
-    return next((i for i, name in enumerate(_WEEKDAYS) if name.startswith(word)), None)
-
-
-def _clock(text: str, raw: str) -> time:
-    m = _CLOCK.match(text)
-    if not m or int(m[1]) > 23 or int(m[2] or 0) > 59:
-        raise ValueError(f"{raw!r}: {text!r} is not a time of day; write it like 12:00")
-    return time(int(m[1]), int(m[2] or 0))
+    return parse_optional(text, now, tz, "promised time")
 
 
 # ------------------------------------------------------------------ reading

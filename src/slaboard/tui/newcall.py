@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -31,9 +31,9 @@ from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
+from slaboard.timeinput import parse_optional
 from slaboard.domain import CHANNELS, IMPACT_LABELS, URGENCY_LABELS, Contract, Customer, Service, priority_for
 from slaboard.services.tickets import NewCall, TicketView, open_call, preview_call
-from slaboard.sla import parse_duration
 from slaboard.store import Store
 from slaboard.textfmt import compact, local
 from slaboard.tui.text import plain
@@ -44,45 +44,13 @@ MAX_MATCHES = 5
 # --------------------------------------------------------------------------- pure helpers
 
 
-_AGO = re.compile(r"^(?:-\s*(?P<minus>.+)|(?P<ago>.+?)\s*ago)$", re.IGNORECASE)
-_WORDS = ((re.compile(r"\s*(hours?|hrs?)\b", re.I), "h"), (re.compile(r"\s*(minutes?|mins?)\b", re.I), "m"),
-          (re.compile(r"\s*(seconds?|secs?)\b", re.I), "s"))
-_CLOCK = re.compile(r"^(\d{1,2})[:.h](\d{2})$")
 TIME_HELP = "write 20m ago, -1h30m, 09:45 (today) or 2026-11-26T09:45"
 
 
 def parse_reported(text: str, now: datetime, tz: str) -> datetime | None:
-    """When the customer called, from what an operator types: empty or ``now`` for
-    now; ``20m ago``, ``-20m`` or ``1h30m ago``; ``09:45`` today in ``tz``; or
-    ISO-8601 (a time without zone is read in ``tz``). Raises ValueError with a
-    message for people."""
-    value = text.strip()
-    if not value or value.lower() == "now":
-        return None
-    zone = ZoneInfo(tz)
-    relative = _AGO.match(value)
-    if relative:
-        amount = relative["minus"] or relative["ago"]
-        for pattern, unit in _WORDS:
-            amount = pattern.sub(unit, amount)
-        if amount.strip().isdigit():
-            amount += "m"  # "20 ago" is minutes, as operators say it
-        try:
-            return now - timedelta(seconds=parse_duration(amount.replace(" ", ""), "reported").seconds)
-        except ValueError:
-            raise ValueError(f"{text.strip()!r} is not a time; {TIME_HELP}") from None
-    clock = _CLOCK.match(value)
-    if clock:
-        hour, minute = int(clock[1]), int(clock[2])
-        if hour > 23 or minute > 59:
-            raise ValueError(f"{value!r} is not a time of day")
-        today = now.astimezone(zone)
-        return today.replace(hour=hour, minute=minute, second=0, microsecond=0)
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"{text.strip()!r} is not a time; {TIME_HELP}") from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+    """When the customer called (see slaboard.timeinput); empty or ``now``: now.
+    Raises ValueError with a message for people."""
+    return parse_optional(text, now, tz, "reported")
 
 
 def match_customers(customers: Sequence[Customer], text: str) -> list[tuple[Customer, str]]:
