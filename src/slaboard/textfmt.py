@@ -4,6 +4,7 @@ screens (which wrap them in Text, never markup)."""
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 
@@ -31,3 +32,11 @@ def local(t: datetime | None, tz: str | None = None, fmt: str = "%a %d %b %H:%M"
     if tz:
         t = t.astimezone(ZoneInfo(tz))
     return t.strftime(fmt)
+
+
+def money(amount: Decimal | float | None) -> str:
+    """``1,290`` or ``89.50`` (no currency sign: each MSP sets its own); ``-`` for none."""
+    if amount is None:
+        return "-"
+    value = Decimal(str(amount))
+    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"

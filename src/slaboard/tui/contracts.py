@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
 from textual import on
 from textual.app import ComposeResult
@@ -29,7 +28,7 @@ from slaboard.services.contracts import CustomerOverview, customer_overview, pri
 from slaboard.services.tickets import TicketView
 from slaboard.sla import CalendarError
 from slaboard.store import Store
-from slaboard.textfmt import compact
+from slaboard.textfmt import compact, money
 from slaboard.tui.table import STATUS_LABELS
 from slaboard.tui.text import plain
 
@@ -176,13 +175,6 @@ def hang(content: Content, indent: int = 4, width: int = WRAP) -> list[Content]:
     """``content`` wrapped at ``width`` with the following lines indented."""
     lines = content.wrap(width - indent) or [Content("")]
     return [lines[0], *(Content(" " * indent) + line for line in lines[1:])]
-
-
-def money(value: Decimal | None) -> str:
-    """``1,290`` or ``89.50``; ``-`` for none."""
-    if value is None:
-        return "-"
-    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
 
 
 def targets_table(terms: dict[str, dict[str, object]], indent: str = "  ") -> list[Content]:

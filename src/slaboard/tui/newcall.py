@@ -28,14 +28,31 @@ from textual.screen import ModalScreen, Screen
 from textual.suggester import SuggestFromList
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Input, Label, OptionList, Select, Static, TextArea
+from textual.widgets import (
+    Button,
+    Footer,
+    Input,
+    Label,
+    OptionList,
+    Select,
+    Static,
+    TextArea,
+)
 from textual.widgets.option_list import Option
 
-from slaboard.timeinput import parse_optional
-from slaboard.domain import CHANNELS, IMPACT_LABELS, URGENCY_LABELS, Contract, Customer, Service, priority_for
+from slaboard.domain import (
+    CHANNELS,
+    IMPACT_LABELS,
+    URGENCY_LABELS,
+    Contract,
+    Customer,
+    Service,
+    priority_for,
+)
 from slaboard.services.tickets import NewCall, TicketView, open_call, preview_call
 from slaboard.store import Store
-from slaboard.textfmt import compact, local
+from slaboard.textfmt import compact, local, money
+from slaboard.timeinput import parse_optional
 from slaboard.tui.text import plain
 
 PREVIEW_DELAY = 0.3  # seconds of quiet typing before the deadlines are worked out again
@@ -84,12 +101,6 @@ def in_force(contracts: Sequence[Contract], day: date) -> Contract | None:
     """The current contract valid on ``day`` (as Store.contract_in_force)."""
     valid = [c for c in contracts if c.current and c.terms.covers(day)]
     return max(valid, key=lambda c: c.terms.valid_from) if valid else None
-
-
-def money(amount: Decimal | float) -> str:
-    """``3,400`` or ``89.50``: the contract's currency is not written down, so none is shown."""
-    value = Decimal(str(amount))
-    return f"{value:,.0f}" if value == value.to_integral() else f"{value:,.2f}"
 
 
 def hourly(rate: Decimal | float | None) -> str:
