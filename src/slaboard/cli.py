@@ -179,6 +179,45 @@ def _board(path: Path, args: argparse.Namespace) -> int:
     return app.return_code or 0
 
 
+def cmd_wall(args: argparse.Namespace) -> int:
+    """The NOC wall: read-only, large type, pages by itself. A missing file is not
+    an error here: an unattended wall waits for it (and says so on screen)."""
+    from slaboard.settings import load_settings
+    from slaboard.tui.wall import WallApp
+
+    path = config.db_path(args.db)
+    if path.is_dir():
+        raise UserError(f"{path} is a directory, not a database file; give a file path with --db")
+    if not path.parent.is_dir():
+        raise UserError(f"no folder {path.parent}; give the database's path with --db")
+    if args.page_seconds is not None and not 2 <= args.page_seconds <= 3600:
+        raise UserError(f"--page-seconds must be between 2 and 3600, not {args.page_seconds:g}")
+    settings, problems = load_settings()
+    config.now()  # a malformed SLABOARD_NOW is reported before the screen opens
+    app = WallApp(path, clock=config.now, settings=settings, theme=getattr(args, "theme", None),
+                  page_seconds=args.page_seconds, notices=problems)
+    app.run()
+    return app.return_code or 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The wall (or, with --board, the board) in a web browser through textual-serve."""
+    from slaboard.serve import serve
+
+    path = config.db_path(args.db)
+    with Store.open(path, readonly=True):  # a wrong path is one line; nothing is written
+        pass
+    if args.page_seconds is not None and not 2 <= args.page_seconds <= 3600:
+        raise UserError(f"--page-seconds must be between 2 and 3600, not {args.page_seconds:g}")
+    try:
+        serve(path, mode="board" if args.board else "wall", host=args.host, port=args.port,
+              public=args.public_url, page_seconds=args.page_seconds, theme=getattr(args, "theme", None),
+              operator=args.operator)
+    except OSError as err:  # the port is taken, or the address is not this machine's
+        raise UserError(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}") from None
+    return 0
+
+
 def cmd_keys(args: argparse.Namespace) -> int:
     from slaboard.settings import load_settings
     from slaboard.tui.app import key_rows
@@ -576,6 +615,20 @@ def build_parser() -> Parser:
 
     p = sub.add_parser("board", parents=[common, theme], help="open the board (the default)")
     p.set_defaults(func=cmd_board)
+    p = sub.add_parser("wall", parents=[common, theme], help="the NOC wall: read-only, large type, pages by itself")
+    p.add_argument("--page-seconds", type=float, metavar="S",
+                   help="seconds per page (default: page_seconds in [wall] of the settings, else 10)")
+    p.set_defaults(func=cmd_wall)
+    p = sub.add_parser("serve", parents=[common, theme],
+                       help="the wall (or the board) in a web browser; no login: keep it behind a proxy")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--wall", dest="board", action="store_false", help="serve the wall, read-only (the default)")
+    which.add_argument("--board", dest="board", action="store_true", help="serve the board (calls can be changed)")
+    p.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="default 8000")
+    p.add_argument("--public-url", metavar="URL", help="the address browsers use, when behind a reverse proxy")
+    p.add_argument("--page-seconds", type=float, metavar="S", help="the wall's seconds per page")
+    p.set_defaults(func=cmd_serve, board=False)
     p = sub.add_parser("keys", parents=[common], help="the board's keys (with your keymap)")
     p.add_argument("--markdown", action="store_true", help="as the README's table")
     p.set_defaults(func=cmd_keys)

@@ -25,6 +25,7 @@ from slaboard.tui.detail import TicketScreen
 from slaboard.tui.help import HelpScreen, binding_rows
 from slaboard.tui.table import SlaTable
 from slaboard.tui.themes import shipped_themes
+from slaboard.tui.wall import WallApp, WallScreen
 
 
 T = TypeVar("T")
@@ -36,10 +37,12 @@ class SlaboardApp(App[None]):
     HELP_GROUP = "everywhere"
 
     TITLE = "slaboard"
-    MODES = {"board": BoardScreen}
+    MODES = {"board": BoardScreen, "wall": WallScreen}
     DEFAULT_MODE = "board"
     BINDINGS = [
         Binding("question_mark", "help", "Help", id="app.help", tooltip="Every key, from the bindings themselves"),
+        Binding("w", "toggle_wall", "Wall", id="app.wall",
+                tooltip="From the board: the NOC wall of the same calls; w again comes back"),
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave slaboard"),
         Binding("ctrl+c", "quit", "Quit", show=False, id="app.quit_ctrl_c", system=True, tooltip="Leave slaboard"),
     ]
@@ -78,7 +81,7 @@ class SlaboardApp(App[None]):
     def on_mount(self) -> None:
         for notice in self._notices:
             self.notify(notice, severity="warning", timeout=10, markup=False)
-        if self.live and not self.is_headless:
+        if self.live and not self.is_headless and not self.is_web:
             # Over SSH: end with the terminal, never linger as an orphan on the host.
             signal.signal(signal.SIGHUP, lambda *_: self.call_later(self.exit))
             self.set_interval(5.0, self._check_terminal, name="terminal-watch")
@@ -92,6 +95,18 @@ class SlaboardApp(App[None]):
             self.exit()
 
     # ---------------------------------------------------------------- screens
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_wall":  # only between the board and the wall (hidden elsewhere)
+            return isinstance(self.screen, (BoardScreen, WallScreen))
+        return True
+
+    def action_toggle_wall(self) -> None:
+        """The board's key to the wall view and back (only from those two screens)."""
+        if isinstance(self.screen, WallScreen):
+            self.switch_mode("board")
+        elif isinstance(self.screen, BoardScreen):
+            self.switch_mode("wall")
 
     def open_ticket(self, ticket_id: int) -> None:
         self.push_screen(TicketScreen(ticket_id))
@@ -224,7 +239,8 @@ def key_rows(keymap: dict[str, str] | None = None) -> list[tuple[str, str, str, 
     from slaboard.tui.triage import TriageScreen
 
     return binding_rows(
-        [BoardScreen, SlaTable, SlaboardApp, TicketScreen, _Dialog, DiagnosisScreen, NewCallScreen, CustomerBox,
-         LevelChoice, ConfirmDiscard, TriageScreen, ContractScreen, CustomerFinder, CommLogScreen, ReportScreen],
+        [BoardScreen, SlaTable, SlaboardApp, WallScreen, WallApp, TicketScreen, _Dialog, DiagnosisScreen,
+         NewCallScreen, CustomerBox, LevelChoice, ConfirmDiscard, TriageScreen, ContractScreen, CustomerFinder,
+         CommLogScreen, ReportScreen],
         keymap,
     )
