@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -27,7 +28,7 @@ from slaboard.services.tickets import (
     urgency_key,
 )
 from slaboard.store import ConflictError, Store, StoreError
-from slaboard.textfmt import compact, local
+from slaboard.textfmt import compact, local, plain, plain_block
 from slaboard.timeinput import TimeInputError, parse_when
 
 EXIT_USER = 2
@@ -71,10 +72,10 @@ def _line(view: TicketView) -> str:
         "stopped" if lead is None else ("paused" if lead.state == "paused" else compact(lead.remaining))
     )
     state = lead.state if lead else ("billable" if t.billable else "-")
-    title = t.title.replace("\n", " ")
+    title = plain(t.title)
     return (
-        f"#{t.id:<6} {left:>8}  {state:<9} {view.customer.code:<6} {view.level:<8} {t.service:<12} "
-        f"{t.priority}  {t.status:<19} {t.assignee or '-':<8} {title[:60]}"
+        f"#{t.id:<6} {left:>8}  {state:<9} {plain(view.customer.code):<6} {view.level:<8} {t.service:<12} "
+        f"{t.priority}  {t.status:<19} {plain(t.assignee) or '-':<8} {title[:60]}"
     )
 
 
@@ -105,7 +106,7 @@ def _show(view: TicketView, events: list[Any]) -> str:
             change = f"{e.field}: {e.old or '-'} -> {e.new or '-'}" if e.field else ("logged" if e.kind == "created" else "")
             note = f"  ({e.note})" if e.note else ""
             lines.append(f"  {local(e.at, tz, '%Y-%m-%d %H:%M')}  {e.operator:<10} {e.kind:<9} {change}{note}")
-    return "\n".join(lines)
+    return plain_block("\n".join(lines))
 
 
 # ------------------------------------------------------------------ commands
@@ -268,7 +269,12 @@ def cmd_ticket_new(args: argparse.Namespace) -> int:
     if args.json_input is not None:
         if args.json_input != "-":
             raise UserError("--json-input takes '-' (read the call from standard input)")
-        fields = _new_call_from_json(sys.stdin.read())
+        stream = getattr(sys.stdin, "buffer", None)
+        try:
+            text = stream.read().decode("utf-8") if stream is not None else sys.stdin.read()
+        except UnicodeDecodeError as err:
+            raise UserError(f"--json-input: not UTF-8 text (byte {err.start}); send the call as UTF-8 JSON") from None
+        fields = _new_call_from_json(text)
     else:
         missing = [f"--{n}" for n in ("customer", "service", "title") if not getattr(args, n)]
         if missing:
@@ -449,7 +455,7 @@ def cmd_comm_list(args: argparse.Namespace) -> int:
         arrow = "->" if c.direction == "out" else "<-"
         extra = f"  promised {c.promised_at.isoformat()}" if c.promised_at else ""
         about = f" #{c.ticket_id}" if c.ticket_id else ""
-        print(f"{c.at.isoformat()}  {c.operator:<8} {arrow} {c.contact or c.customer:<16} {c.channel:<7}{about}  {c.summary}{extra}")
+        print(plain(f"{c.at.isoformat()}  {c.operator:<8} {arrow} {c.contact or c.customer:<16} {c.channel:<7}{about}  {c.summary}{extra}"))
     return 0
 
 
@@ -588,9 +594,15 @@ def _level(value: str) -> int:
 
 def _ticket_id(value: str) -> int:
     text = value.lstrip("#")
-    if not text.isdigit():
+    if not text.isdigit() or len(text) > 15:
         raise argparse.ArgumentTypeError(f"{value!r} is not a ticket number")
     return int(text)
+
+
+def _count(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 1_000_000:
+        raise argparse.ArgumentTypeError(f"{value!r} must be a number from 1 to 1000000")
+    return int(value)
 
 
 def _common(default: object) -> argparse.ArgumentParser:
@@ -659,7 +671,7 @@ def build_parser() -> Parser:
     p.set_defaults(func=cmd_ticket_new)
     p = tsub.add_parser("list", parents=[common], help="open calls, most urgent first")
     p.add_argument("--all", action="store_true", help="every call, newest first")
-    p.add_argument("--limit", type=int, default=100, help="with --all: how many (default 100)")
+    p.add_argument("--limit", type=_count, default=100, help="with --all: how many (default 100)")
     p.set_defaults(func=cmd_ticket_list)
     p = tsub.add_parser("show", parents=[common], help="one call with its clocks and history")
     p.add_argument("id", type=_ticket_id, metavar="ID")
@@ -767,7 +779,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except (UserError, ServiceError, StoreError, ConflictError, config.ConfigError) as err:
-        sys.stderr.write(f"slaboard: {err}\n")
+        sys.stderr.write(f"slaboard: {plain(str(err))}\n")
+        return EXIT_USER
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as err:
+        # A damaged or unreadable file: say so in one line; `slaboard restore` mends it.
+        sys.stderr.write(f"slaboard: the database cannot be read ({plain(str(err))}); check it with "
+                         "'slaboard check' or restore a backup with 'slaboard restore'\n")
+        return EXIT_USER
+    except PermissionError as err:
+        sys.stderr.write(f"slaboard: permission denied: {plain(str(err.filename or err))}\n")
         return EXIT_USER
     except KeyboardInterrupt:
         return 130

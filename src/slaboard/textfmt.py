@@ -40,3 +40,22 @@ def money(amount: Decimal | float | None) -> str:
         return "-"
     value = Decimal(str(amount))
     return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
+
+
+_CONTROL_PICTURES = {code: chr(0x2400 + code) for code in range(0x20)}
+_CONTROL_PICTURES[0x7F] = "\u2421"  # ␡
+# C1 controls (U+0080-U+009F) can act as escape sequences in some terminals.
+_CONTROL_PICTURES.update({code: "\ufffd" for code in range(0x80, 0xA0)})
+_LINE = {**_CONTROL_PICTURES, ord("\n"): " ", ord("\t"): " "}
+_BLOCK = {**_CONTROL_PICTURES, ord("\n"): "\n"}
+
+
+def plain(text: str | None) -> str:
+    """User text safe to put on a terminal line: control characters (an escape
+    sequence in a ticket title, a stray NUL) become visible pictures (␛, ␀)."""
+    return text.translate(_LINE) if text else ""
+
+
+def plain_block(text: str | None) -> str:
+    """Like :func:`plain` but keeps line breaks (for descriptions and notes)."""
+    return text.translate(_BLOCK) if text else ""

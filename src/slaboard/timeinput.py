@@ -76,9 +76,14 @@ def parse_when(text: str, now: datetime, tz: str, what: str = "time") -> datetim
     if not raw:
         raise TimeInputError(f"{what}: empty; {HINT}")
     try:
-        return _parse(raw, now, tz)
+        moment = _parse(raw, now, tz)
     except TimeInputError as err:
         raise TimeInputError(f"{what}: {err}") from None
+    except (OverflowError, ValueError):
+        raise TimeInputError(f"{what}: {raw!r} is out of range; give a time between 1970 and 2200") from None
+    if not 1970 <= moment.year <= 2200:
+        raise TimeInputError(f"{what}: {raw!r} is out of range; give a time between 1970 and 2200")
+    return moment
 
 
 def parse_optional(text: str, now: datetime, tz: str, what: str = "time") -> datetime | None:

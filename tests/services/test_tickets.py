@@ -340,7 +340,7 @@ def test_assignee_change_is_logged(small_store, now):
     ticket = open_call(small_store, call(), "ann", now).ticket
     view = update_ticket(small_store, ticket.id, operator="ann", now=now, assignee="  bob ")
     assert view.ticket.assignee == "bob"
-    assert kinds(small_store, ticket.id)[-1] == ("field", "assignee", None, "bob")
+    assert kinds(small_store, ticket.id)[-1] == ("field", "assignee", "", "bob")  # old value as stored: unassigned
 
 
 def test_nothing_to_change_writes_nothing(small_store, now, row_counts):

@@ -304,7 +304,7 @@ def test_event_keeps_who_when_what(small_store, now):
     later = now + timedelta(minutes=7)
     update_ticket(small_store, ticket.id, operator="bob", now=later, assignee="bob")
     event = small_store.events(ticket.id)[-1]
-    assert (event.operator, event.kind, event.field, event.old, event.new) == ("bob", "field", "assignee", None, "bob")
+    assert (event.operator, event.kind, event.field, event.old, event.new) == ("bob", "field", "assignee", "", "bob")
     assert event.at == later
 
 

@@ -145,6 +145,8 @@ def _check_int(name: str, value: int) -> int:
 def _check_aware(name: str, value: datetime) -> datetime:
     if not isinstance(value, datetime) or value.tzinfo is None:
         raise ServiceError(f"{name} must be a date-time with a time zone, like 2026-06-01T09:30+02:00")
+    if not 1970 <= value.year <= 2200:
+        raise ServiceError(f"{name} {value.isoformat()} is out of range; give a time between 1970 and 2200")
     return value
 
 
@@ -354,11 +356,11 @@ def plan_change(
                   "billable: not covered by the contract" if updates["billable"] else "")
     if assignee is not None and assignee.strip() != ticket.assignee:
         updates["assignee"] = assignee.strip()
-        event("field", "assignee", ticket.assignee or None, assignee.strip() or None)
+        event("field", "assignee", ticket.assignee, assignee.strip())
     for name, value in (("diagnosis", diagnosis), ("category", category)):
         if value is not None and value.strip() != getattr(ticket, name):
             updates[name] = value.strip()
-            event("field", name, getattr(ticket, name) or None, value.strip() or None)
+            event("field", name, getattr(ticket, name), value.strip())
     if estimate_hours is not None and estimate_hours != ticket.estimate_hours:
         if not 0 <= estimate_hours <= 10_000:
             raise ServiceError(f"estimated hours must be between 0 and 10000, not {estimate_hours}")

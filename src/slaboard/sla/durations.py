@@ -11,6 +11,9 @@ _PART_RE = re.compile(r"(\d+)\s*(h|m|s)", re.IGNORECASE)
 _BD_RE = re.compile(r"^(\d+)\s*bd$", re.IGNORECASE)
 _TIME_RE = re.compile(r"^(?:\d+\s*[hms]\s*)+$", re.IGNORECASE)
 _EXAMPLES = "'45m', '4h', '1h30m' or '3bd'"
+# A target longer than this is a typing mistake, not a promise an MSP makes.
+MAX_SECONDS = 366 * 24 * 3600
+MAX_BUSINESS_DAYS = 366
 
 
 class DurationError(ValueError):
@@ -78,6 +81,8 @@ def parse_duration(value: object, field: str = "duration") -> Duration:
     bd = _BD_RE.match(text)
     if bd:
         days = int(bd[1])
+        if days > MAX_BUSINESS_DAYS:
+            raise DurationError(f"{field}: {value!r} is more than {MAX_BUSINESS_DAYS} business days; is it a typing mistake?")
         if days == 0:
             raise DurationError(f"{field}: {value!r} is zero; a target must be longer than nothing")
         return Duration(business_days=days)
@@ -99,4 +104,6 @@ def parse_duration(value: object, field: str = "duration") -> Duration:
         total += int(number) * units[unit]
     if total == 0:
         raise DurationError(f"{field}: {value!r} is zero; a target must be longer than nothing")
+    if total > MAX_SECONDS:
+        raise DurationError(f"{field}: {value!r} is longer than a year of business time; is it a typing mistake?")
     return Duration(seconds=total)

@@ -56,6 +56,13 @@ def connect(
 
     ``any_thread`` lets a series of worker threads use it, one at a time."""
     p = Path(path)
+    try:
+        return _connect(p, create=create, readonly=readonly, any_thread=any_thread)
+    except PermissionError:
+        raise StoreError(f"cannot open {p}: permission denied (check the file's and its folders' permissions)") from None
+
+
+def _connect(p: Path, *, create: bool, readonly: bool, any_thread: bool) -> sqlite3.Connection:
     if p.is_dir():
         raise StoreError(f"{p} is a directory, not a database file; give a file path with --db")
     if not p.exists():
@@ -103,6 +110,8 @@ def _describe(p: Path, err: sqlite3.DatabaseError) -> str:
         return f"{p} is read-only for you: check the file's and its folder's permissions"
     if "unable to open" in low:
         return f"cannot open {p}: check that the path and its folder exist and are writable"
+    if "disk i/o" in low:
+        return f"{p}: the disk refused to read or write (full, over quota or failing?)"
     if "disk is full" in low or "full" in low:
         return f"{p}: the disk is full; free some space and try again"
     if _is_busy(err) if isinstance(err, sqlite3.OperationalError) else False:
@@ -150,6 +159,8 @@ def check_identity(conn: sqlite3.Connection, path: Path) -> str:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     except sqlite3.DatabaseError as err:
         raise StoreError(_describe(path, err)) from None
+    except UnicodeDecodeError:
+        raise StoreError(f"{path} is damaged (its schema cannot be read); restore a backup with 'slaboard restore'") from None
     if not tables:
         return "empty"
     if app_id != APPLICATION_ID:

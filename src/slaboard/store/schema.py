@@ -200,7 +200,7 @@ def _initial(db: Database) -> None:
         db.execute(statement)
 
 
-@migration("0002_outcome_view_and_assignee_index")
+@migration("0002_outcome_view_assignee_index_event_versions")
 def _outcome_view(db: Database) -> None:
     # Reports and anyone with a SQLite tool read met/missed targets with names;
     # "Mine" on every board filters open calls by assignee.
@@ -212,6 +212,14 @@ def _outcome_view(db: Database) -> None:
            FROM clock_outcomes o JOIN tickets t ON t.id = o.ticket_id JOIN customers c ON c.key = t.customer"""
     )
     db.execute("CREATE INDEX tickets_open_by_assignee ON tickets (assignee) WHERE status NOT IN ('resolved', 'closed')")
+    # REPLACE deletes without firing the delete trigger: refuse reusing an event id.
+    db.execute(
+        """CREATE TRIGGER events_append_only_replace BEFORE INSERT ON events
+           WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM events WHERE id = NEW.id)
+           BEGIN SELECT RAISE(ABORT, 'events are append-only'); END"""
+    )
+    # The ticket version each event made, so a refused save lists only what changed since.
+    db.execute("ALTER TABLE events ADD COLUMN version INTEGER")
 
 
 SCHEMA_VERSION = len(KNOWN_MIGRATIONS)

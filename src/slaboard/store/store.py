@@ -134,8 +134,11 @@ class Store:
         schema. Raises StoreError with a message for people. With ``any_thread``
         the store may be used by successive worker threads, one at a time."""
         p = Path(path)
-        if create and not p.exists() and p.parent.is_dir():
-            create_private(p)
+        try:
+            if create and not p.exists() and p.parent.is_dir():
+                create_private(p)
+        except PermissionError:
+            raise StoreError(f"cannot create {p}: permission denied") from None
         conn = connect(p, create=create, readonly=readonly, any_thread=any_thread)
         try:
             state = check_identity(conn, p)
@@ -182,6 +185,8 @@ class Store:
                 raise StoreError(f"{self.path}: the disk is full; nothing was saved") from None
             if "readonly" in text or "read-only" in text:
                 raise StoreError(f"{self.path} is read-only for you; nothing was saved") from None
+            if "disk i/o" in text:
+                raise StoreError(f"{self.path}: the disk refused the write (full, or over quota?); nothing was saved") from None
             raise
 
     @contextmanager
@@ -198,7 +203,10 @@ class Store:
                 self.conn.execute("COMMIT")
 
     def integrity_problems(self) -> list[str]:
-        rows = [r[0] for r in self.conn.execute("PRAGMA integrity_check")]
+        try:
+            rows = [r[0] for r in self.conn.execute("PRAGMA integrity_check")]
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as err:
+            return [f"the file is damaged: {err}"]
         return [] if rows == ["ok"] else rows
 
     def foreign_key_problems(self) -> list[str]:
@@ -436,7 +444,7 @@ class Store:
                 f"INSERT INTO tickets ({names}, seq) VALUES ({marks}, ?)",
                 [values[c] for c in _TICKET_COLUMNS] + [self._next_seq()],
             )
-            self._insert_events([e.model_copy(update={"ticket_id": next_id}) for e in events])
+            self._insert_events([e.model_copy(update={"ticket_id": next_id}) for e in events], 1)
         return stored
 
     def update_ticket(self, ticket: Ticket, expected_version: int, events: Sequence[Event]) -> Ticket:
@@ -458,7 +466,7 @@ class Store:
                 f"UPDATE tickets SET {sets}, seq = ? WHERE id = ? AND version = ?",
                 [values[c] for c in columns] + [self._next_seq(), ticket.id, expected_version],
             )
-            self._insert_events(events)
+            self._insert_events(events, expected_version + 1)
         return stored
 
     def _next_seq(self) -> int:
@@ -475,8 +483,9 @@ class Store:
 
     def _changes_since(self, ticket_id: int, version: int) -> list[str]:
         rows = self.conn.execute(
-            "SELECT operator, field, old, new FROM events WHERE ticket_id = ? AND kind != 'created' ORDER BY id DESC LIMIT 10",
-            [ticket_id],
+            """SELECT operator, field, old, new FROM events
+               WHERE ticket_id = ? AND version > ? AND kind NOT IN ('created', 'deadline') ORDER BY id DESC LIMIT 10""",
+            [ticket_id, version],
         ).fetchall()
         return [f"{op} set {fld or 'it'} from {old!r} to {new!r}" for op, fld, old, new in reversed(rows)]
 
@@ -492,10 +501,10 @@ class Store:
             [justification, ticket_id],
         )
 
-    def _insert_events(self, events: Sequence[Event]) -> None:
+    def _insert_events(self, events: Sequence[Event], version: int | None = None) -> None:
         self.conn.executemany(
-            "INSERT INTO events (ticket_id, at, operator, kind, field, old, new, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(e.ticket_id, iso(e.at), e.operator, e.kind, e.field, e.old, e.new, e.note) for e in events],
+            "INSERT INTO events (ticket_id, at, operator, kind, field, old, new, note, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(e.ticket_id, iso(e.at), e.operator, e.kind, e.field, e.old, e.new, e.note, version) for e in events],
         )
 
     def ticket(self, ticket_id: int) -> Ticket | None:

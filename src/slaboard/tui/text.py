@@ -10,28 +10,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual.content import Content
 
-_CONTROL_PICTURES = {code: chr(0x2400 + code) for code in range(0x20)}
-_CONTROL_PICTURES[0x7F] = "\u2421"  # ␡
-# C1 controls (U+0080-U+009F) can act as escape sequences in some terminals.
-_CONTROL_PICTURES.update({code: "\ufffd" for code in range(0x80, 0xA0)})
-_CONTROL_PICTURES[ord("\n")] = " "
-_CONTROL_PICTURES[ord("\t")] = " "
+from slaboard.textfmt import plain, plain_block
 
-
-def plain(text: str | None) -> str:
-    """``text`` safe to put on a terminal line: no control characters, one line."""
-    if not text:
-        return ""
-    return text.translate(_CONTROL_PICTURES)
-
-
-def plain_block(text: str | None) -> str:
-    """Like :func:`plain` but keeps line breaks (for descriptions and notes)."""
-    if not text:
-        return ""
-    table = dict(_CONTROL_PICTURES)
-    table[ord("\n")] = "\n"
-    return text.translate(table)
+__all__ = ["plain", "plain_block", "user_content", "user_text"]
 
 
 def user_text(text: str | None, style: str = "") -> Text:
