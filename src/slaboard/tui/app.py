@@ -24,7 +24,7 @@ from slaboard.tui.board import BoardScreen
 from slaboard.tui.detail import TicketScreen
 from slaboard.tui.help import HelpScreen, binding_rows
 from slaboard.tui.table import SlaTable
-from slaboard.tui.themes import shipped_themes
+from slaboard.tui.themes import use_theme
 from slaboard.tui.wall import WallApp, WallScreen
 
 
@@ -65,13 +65,9 @@ class SlaboardApp(App[None]):
         self.settings = settings or Settings()
         self.live = live
         self._notices = list(notices)
-        for t in shipped_themes():
-            self.register_theme(t)
-        wanted = theme or self.settings.theme
-        if wanted not in self.available_themes:
-            self._notices.append(f"unknown theme {wanted!r}; using slaboard-dark (themes: {', '.join(self.slaboard_themes())})")
-            wanted = "slaboard-dark"
-        self.theme = wanted
+        notice = use_theme(self, theme or self.settings.theme, "slaboard-dark")
+        if notice:
+            self._notices.append(notice)
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+from textual.app import App
 from textual.theme import Theme
 
 from slaboard.resources import data_dir
@@ -34,3 +35,16 @@ def load_theme(path: Path) -> Theme:
 
 def shipped_themes() -> list[Theme]:
     return [load_theme(p) for p in sorted(data_dir("themes").glob("*.toml"))]
+
+
+def use_theme(app: App, wanted: str, fallback: str) -> str | None:  # type: ignore[type-arg]
+    """Register the shipped themes on ``app`` and switch to ``wanted`` (or
+    ``fallback`` when it is unknown); the notice to show, if any."""
+    for theme in shipped_themes():
+        app.register_theme(theme)
+    if wanted in app.available_themes:
+        app.theme = wanted
+        return None
+    app.theme = fallback
+    names = ", ".join(sorted(n for n in app.available_themes if n.startswith("slaboard-")))
+    return f"unknown theme {wanted!r}; using {fallback} (themes: {names})"

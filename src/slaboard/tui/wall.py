@@ -48,7 +48,7 @@ from slaboard.store import Store, StoreError
 from slaboard.textfmt import compact
 from slaboard.tui.table import STATUS_LABELS
 from slaboard.tui.text import plain
-from slaboard.tui.themes import shipped_themes
+from slaboard.tui.themes import use_theme
 
 STATE_TITLES = {
     "breached": "BREACHED", "critical": "CRITICAL", "warning": "WARNING",
@@ -974,13 +974,9 @@ class WallApp(App[None]):
         self.page_seconds = page_seconds or self.settings.wall_page_seconds
         self.live = live
         self._notices = list(notices)
-        for t in shipped_themes():
-            self.register_theme(t)
-        wanted = theme or self.settings.wall_theme
-        if wanted not in self.available_themes:
-            self._notices.append(f"unknown theme {wanted!r}; using slaboard-contrast")
-            wanted = "slaboard-contrast"
-        self.theme = wanted
+        notice = use_theme(self, theme or self.settings.wall_theme, "slaboard-contrast")
+        if notice:
+            self._notices.append(notice)
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
 
