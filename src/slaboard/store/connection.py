@@ -176,9 +176,11 @@ def check_identity(conn: sqlite3.Connection, path: Path) -> str:
     unknown = [name for name in applied if name not in KNOWN_MIGRATIONS]
     user_version = conn.execute("PRAGMA user_version").fetchone()[0]
     if unknown or user_version > SCHEMA_VERSION:
+        known = f"it has upgrades this one does not know ({', '.join(unknown)})" if unknown else (
+            f"schema {user_version}, this one knows {SCHEMA_VERSION}"
+        )
         raise StoreError(
-            f"{path} was written by a newer slaboard (schema {max(user_version, len(applied))}, "
-            f"this one knows {SCHEMA_VERSION}); upgrade slaboard to open it. The file was not changed."
+            f"{path} was written by a newer slaboard ({known}); upgrade slaboard to open it. The file was not changed."
         )
     return "current" if len(applied) == SCHEMA_VERSION else "older"
 

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import sys
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
-
 from typing import TypeVar
 
 from textual import work
@@ -17,16 +13,15 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from slaboard.services.tickets import ServiceError, update_ticket
-from slaboard.store import ConflictError, Store, StoreError
-
 from slaboard.settings import Settings
+from slaboard.store import ConflictError, Store, StoreError
 from slaboard.tui.board import BoardScreen
 from slaboard.tui.detail import TicketScreen
 from slaboard.tui.help import HelpScreen, binding_rows
 from slaboard.tui.table import SlaTable
+from slaboard.tui.terminal import end_with_terminal
 from slaboard.tui.themes import use_theme
 from slaboard.tui.wall import WallApp, WallScreen
-
 
 T = TypeVar("T")
 
@@ -77,18 +72,8 @@ class SlaboardApp(App[None]):
     def on_mount(self) -> None:
         for notice in self._notices:
             self.notify(notice, severity="warning", timeout=10, markup=False)
-        if self.live and not self.is_headless and not self.is_web:
-            # Over SSH: end with the terminal, never linger as an orphan on the host.
-            signal.signal(signal.SIGHUP, lambda *_: self.call_later(self.exit))
-            self.set_interval(5.0, self._check_terminal, name="terminal-watch")
-
-    def _check_terminal(self) -> None:
-        try:
-            alive = os.isatty(sys.__stdin__.fileno()) and os.getppid() != 1
-        except (OSError, ValueError, AttributeError):
-            alive = False
-        if not alive:
-            self.exit()
+        if self.live:
+            end_with_terminal(self)
 
     # ---------------------------------------------------------------- screens
 
@@ -230,7 +215,12 @@ def key_rows(keymap: dict[str, str] | None = None) -> list[tuple[str, str, str, 
     from slaboard.tui.contracts import ContractScreen, CustomerFinder
     from slaboard.tui.diagnosis import DiagnosisScreen
     from slaboard.tui.dialogs import _Dialog
-    from slaboard.tui.newcall import ConfirmDiscard, CustomerBox, LevelChoice, NewCallScreen
+    from slaboard.tui.newcall import (
+        ConfirmDiscard,
+        CustomerBox,
+        LevelChoice,
+        NewCallScreen,
+    )
     from slaboard.tui.report import ReportScreen
     from slaboard.tui.triage import TriageScreen
 

@@ -17,9 +17,6 @@ line rows; at 200x60 and more rows in big digits.
 
 from __future__ import annotations
 
-import os
-import signal
-import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -42,11 +39,20 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Digits, Static
 
-from slaboard.services.board import GLYPHS, STATE_ORDER, BoardFeed, BoardModel, BoardRow, Snapshot, summarise
+from slaboard.services.board import (
+    GLYPHS,
+    STATE_ORDER,
+    BoardFeed,
+    BoardModel,
+    BoardRow,
+    Snapshot,
+    summarise,
+)
 from slaboard.settings import Settings
 from slaboard.store import Store, StoreError
 from slaboard.textfmt import compact
 from slaboard.tui.table import STATUS_LABELS
+from slaboard.tui.terminal import end_with_terminal
 from slaboard.tui.text import plain
 from slaboard.tui.themes import use_theme
 
@@ -983,21 +989,8 @@ class WallApp(App[None]):
     def on_mount(self) -> None:
         for notice in self._notices:
             self.notify(notice, severity="warning", timeout=15, markup=False)
-        if self.live and not self.is_headless and not self.is_web:
-            # A wall started over SSH ends with its terminal, never lingers as an orphan.
-            try:
-                signal.signal(signal.SIGHUP, lambda *_: self.call_later(self.exit))
-            except (ValueError, OSError, AttributeError):
-                pass
-            self.set_interval(5.0, self._check_terminal, name="terminal-watch")
-
-    def _check_terminal(self) -> None:
-        try:
-            alive = os.isatty(sys.__stdin__.fileno()) and os.getppid() != 1
-        except (OSError, ValueError, AttributeError):
-            alive = False
-        if not alive:
-            self.exit()
+        if self.live:
+            end_with_terminal(self)
 
     def wall(self) -> WallScreen:
         screen = self.screen

@@ -1,0 +1,34 @@
+"""Ending with the terminal: an app started over SSH must not linger as an orphan
+on the shared host once its connection is gone."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+from textual.app import App
+
+
+def _terminal_alive() -> bool:
+    try:
+        return os.isatty(sys.__stdin__.fileno()) and os.getppid() != 1
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def end_with_terminal(app: App) -> None:  # type: ignore[type-arg]
+    """Exit ``app`` on SIGHUP or when its terminal goes away (checked every 5 s).
+    Not for headless runs or the browser, which have no terminal to lose."""
+    if app.is_headless or app.is_web:
+        return
+    try:
+        signal.signal(signal.SIGHUP, lambda *_: app.call_later(app.exit))
+    except (ValueError, OSError, AttributeError):
+        pass  # not the main thread, or no SIGHUP on this platform: the watch still runs
+
+    def check() -> None:
+        if not _terminal_alive():
+            app.exit()
+
+    app.set_interval(5.0, check, name="terminal-watch")
