@@ -12,14 +12,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from slaboard import __version__
-from slaboard import config
+from slaboard import __version__, config
 from slaboard.services.loading import load_files
 from slaboard.services.tickets import (
     NewCall,
-    add_comment,
     ServiceError,
     TicketView,
+    add_comment,
     get_view,
     open_call,
     open_views,
@@ -159,9 +158,8 @@ def _board(path: Path, args: argparse.Namespace) -> int:
     """Open the board on ``path`` (checked first, so a bad path is one line, not a
     screen that cannot start)."""
     from slaboard.settings import load_settings
-    from slaboard.tui.app import SlaboardApp
-
     from slaboard.store.files import safety_warnings
+    from slaboard.tui.app import SlaboardApp
 
     with Store.open(path):
         pass
@@ -295,11 +293,7 @@ def cmd_ticket_new(args: argparse.Namespace) -> int:
             channel=fields.get("channel", "phone"), description=fields.get("description", ""), reported_at=reported,
         )
         view = open_call(store, call, operator, now)
-    if args.json:
-        _json(view.to_dict())
-    else:
-        print(_show(view, []))
-    return 0
+    return _changed(args, view)
 
 
 def cmd_ticket_list(args: argparse.Namespace) -> int:
@@ -347,11 +341,7 @@ def cmd_ticket_update(args: argparse.Namespace) -> int:
             impact=args.impact, urgency=args.urgency, assignee=args.assignee, expected=expected,
             expected_version=args.version,
         )
-    if args.json:
-        _json(view.to_dict())
-    else:
-        print(_show(view, []))
-    return 0
+    return _changed(args, view)
 
 
 def _changed(args: argparse.Namespace, view: TicketView) -> int:

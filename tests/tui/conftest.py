@@ -16,6 +16,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from textual.app import App
+from textual.pilot import Pilot
 from textual.widgets import Input
 
 from slaboard.resources import data_dir
@@ -167,3 +169,15 @@ def make_app() -> AppFactory:
         return app
 
     return make
+
+
+async def settle(app: App, pilot: Pilot) -> None:  # type: ignore[type-arg]
+    """Let the workers (polls, reads, writes) finish and their results land on screen."""
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def type_text(pilot: Pilot, text: str) -> None:  # type: ignore[type-arg]
+    """Type ``text`` key by key (spaces as the space key)."""
+    await pilot.press(*("space" if ch == " " else ch for ch in text))
+    await pilot.pause()

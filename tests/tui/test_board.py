@@ -34,7 +34,18 @@ from slaboard.tui.detail import TicketScreen
 from slaboard.tui.help import HelpScreen
 from slaboard.tui.table import SlaTable
 
-from .conftest import BOARD_NOW, BOARD_NOW_ISO, H, M, AppFactory, SmallBoard, add_call, frozen_clock
+from .conftest import (
+    BOARD_NOW,
+    BOARD_NOW_ISO,
+    AppFactory,
+    H,
+    M,
+    SmallBoard,
+    add_call,
+    frozen_clock,
+    settle,
+    type_text,
+)
 
 WIDE = (160, 30)
 TALL = (160, 48)  # every demo row on screen
@@ -52,11 +63,6 @@ SMALL_STATES = {
 # --------------------------------------------------------------------- helpers
 
 
-async def settle(app: SlaboardApp, pilot: Pilot) -> None:  # type: ignore[type-arg]
-    """Let the poll worker (and any other) finish and its result land on screen."""
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-
 
 async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 2.0) -> bool:  # type: ignore[type-arg]
     """Pause in small steps until ``condition`` holds; False after ``timeout`` seconds."""
@@ -67,10 +73,6 @@ async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float
         await pilot.pause(0.05)
     return True
 
-
-async def type_text(pilot: Pilot, text: str) -> None:  # type: ignore[type-arg]
-    await pilot.press(*("space" if ch == " " else ch for ch in text))
-    await pilot.pause()
 
 
 def board(app: SlaboardApp) -> BoardScreen:

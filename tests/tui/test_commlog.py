@@ -23,7 +23,12 @@ from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, OptionList, Select, Static, TextArea
 
 from slaboard.resources import data_dir
-from slaboard.services.comms import NewCommunication, communications_of, draft_notice, log_communication
+from slaboard.services.comms import (
+    NewCommunication,
+    communications_of,
+    draft_notice,
+    log_communication,
+)
 from slaboard.services.loading import load_files
 from slaboard.services.tickets import NewCall, get_view, open_call, update_ticket
 from slaboard.store import Store
@@ -31,7 +36,7 @@ from slaboard.tui.app import SlaboardApp
 from slaboard.tui.commlog import CommLogScreen, parse_promise
 from slaboard.tui.detail import TicketScreen
 
-from .conftest import BOARD_NOW, OPERATOR, H, M, AppFactory
+from .conftest import BOARD_NOW, OPERATOR, AppFactory, H, M, settle, type_text
 
 LONDON = "Europe/London"
 ODD_TEXT = "Printer [bold]on fire[/] see C:\\[temp] \x1b[31mred\x1b[0m [@click=app.quit]x[/] — مرحبا بالعالم 🔥🖨️ ok"
@@ -70,14 +75,6 @@ def log_db(log_master: tuple[Path, dict[str, int]], tmp_path: Path) -> tuple[Pat
     return Path(shutil.copy(source, tmp_path / "commlog.db")), dict(ids)
 
 
-async def settle(app: SlaboardApp, pilot: Pilot) -> None:  # type: ignore[type-arg]
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-async def type_text(pilot: Pilot, text: str) -> None:  # type: ignore[type-arg]
-    await pilot.press(*("space" if ch == " " else ch for ch in text))
-    await pilot.pause()
 
 
 def log_screen(app: SlaboardApp) -> CommLogScreen:

@@ -27,7 +27,7 @@ from slaboard.tui.app import SlaboardApp
 from slaboard.tui.contracts import ContractScreen, match_customers
 from slaboard.tui.detail import TicketScreen
 
-from .conftest import AMS, BOARD_NOW, H, AppFactory
+from .conftest import AMS, BOARD_NOW, AppFactory, H, settle, type_text
 
 ODD_NAME = "Brackets [b]&[/b] Co \x1b[31m"
 ODD_CONTACT = "مريم [x] 🎉"
@@ -76,14 +76,6 @@ def contracts_db(contracts_master: tuple[Path, dict[str, int]], tmp_path: Path) 
     return Path(shutil.copy(source, tmp_path / "contracts.db")), dict(ids)
 
 
-async def settle(app: SlaboardApp, pilot: Pilot) -> None:  # type: ignore[type-arg]
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-async def type_text(pilot: Pilot, text: str) -> None:  # type: ignore[type-arg]
-    await pilot.press(*("space" if ch == " " else ch for ch in text))
-    await pilot.pause()
 
 
 def screen_of(app: SlaboardApp) -> ContractScreen:

@@ -21,7 +21,12 @@ from slaboard.services.loading import load_files
 from slaboard.store import Store
 from slaboard.tui import newcall
 from slaboard.tui.board import BoardScreen
-from slaboard.tui.newcall import ConfirmDiscard, NewCallScreen, match_customers, parse_reported
+from slaboard.tui.newcall import (
+    ConfirmDiscard,
+    NewCallScreen,
+    match_customers,
+    parse_reported,
+)
 from slaboard.tui.table import SlaTable
 
 from .conftest import BOARD_NOW, AppFactory

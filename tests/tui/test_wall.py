@@ -37,7 +37,7 @@ from slaboard.tui.wall import (
     todays_figures,
 )
 
-from .conftest import BOARD_NOW, H, M, OPERATOR, SmallBoard, add_call, frozen_clock
+from .conftest import BOARD_NOW, OPERATOR, H, M, SmallBoard, add_call, frozen_clock
 
 EDITING_KEYS = ["n", "a", "d", "l", "c", "t", "r", "s", "enter", "slash", "escape", "j", "k", "down", "up",
                 "g", "G", "pagedown", "home", "1", "2", "right_square_bracket", "tab", "question_mark",
