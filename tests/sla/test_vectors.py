@@ -1,8 +1,9 @@
-"""The worked cases in shared/sla-vectors.json, against the engine and the reference.
+"""The worked cases in ``data/sla-vectors.json``, against the engine and the reference.
 
-The file lives beside the clone (``../shared/``); SLABOARD_VECTORS overrides the
-path. A missing file fails the run: these cases are part of the contract.
-``alt_expect`` / ``alt_semantics`` describe other engines' answers and are ignored.
+The file is part of the project (``data/README.md`` names where the cases come
+from); SLABOARD_VECTORS points the run at another file of the same shape. A missing
+file fails the run: these cases are part of the contract. ``alt_expect`` /
+``alt_semantics`` describe other engines' answers and are ignored.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ def vectors_path() -> Path:
     override = os.environ.get("SLABOARD_VECTORS")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parents[3] / "shared" / "sla-vectors.json"
+    return Path(__file__).resolve().parent / "data" / "sla-vectors.json"
 
 
 def load_vectors() -> list[dict]:
