@@ -595,11 +595,16 @@ def _count(value: str) -> int:
     return int(value)
 
 
-def _common(default: object) -> argparse.ArgumentParser:
+DB_HELP = "the database file (default: $SLABOARD_DB, else the user data folder)"
+DEMO_DB_HELP = ("the demo's database file (default: demo.db in the user data folder; "
+                "$SLABOARD_DB is not used, so the demo never rebuilds the real database)")
+
+
+def _common(default: object, db_help: str = DB_HELP) -> argparse.ArgumentParser:
     """The options every command takes. Subcommands use SUPPRESS as the default so
     an option given before the subcommand is not reset by it."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", metavar="PATH", default=default, help="the database file (default: $SLABOARD_DB, else the user data folder)")
+    common.add_argument("--db", metavar="PATH", default=default, help=db_help)
     common.add_argument("--operator", metavar="NAME", default=default, help="your name in the history (default: $SLABOARD_OPERATOR, else your login)")
     common.add_argument("--json", action="store_true", default=default if default is argparse.SUPPRESS else False, help="print JSON instead of text")
     return common
@@ -639,7 +644,8 @@ def build_parser() -> Parser:
     p = sub.add_parser("load", parents=[common], help="load contract files (TOML)")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=cmd_load)
-    p = sub.add_parser("demo", parents=[common, theme], help="build a demo database and open the board on it")
+    p = sub.add_parser("demo", parents=[_common(argparse.SUPPRESS, DEMO_DB_HELP), theme],
+                       help="build a demo database (its own file, never $SLABOARD_DB) and open the board on it")
     p.add_argument("--tickets", type=int, default=300, metavar="N", help="closed calls of history (default 300)")
     p.add_argument("--seed", type=int, default=7, metavar="S", help="random seed (default 7)")
     p.add_argument("--build-only", action="store_true", help="build the database and stop")

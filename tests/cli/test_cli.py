@@ -489,3 +489,27 @@ def test_console_script_user_errors_have_no_traceback(tmp_path, small_file):
         assert result.stderr.startswith("slaboard") and result.stderr.count("\n") == 1, result.stderr
     after = counts(tmp_path / "p.db")
     assert after["tickets"] == after["customers"] == after["events"] == 0
+
+
+def test_demo_keeps_its_own_file_whatever_slaboard_db_says(db, run, tmp_path, monkeypatch):
+    """The help, the README and the behaviour agree: the demo never writes the
+    database SLABOARD_DB names, and --db is honoured."""
+    from slaboard.services import demo
+
+    monkeypatch.setattr(demo.platformdirs, "user_data_dir", lambda name: str(tmp_path / "data" / name))
+    code, out, _ = run("demo", "--build-only", "--tickets", "0")
+    assert code == 0
+    assert not db.exists(), "the demo wrote the database SLABOARD_DB names"
+    assert (tmp_path / "data" / "slaboard" / "demo.db").is_file()
+    assert str(tmp_path / "data" / "slaboard" / "demo.db") in out
+
+    elsewhere = tmp_path / "mine.db"
+    code, out, _ = run("demo", "--build-only", "--tickets", "0", "--db", str(elsewhere))
+    assert code == 0 and elsewhere.is_file() and not db.exists()
+
+    code, out, _ = run("demo", "--help")
+    help_text = " ".join(out.split())
+    assert "demo.db in the user data folder" in help_text
+    assert "$SLABOARD_DB is not used" in help_text
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert "it never uses `SLABOARD_DB`" in readme
