@@ -3,13 +3,14 @@ every time for the same seed and ``now``."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from slaboard.services import demo
-from slaboard.services.demo import build_demo, default_demo_path
+from slaboard.services.demo import build_demo, default_demo_path, shift_years
 from slaboard.services.tickets import ServiceError, open_views
 from slaboard.store import Store
 
@@ -171,3 +172,29 @@ def test_default_path_is_in_the_user_data_folder(tmp_path: Path, monkeypatch: py
     path = default_demo_path()
     assert path == folder / "demo.db"
     assert folder.is_dir()
+
+
+def test_contracts_stay_in_force_whenever_the_demo_is_built(tmp_path: Path) -> None:
+    """Built years after the sample file was written, the demo still has covered
+    calls: contract validity, holidays and closures move with now."""
+    later = datetime(2031, 3, 4, 10, 30, tzinfo=ZoneInfo("Europe/Amsterdam"))
+    build_demo(tmp_path / "later.db", later, history=40)
+    with Store.open(tmp_path / "later.db") as s:
+        at = int(later.timestamp())
+        views = open_views(s, at)
+        covered = [v for v in views if not v.ticket.billable]
+        assert len(covered) > len(views) // 2
+        contract = s.contract_in_force("vdberg-transport", later.date())
+        assert contract is not None
+        assert contract.terms.valid_from == date(2031, 1, 1)
+        assert contract.terms.valid_to == date(2032, 12, 31)
+        office = s.catalog().calendars["office-nl"]
+        assert "2031-12-24" in [str(d) for d in office.holidays]
+
+
+def test_shifting_years_moves_only_whole_dates() -> None:
+    doc = {"a": date(2028, 2, 29), "b": ["2026-12-31T12:00", "2026-05-15"], "name": "2026-05-15 outage",
+           "n": 3, "t": datetime(2026, 1, 1, 8, 30)}
+    assert shift_years(doc, 1) == {"a": date(2029, 2, 28), "b": ["2027-12-31T12:00", "2027-05-15"],
+                                   "name": "2026-05-15 outage", "n": 3, "t": datetime(2027, 1, 1, 8, 30)}
+    assert shift_years(doc, 0) == doc

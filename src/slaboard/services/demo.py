@@ -30,7 +30,7 @@ import platformdirs
 from slaboard.domain import Contract, Customer, Ticket, priority_for
 from slaboard.resources import data_dir
 from slaboard.services.clocks import calendar_for, targets_for, thresholds_for
-from slaboard.services.loading import load_files
+from slaboard.services.loading import load_documents, read_contract_file
 from slaboard.services.tickets import NewCall, ServiceError, open_call, update_ticket
 from slaboard.sla import BusinessCalendar, Clock, StatusChange, Timeline, compute_clocks, leading_clock
 from slaboard.store import Store
@@ -549,6 +549,45 @@ class _Builder:
             update_ticket(self.store, ids[i], operator=workers[i], now=_utc(at), **step.changes)
 
 
+# sample_data/msp.toml is written as seen from this year; the demo moves every date
+# in it by whole years so that this year is the year of ``now``. Contracts that run
+# "from this January to the end of next year" then stay in force whenever the demo
+# is built, and the year before now (the history) meets the contracts it met then.
+SAMPLE_YEAR = 2026
+
+
+def shift_years(value: Any, years: int) -> Any:
+    """``value`` (a parsed TOML document, or any part of one) with every date and
+    date-time moved by ``years`` whole years; 29 February becomes the 28th in a year
+    that has none. Times of day and everything else are left as they are."""
+    if isinstance(value, dict):
+        return {k: shift_years(v, years) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shift_years(v, years) for v in value]
+    if isinstance(value, date):  # datetime is a date too
+        year = value.year + years
+        try:
+            return value.replace(year=year)
+        except ValueError:  # 29 February
+            return value.replace(year=year, day=28)
+    if isinstance(value, str) and len(value) >= 10 and value[4:5] == "-" and value[7:8] == "-":
+        # Holidays and closures are written as strings; only a whole ISO date or
+        # date-time is moved, never a date inside a name or a note.
+        try:
+            datetime.fromisoformat(value)
+            day = date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+        return shift_years(day, years).isoformat() + value[10:]
+    return value
+
+
+def sample_documents(now: datetime) -> list[tuple[str, dict[str, Any]]]:
+    """The sample MSP's contract file, its dates moved to the year of ``now``."""
+    path = data_dir("sample_data") / "msp.toml"
+    return [(str(path), shift_years(read_contract_file(path), now.year - SAMPLE_YEAR))]
+
+
 def build_demo(
     path: Path,
     now: datetime,
@@ -573,7 +612,7 @@ def build_demo(
     with Store.open(path, create=True) as store:
         # One transaction for the whole build: a failure leaves no half-built demo behind.
         with store.write():
-            load_files(store, [samples / "msp.toml"], now)
+            load_documents(store, sample_documents(now), now)
             builder = _Builder(store, now, seed, operators, templates)
             history_plans = builder.history_plans(history)
             open_plans = builder.open_plans()

@@ -41,7 +41,11 @@ def load_files(store: Store, paths: Sequence[Path], now: datetime) -> LoadSummar
     write all of it in one transaction. Nothing is written if anything is wrong."""
     if not paths:
         raise ServiceError("give at least one contract file to load")
-    documents = [(str(p), read_contract_file(p)) for p in paths]
+    return load_documents(store, [(str(p), read_contract_file(p)) for p in paths], now)
+
+
+def load_documents(store: Store, documents: Sequence[tuple[str, dict[str, Any]]], now: datetime) -> LoadSummary:
+    """``load_files`` for contract files already parsed: (name, document) pairs."""
     try:
         catalog = build_catalog(documents, base=store.catalog())
     except ContractFileError as err:
