@@ -1,12 +1,14 @@
 """``slaboard serve``: the command textual-serve runs, what it says on start, and a
 real server on a free loopback port whose page is fetched (and, through its
-websocket, the wall itself). textual-serve is a dependency: without it these fail."""
+websocket, the wall itself), with everything that page loads. textual-serve is a
+dependency: without it these fail."""
 
 from __future__ import annotations
 
 import asyncio
 import io
 import os
+import re
 import shlex
 import socket
 import subprocess
@@ -15,17 +17,22 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from datetime import datetime
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from slaboard.serve import app_command, notice, public_url, serve
+from slaboard.serve import PAGE_TEMPLATES, app_command, notice, public_url, serve
 from slaboard.services.demo import build_demo
 from slaboard.services.tickets import ServiceError
 
 NOW = datetime(2026, 11, 26, 10, 30, tzinfo=ZoneInfo("Europe/Amsterdam"))
 STARTUP_TIMEOUT = 20.0
+CSS_URL = re.compile(r"""url\(\s*(['"]?)(.*?)\1\s*\)|@import\s+(['"])(.*?)\3""")
+CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+ANY_ADDRESS = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s\"'<>)]*", re.I)
 
 
 def free_port() -> int:
@@ -79,6 +86,58 @@ def server(demo_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             proc.wait(timeout=5)
 
 
+class PageParts(HTMLParser):
+    """What a page makes a browser load: src/href attributes, url() and @import in
+    its <style> and style="", and which links are stylesheets; every id, class and
+    data- attribute (the hooks textual.js looks for)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.addresses: list[str] = []
+        self.stylesheets: list[str] = []
+        self.hooks: set[str] = set()
+        self._in_style = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        for name, value in values.items():
+            if name in ("src", "href", "action", "formaction", "poster", "srcset"):
+                self.addresses.append(value)
+            if name == "style":
+                self.addresses += css_addresses(value)
+            if name.startswith("data-"):
+                self.hooks.add(f"[{name}]")
+        if tag == "link" and "stylesheet" in values.get("rel", "").split():
+            self.stylesheets.append(values["href"])
+        if "id" in values:
+            self.hooks.add(f"#{values['id']}")
+        self.hooks.update(f".{name}" for name in values.get("class", "").split())
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style:
+            self.addresses += css_addresses(data)
+
+
+def css_addresses(css: str) -> list[str]:
+    return [m.group(2) or m.group(4) for m in CSS_URL.finditer(CSS_COMMENT.sub("", css))]
+
+
+def parse_page(html: str) -> PageParts:
+    parts = PageParts()
+    parts.feed(html)
+    parts.close()
+    return parts
+
+
+def fetch(url: str) -> tuple[int, str, bytes]:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.status, response.headers.get_content_type(), response.read()
+
+
 # --------------------------------------------------------------------- without a server
 
 
@@ -123,6 +182,19 @@ def test_serve_refuses_what_cannot_work_before_listening(demo_path: Path, tmp_pa
     assert out.getvalue() == ""
 
 
+def test_our_page_keeps_every_hook_of_textual_serves_own() -> None:
+    """slaboard's page is a copy of textual-serve's with the outside links taken out;
+    when textual-serve is upgraded, the copy must still carry every id, class, data-
+    attribute and template value its textual.js and server rely on."""
+    import textual_serve
+
+    theirs = (Path(textual_serve.__file__).parent / "templates" / "app_index.html").read_text(encoding="utf-8")
+    ours = (PAGE_TEMPLATES / "app_index.html").read_text(encoding="utf-8")
+    values = re.compile(r"{{\s*(.*?)\s*}}")
+    assert set(values.findall(theirs)) <= set(values.findall(ours))
+    assert parse_page(theirs).hooks <= parse_page(ours).hooks
+
+
 # --------------------------------------------------------------------- a real server
 
 
@@ -137,6 +209,42 @@ def test_the_server_serves_the_textual_serve_page(server: tuple[int, Path]) -> N
     assert f"http://127.0.0.1:{port}/static/js/textual.js" in html
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/js/textual.js", timeout=10) as response:
         assert response.status == 200
+
+
+def test_the_page_loads_nothing_from_outside_this_server(server: tuple[int, Path]) -> None:
+    """A NOC screen may have no internet, and a font fetched from elsewhere tells that
+    host the wall was opened: every address the page (and each stylesheet it links)
+    names is this loopback server, and each one is there."""
+    port, _ = server
+    page = f"http://127.0.0.1:{port}/"
+    status, _, body = fetch(page)
+    html = body.decode("utf-8")
+    assert status == 200
+    elsewhere = [address for address in ANY_ADDRESS.findall(html) if urlsplit(address).netloc != f"127.0.0.1:{port}"]
+    assert elsewhere == [], "the page names an address outside this server (a script could fetch it too)"
+
+    parts = parse_page(html)
+    assert parts.stylesheets, "textual-serve's page links xterm.css"
+    loaded: dict[str, tuple[int, str, bytes]] = {}
+    pending = [(page, address) for address in parts.addresses]
+    while pending:
+        base, address = pending.pop()
+        url = urljoin(base, address)
+        split = urlsplit(url)
+        assert (split.scheme, split.hostname, split.port) == ("http", "127.0.0.1", port), f"{address!r} in {base}"
+        if url in loaded:
+            continue
+        loaded[url] = fetch(url)
+        assert loaded[url][0] == 200, url
+        if loaded[url][1] == "text/css":
+            pending += [(url, found) for found in css_addresses(loaded[url][2].decode("utf-8"))]
+
+    fonts = {url.rsplit("/", 1)[1]: body for url, (_, _, body) in loaded.items() if url.endswith(".ttf")}
+    assert set(fonts) == {"RobotoMono-VariableFont_wght.ttf", "RobotoMono-Italic-VariableFont_wght.ttf"}
+    assert all(body[:4] == b"\x00\x01\x00\x00" for body in fonts.values()), "real TrueType files, not an error page"
+    assert any(url.endswith("/static/js/textual.js") for url in loaded)
+    websocket = urlsplit(re.search(r'data-session-websocket-url="([^"]+)"', html).group(1))  # type: ignore[union-attr]
+    assert (websocket.scheme, websocket.hostname, websocket.port) == ("ws", "127.0.0.1", port)
 
 
 def test_a_browser_tab_gets_the_wall(server: tuple[int, Path]) -> None:

@@ -5,6 +5,11 @@ textual-serve starts one slaboard process per browser tab (``python -m slaboard 
 to the page. It has no login of its own: whoever reaches the address sees the calls
 (and, with the board, can change them). So it listens on loopback unless told
 otherwise, and says so, plainly, when it starts.
+
+The page comes from slaboard's own template (``web/app_index.html``): textual-serve's
+links its font from fonts.googleapis.com, and a NOC screen may have no internet or
+should not tell anyone it was opened. Everything the page loads comes from this
+server.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from slaboard.services.tickets import ServiceError
 MODES = ("wall", "board")
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 WILDCARD = ("0.0.0.0", "::", "")
+PAGE_TEMPLATES = Path(__file__).resolve().parent / "web"
 
 
 def app_command(
@@ -99,7 +105,7 @@ def serve(
         options += ["--operator", operator]
     url = public or public_url(host, port)
     server = Server(app_command(path, mode, options=options), host=host, port=port,
-                    title=f"slaboard {mode}", public_url=url)
+                    title=f"slaboard {mode}", public_url=url, templates_path=PAGE_TEMPLATES)
     stream = out or sys.stdout
     stream.write(notice(path, mode, host, port, url) + "\n")
     stream.flush()
