@@ -438,12 +438,13 @@ def forget_bounded_caches() -> None:
 
 
 async def test_memory_stays_flat_over_days_of_polls_and_pages(demo_db: Path) -> None:
-    """Two simulated days in 20-minute steps: at each step another process logs a call
-    and resolves the oldest one, and the wall polls (once with news, twice without),
-    ticks and turns a page. Once warmed up, traced memory does not grow."""
+    """A simulated day and a half in 20-minute steps: at each step another process logs
+    a call and resolves the oldest one, and the wall polls (once with news, twice
+    without), ticks and turns a page. Once warmed up, the memory that survives (traced
+    allocations, not the process size, so a busy machine changes nothing) does not
+    grow. It asserts no time: the week-long soak with its timings is bench/wall.py."""
     clock = Clock(BOARD_NOW)
     app = make_wall(demo_db, clock=clock)
-    started = time.monotonic()
     writer = Store.open(demo_db)
     queue = sorted(open_ids(demo_db))
 
@@ -474,20 +475,19 @@ async def test_memory_stays_flat_over_days_of_polls_and_pages(demo_db: Path) -> 
             await steps(16)  # what each step replaces is now traced too
             forget_bounded_caches()
             baseline = tracemalloc.get_traced_memory()[0]
-            await steps(96)  # 32 hours, 288 polls
+            await steps(48)  # 16 hours, 144 polls, past midnight into a new day's figures
             forget_bounded_caches()
             growth = tracemalloc.get_traced_memory()[0] - baseline
             tracemalloc.stop()
 
-            assert wall.polls >= 3 * 152 and wall.error is None and wall.faults == 0
+            assert wall.polls >= 3 * 104 and wall.error is None and wall.faults == 0
             assert sorted(wall.model.rows) == sorted(open_ids(demo_db)) == queue
-            assert clock.now - BOARD_NOW > 48 * H
-            assert growth < 512 * 1024, f"grew by {growth / 1024:.0f} KiB over 32 simulated hours"
+            assert clock.now - BOARD_NOW > 34 * H
+            assert growth < 512 * 1024, f"grew by {growth / 1024:.0f} KiB over 16 simulated hours"
     finally:
         writer.close()
         if tracemalloc.is_tracing():
             tracemalloc.stop()
-    assert time.monotonic() - started < 20
 
 
 # --------------------------------------------------------------------- snapshots
