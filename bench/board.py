@@ -76,7 +76,7 @@ async def run_board(db: str, changes: int) -> dict[str, float]:
     from slaboard.settings import Settings
     from slaboard.store import Store
     from slaboard.tui.app import SlaboardApp
-    from slaboard.tui.table import SlaTable
+    from slaboard.tui.widgets.table import SlaTable
 
     started = time.perf_counter()
     app = SlaboardApp(db, operator="anna", clock=lambda: NOW, settings=Settings(), live=False)
@@ -140,7 +140,7 @@ async def run_soak(db: str, cycles: int) -> dict[str, float]:
     from slaboard.settings import Settings
     from slaboard.store import Store
     from slaboard.tui.app import SlaboardApp
-    from slaboard.tui.table import SlaTable
+    from slaboard.tui.widgets.table import SlaTable
 
     clock = {"now": NOW}
     app = SlaboardApp(db, operator="anna", clock=lambda: clock["now"], settings=Settings(), live=False)

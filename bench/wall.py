@@ -34,7 +34,7 @@ from slaboard.services.demo import build_demo  # noqa: E402
 from slaboard.services.tickets import NewCall, open_call, update_ticket  # noqa: E402
 from slaboard.settings import Settings  # noqa: E402
 from slaboard.store import Store  # noqa: E402
-from slaboard.tui.wall import WallApp  # noqa: E402
+from slaboard.tui.app import WallApp  # noqa: E402
 
 STEP = timedelta(minutes=20)
 STEPS_A_DAY = 72

@@ -1,6 +1,7 @@
 """The layering of DESIGN.md, read from the imports: the core never imports
-Textual, the screens never touch SQLite, and nothing below the command line and
-the screens reads the wall clock."""
+Textual, the screens never touch SQLite nor the store (they reach the data through
+the services), ``tui/`` holds screens and widgets apart, and nothing below the
+command line and the screens reads the wall clock."""
 
 import ast
 from pathlib import Path
@@ -34,6 +35,40 @@ def test_core_never_imports_textual(package):
 def test_tui_never_imports_sqlite():
     for path, names in imports_of("tui").items():
         assert not {"sqlite3", "sqlite_utils"} & {n.split(".")[0] for n in names}, path
+
+
+def test_tui_never_imports_the_store():
+    """The screens hand a handle from ``slaboard.services.access`` to the services;
+    what decides or computes lives in services/ and is tested there without Textual."""
+    for path, names in imports_of("tui").items():
+        assert not any(n == "slaboard.store" or n.startswith("slaboard.store.") for n in names), path
+
+
+def screen_classes(path: Path) -> list[str]:
+    """The classes in ``path`` that derive from Textual's Screen or ModalScreen."""
+    found = []
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ClassDef):
+            bases = {b.value.id if isinstance(b, ast.Subscript) and isinstance(b.value, ast.Name) else
+                     getattr(b, "id", getattr(b, "attr", "")) for b in node.bases}
+            if bases & {"Screen", "ModalScreen"}:
+                found.append(node.name)
+    return found
+
+
+def test_tui_keeps_one_screen_per_file_and_widgets_apart():
+    tui = SRC / "tui"
+    assert (tui / "screens").is_dir() and (tui / "widgets").is_dir()
+    for path in sorted((tui / "screens").glob("*.py")):
+        if path.name != "__init__.py":
+            assert len(screen_classes(path)) == 1, f"{path.name}: {screen_classes(path)}"
+    for path in sorted((tui / "widgets").glob("*.py")):
+        if path.name != "dialogs.py":  # small modal dialogs are widgets of the screens that open them
+            assert not screen_classes(path), f"widgets/{path.name} holds a screen"
+    for path in sorted(tui.glob("*.py")):
+        assert not screen_classes(path), f"tui/{path.name} holds a screen; it belongs in screens/"
+    for sheet in sorted(tui.rglob("*.tcss")):
+        assert sheet.parent.name == "screens" and sheet.with_suffix(".py").exists(), f"{sheet.name} is not beside its screen"
 
 
 @pytest.mark.parametrize("package", ["domain", "sla"])

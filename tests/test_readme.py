@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from slaboard.tui.app import key_rows
-from slaboard.tui.help import markdown_key_table
+from slaboard.tui.screens.help import markdown_key_table
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

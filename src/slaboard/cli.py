@@ -182,7 +182,7 @@ def cmd_wall(args: argparse.Namespace) -> int:
     """The NOC wall: read-only, large type, pages by itself. A missing file is not
     an error here: an unattended wall waits for it (and says so on screen)."""
     from slaboard.settings import load_settings
-    from slaboard.tui.wall import WallApp
+    from slaboard.tui.app import WallApp
 
     path = config.db_path(args.db)
     if path.is_dir():
@@ -220,7 +220,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_keys(args: argparse.Namespace) -> int:
     from slaboard.settings import load_settings
     from slaboard.tui.app import key_rows
-    from slaboard.tui.help import markdown_key_table
+    from slaboard.tui.screens.help import markdown_key_table
 
     settings, _ = load_settings()
     rows = key_rows(settings.keymap)

@@ -1,4 +1,4 @@
-"""Bad input in the new-call form (src/slaboard/tui/newcall.py, driven with Textual's
+"""Bad input in the new-call form (src/slaboard/tui/screens/newcall.py, driven with Textual's
 Pilot): arbitrary text pasted into every input (brackets, Rich markup, escape
 sequences, NUL, right-to-left marks, long strings, impossible times) and saved.
 The call is either stored exactly as the form held it and shown on the board as
@@ -27,9 +27,9 @@ from slaboard.services.loading import load_files
 from slaboard.settings import Settings
 from slaboard.store import Store
 from slaboard.tui.app import SlaboardApp
-from slaboard.tui.board import BoardScreen
-from slaboard.tui.newcall import NewCallScreen
-from slaboard.tui.table import SlaTable
+from slaboard.tui.screens.board import BoardScreen
+from slaboard.tui.screens.newcall import NewCallScreen
+from slaboard.tui.widgets.table import SlaTable
 from slaboard.tui.text import plain
 
 from .conftest import Unchanged, as_stored

@@ -29,10 +29,10 @@ from slaboard.services.tickets import update_ticket
 from slaboard.settings import Settings
 from slaboard.store import Store
 from slaboard.tui.app import SlaboardApp
-from slaboard.tui.board import BoardScreen
-from slaboard.tui.detail import TicketScreen
-from slaboard.tui.help import HelpScreen
-from slaboard.tui.table import SlaTable
+from slaboard.tui.screens.board import BoardScreen
+from slaboard.tui.screens.detail import TicketScreen
+from slaboard.tui.screens.help import HelpScreen
+from slaboard.tui.widgets.table import SlaTable
 
 from .conftest import (
     BOARD_NOW,

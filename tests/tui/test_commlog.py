@@ -33,8 +33,8 @@ from slaboard.services.loading import load_files
 from slaboard.services.tickets import NewCall, get_view, open_call, update_ticket
 from slaboard.store import Store
 from slaboard.tui.app import SlaboardApp
-from slaboard.tui.commlog import CommLogScreen, parse_promise
-from slaboard.tui.detail import TicketScreen
+from slaboard.tui.screens.commlog import CommLogScreen, parse_promise
+from slaboard.tui.screens.detail import TicketScreen
 
 from .conftest import BOARD_NOW, OPERATOR, AppFactory, H, M, settle, type_text
 

@@ -24,8 +24,9 @@ from slaboard.services.loading import load_files
 from slaboard.services.tickets import NewCall, open_call, update_ticket
 from slaboard.store import Store
 from slaboard.tui.app import SlaboardApp
-from slaboard.tui.contracts import ContractScreen, match_customers
-from slaboard.tui.detail import TicketScreen
+from slaboard.domain import match_customers
+from slaboard.tui.screens.contracts import ContractScreen
+from slaboard.tui.screens.detail import TicketScreen
 
 from .conftest import AMS, BOARD_NOW, AppFactory, H, settle, type_text
 

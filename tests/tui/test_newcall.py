@@ -15,19 +15,14 @@ from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static, TextArea
 
-from slaboard.domain import Customer
 from slaboard.resources import data_dir
 from slaboard.services.loading import load_files
 from slaboard.store import Store
-from slaboard.tui import newcall
-from slaboard.tui.board import BoardScreen
-from slaboard.tui.newcall import (
-    ConfirmDiscard,
-    NewCallScreen,
-    match_customers,
-    parse_reported,
-)
-from slaboard.tui.table import SlaTable
+from slaboard.tui.screens import newcall
+from slaboard.tui.screens.board import BoardScreen
+from slaboard.tui.screens.newcall import NewCallScreen, parse_reported
+from slaboard.tui.widgets.dialogs import ConfirmDiscard
+from slaboard.tui.widgets.table import SlaTable
 
 from .conftest import BOARD_NOW, AppFactory
 
@@ -315,20 +310,6 @@ def test_reported_time_as_operators_say_it(typed: str, expected: datetime | None
 def test_reported_time_that_cannot_be_read(typed: str) -> None:
     with pytest.raises(ValueError, match="not a (time|unit|duration)"):
         parse_reported(typed, NOW, "Europe/London")
-
-
-def test_customer_matches_best_first() -> None:
-    customers = [
-        Customer(key="harbour-finch", name="Harbour & Finch Ltd", code="HFL", tz="Europe/London",
-                 contacts=[{"name": "Olivia Hartley"}]),  # type: ignore[list-item]
-        Customer(key="noord", name="Stichting Noorderlicht Onderwijs", code="SNO", tz="Europe/Amsterdam"),
-        Customer(key="old-harbour", name="Old Harbour Bakery", code="OHB", tz="Europe/Amsterdam"),
-    ]
-    assert [c.code for c, _ in match_customers(customers, "harb")] == ["HFL", "OHB"]
-    assert [c.code for c, _ in match_customers(customers, "HFL")] == ["HFL"]
-    assert match_customers(customers, "olivia") == [(customers[0], "Olivia Hartley")]
-    assert [c.code for c, _ in match_customers(customers, "noorder")] == ["SNO"]
-    assert match_customers(customers, "  ") == []
 
 
 # --------------------------------------------------------------------------- pictures

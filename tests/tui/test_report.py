@@ -21,25 +21,18 @@ from textual.content import Content
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, OptionList, Static
 
-import slaboard.tui.report as report_module
+import slaboard.tui.screens.report as report_module
 from slaboard.reports.export import share, table_rows
 from slaboard.reports.figures import Report, build_report, parse_period
 from slaboard.services.demo import build_demo
 from slaboard.services.tickets import ServiceError
 from slaboard.store import Store
-from slaboard.tui.board import BoardScreen
-from slaboard.tui.detail import TicketScreen
-from slaboard.tui.report import (
-    ExportChooser,
-    GroupCallsScreen,
-    ReportScreen,
-    chart_lines,
-    export_name,
-    period_text,
-    preset_periods,
-    read_period,
-    shift_period,
-)
+from slaboard.tui.screens.board import BoardScreen
+from slaboard.tui.screens.detail import TicketScreen
+from slaboard.tui.screens.group_calls import GroupCallsScreen
+from slaboard.tui.screens.report import ReportScreen, preset_periods, read_period, shift_period
+from slaboard.tui.widgets.dialogs import ExportChooser, export_name
+from slaboard.tui.widgets.figures import chart_lines, period_text
 
 from .conftest import BOARD_NOW, AppFactory
 

@@ -16,8 +16,8 @@ from slaboard.resources import data_dir
 from slaboard.services.loading import load_files
 from slaboard.services.tickets import NewCall, open_call, update_ticket
 from slaboard.store import Store
-from slaboard.tui.board import BoardScreen
-from slaboard.tui.triage import TriageScreen
+from slaboard.tui.screens.board import BoardScreen
+from slaboard.tui.screens.triage import TriageScreen
 
 from .conftest import BOARD_NOW, AppFactory
 

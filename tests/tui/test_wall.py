@@ -26,16 +26,11 @@ from slaboard.services.tickets import NewCall, open_call, update_ticket
 from slaboard.settings import Settings
 from slaboard.store import Store
 from slaboard.tui.app import SlaboardApp
-from slaboard.tui.board import BoardScreen
-from slaboard.tui.wall import (
-    StateTile,
-    WallApp,
-    WallQueue,
-    WallScreen,
-    big,
-    clock_digits,
-    todays_figures,
-)
+from slaboard.tui.screens.board import BoardScreen
+from slaboard.services.wall import todays_figures
+from slaboard.tui.app import WallApp
+from slaboard.tui.screens.wall import WallScreen
+from slaboard.tui.widgets.tiles import StateTile, WallQueue, big, clock_digits
 
 from .conftest import BOARD_NOW, OPERATOR, H, M, SmallBoard, add_call, frozen_clock
 

@@ -1,6 +1,7 @@
 """The domain: pydantic models and rules with no I/O."""
 
 from slaboard.domain.catalog import Catalog, ContractFileError, build_catalog
+from slaboard.domain.matching import CustomerMatch, contract_in_force, match_customers
 from slaboard.domain.models import (
     CHANNELS,
     COMM_CHANNELS,
@@ -30,6 +31,9 @@ from slaboard.domain.models import (
 )
 
 __all__ = [
+    "CustomerMatch",
+    "contract_in_force",
+    "match_customers",
     "CHANNELS",
     "COMM_CHANNELS",
     "IMPACT_LABELS",

@@ -52,10 +52,14 @@ class Snapshot:
 
 
 class BoardFeed:
-    """Reads what changed since the last poll. Not thread-safe: one poll at a time."""
+    """Reads what changed since the last poll. Not thread-safe: one poll at a time.
 
-    def __init__(self, path: str | Path) -> None:
+    ``readonly`` opens the file read-only (the wall, which must never write). Either
+    way it notices the file removed (an error) or replaced under it (read afresh)."""
+
+    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
         self.path = Path(path)
+        self.readonly = readonly
         self._store: Store | None = None
         self._data_version: int | None = None
         self._seq = 0
@@ -76,14 +80,23 @@ class BoardFeed:
             identity = self.path.stat()
         except FileNotFoundError:
             self.close()
-            raise StoreError(f"{self.path} is missing") from None
+            raise StoreError(f"no database at {self.path}") from None
         if self._store is not None and (identity.st_ino, identity.st_dev) != self._identity:
             self.close()
         if self._store is None:
-            self._store = Store.open(self.path, any_thread=True)
+            store = Store.open(self.path, readonly=self.readonly, any_thread=True)
+            try:
+                self._opened(store)
+            except Exception:
+                store.close()
+                raise
+            self._store = store
             self._identity = (identity.st_ino, identity.st_dev)
             self._data_version = None
         return self._store
+
+    def _opened(self, store: Store) -> None:
+        """A new connection, before its first poll: what a subclass reads once per file."""
 
     def poll(self, now: datetime, force: bool = False) -> Snapshot | None:
         """A snapshot of what changed, or None when nothing did. Raises StoreError

@@ -9,15 +9,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from slaboard.domain import COMM_CHANNELS, Communication
-from slaboard.services.tickets import (
-    ServiceError,
-    TicketView,
-    commit_change,
-    get_view,
-    plan_change,
-    resolve_customer,
-)
+from slaboard.domain import COMM_CHANNELS, Communication, Customer
+from slaboard.services.tickets import ServiceError, TicketView, commit_change, get_view, plan_change, resolve_customer
 from slaboard.store import Store
 from slaboard.textfmt import compact
 
@@ -130,4 +123,33 @@ def needs_notice(view: TicketView) -> bool:
     return view.at_risk or (clock is not None and clock.stopped_ts is None and clock.state in ("breached", "critical"))
 
 
-__all__ = ["NewCommunication", "communications_of", "draft_notice", "log_communication", "needs_notice"]
+
+
+@dataclass
+class CustomerLog:
+    """What the screen shows: the customer, the call (if the log is about one), the
+    messages newest first, and the drafted notice when the call needs one."""
+
+    customer: Customer
+    view: TicketView | None
+    entries: list[Communication]
+    draft: str | None
+    everything: bool  # all of the customer's messages, not only the call's
+
+
+def customer_log(store: Store, *, ticket_id: int | None, customer: str | None, everything: bool,
+                 operator: str, now: datetime) -> CustomerLog:
+    """The customer log of a call (its messages, or with ``everything`` all of its
+    customer's) or of a customer, with the notice to draft when the call needs one."""
+    view = get_view(store, ticket_id, now) if ticket_id is not None else None
+    who = view.customer if view is not None else resolve_customer(store, customer or "")
+    if view is not None and not everything:
+        entries = communications_of(store, ticket_id=ticket_id)
+    else:
+        entries = communications_of(store, customer=who.key)
+    draft = draft_notice(view, operator, now) if view is not None and needs_notice(view) else None
+    return CustomerLog(who, view, entries, draft, everything or view is None)
+
+
+__all__ = ["CustomerLog", "NewCommunication", "communications_of", "customer_log", "draft_notice", "log_communication",
+           "needs_notice"]

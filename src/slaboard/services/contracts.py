@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slaboard.domain import Contract, Customer, ServiceLevel
+from slaboard.domain import Contract, Customer, ServiceLevel, contract_in_force
+from slaboard.domain.catalog import Catalog
 from slaboard.services.clocks import calendar_for
 from slaboard.services.tickets import TicketView, open_views, resolve_customer
+from slaboard.sla import CalendarError
 from slaboard.store import Store
 
 
@@ -102,9 +105,8 @@ def customer_overview(store: Store, text: str, now: datetime) -> CustomerOvervie
     figures: dict[str, LevelFigures] = defaultdict(LevelFigures)
     begin = datetime.combine(q_start, time(), zone)
     for row in store.report_outcomes(begin, now + timedelta(seconds=1), customer.key):
-        clock, met, level = row[1], row[2], row[10]
-        f = figures[level or "none"]
-        attr = f"{clock}_{'met' if met else 'missed'}"
+        f = figures[row.level or "none"]
+        attr = f"{row.clock}_{'met' if row.met else 'missed'}"
         setattr(f, attr, getattr(f, attr) + 1)
     return CustomerOverview(customer, contracts, in_force, calendar, holidays, opened, (q_start, today), dict(figures))
 
@@ -112,3 +114,61 @@ def customer_overview(store: Store, text: str, now: datetime) -> CustomerOvervie
 def price_list(store: Store) -> list[ServiceLevel]:
     """The MSP's levels side by side (gold, silver, bronze...), dearest first."""
     return sorted(store.levels(), key=lambda level: -level.price_per_month)
+
+
+@dataclass
+class PriceList:
+    levels: list[ServiceLevel]
+    hours: dict[str, str]  # level key -> its business hours in words
+
+
+def read_price_list(store: Store) -> PriceList:
+    """Every level with its business hours in words, for the price list."""
+    levels = price_list(store)
+    catalog = store.catalog()
+    return PriceList(levels, {level.key: calendar_hours(catalog, level.calendar) for level in levels})
+
+
+def calendar_hours(catalog: Catalog, key: str) -> str:
+    """A calendar's hours in words ("Mon-Fri 08:00-18:00, Europe/Amsterdam"; "24x7";
+    a template's in "the customer's local time"), or its key when it cannot be built."""
+    definition = catalog.calendars.get(key)
+    if definition is None:
+        return key
+    try:
+        described = definition.build(definition.tz or "Etc/UTC").describe()
+    except CalendarError:
+        return key
+    if definition.always_open:
+        return "24x7"
+    if definition.tz is None:  # a template: read in each customer's zone
+        described = described.rsplit(", ", 1)[0] + ", the customer's local time"
+    return described
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A customer's contract on a day, as an operator logging a call must know it."""
+
+    contract: Contract | None
+    why: str  # without a contract in force: why not, in words
+    uncovered: bool  # a contract, but the chosen service is not one it covers
+
+
+def contract_standing(contracts: Sequence[Contract], day: date, service: str | None = None) -> Standing:
+    """The contract in force on ``day`` of a customer's ``contracts``, or why there
+    is none (expired, not started yet, none at all), and whether it covers ``service``."""
+    contract = contract_in_force(contracts, day)
+    if contract is not None:
+        return Standing(contract, "", service is not None and not contract.terms.covers_service(service))
+    ended = [c for c in contracts if c.current and c.terms.valid_to is not None and c.terms.valid_to < day]
+    future = [c for c in contracts if c.current and c.terms.valid_from > day]
+    if ended:
+        last = max(ended, key=lambda c: c.terms.valid_to or day)
+        why = f"Contract expired on {last.terms.valid_to} ({last.terms.level_name})"
+    elif future:
+        first = min(future, key=lambda c: c.terms.valid_from)
+        why = f"No contract in force yet ({first.terms.level_name} from {first.terms.valid_from})"
+    else:
+        why = "No valid contract"
+    return Standing(None, why, False)

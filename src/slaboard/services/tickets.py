@@ -15,6 +15,7 @@ from slaboard.domain import (
     OPEN_STATUSES,
     STATUSES,
     TRANSITIONS,
+    Communication,
     Contract,
     Customer,
     Event,
@@ -479,6 +480,70 @@ def urgency_key(view: TicketView) -> tuple[int, int, int]:
     return (0 if lead.state == "breached" else 1, lead.remaining, view.ticket.id)
 
 
+
+
+# ------------------------------------------------------------------ what screens read
+
+
+@dataclass
+class IntakeCatalog:
+    """What the form needs to know, read once when it opens."""
+
+    customers: list[Customer]
+    services: list[Service]
+    contracts: dict[str, list[Contract]]
+
+
+def intake_catalog(store: Store) -> IntakeCatalog:
+    customers = store.customers()
+    contracts = {c.key: store.contracts_of(c.key, current_only=True) for c in customers}
+    return IntakeCatalog(customers, store.services(), contracts)
+
+
+@dataclass
+class TriageQueue:
+    """What triage needs, read once when it opens."""
+
+    calls: list[TicketView]
+    services: list[Service]
+    operators: list[str]
+
+
+def triage_queue(store: Store, now: datetime) -> TriageQueue:
+    """The new, unassigned calls, oldest first; the services; the people calls are assigned to."""
+    views = open_views(store, now)
+    calls = sorted((v for v in views if v.ticket.status == "new" and not v.ticket.assignee),
+                   key=lambda v: (v.ticket.reported_at, v.ticket.id))
+    operators = sorted({v.ticket.assignee for v in views if v.ticket.assignee})
+    return TriageQueue(calls, store.services(), operators)
+
+
+@dataclass
+class TicketDetail:
+    """A call with its history and its customer log, for the detail screen."""
+
+    view: TicketView
+    events: list[Event]
+    comms: list[Communication]
+
+
+def ticket_detail(store: Store, ticket_id: int, now: datetime) -> TicketDetail:
+    return TicketDetail(get_view(store, ticket_id, now), store.events(ticket_id), store.communications(ticket_id=ticket_id))
+
+
+@dataclass(frozen=True)
+class CallLine:
+    ticket: Ticket
+    customer_code: str
+
+
+def call_lines(store: Store, ticket_ids: list[int]) -> list[CallLine]:
+    """The calls with these numbers, in that order, each with its customer's code."""
+    codes = {c.key: c.code for c in store.customers()}
+    found = store.tickets_by_id(ticket_ids)
+    return [CallLine(found[i], codes.get(found[i].customer, found[i].customer)) for i in ticket_ids if i in found]
+
+
 __all__ = [
     "OPEN_STATUSES",
     "Change",
@@ -496,4 +561,12 @@ __all__ = [
     "resolve_service",
     "update_ticket",
     "urgency_key",
+    "CallLine",
+    "IntakeCatalog",
+    "TicketDetail",
+    "TriageQueue",
+    "call_lines",
+    "intake_catalog",
+    "ticket_detail",
+    "triage_queue",
 ]

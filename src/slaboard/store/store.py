@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlite_utils import Database
 
@@ -31,8 +31,9 @@ from slaboard.domain import (
     Service,
     ServiceLevel,
     Ticket,
+    contract_in_force,
+    match_customers,
 )
-from slaboard.store.files import backup_file, create_private
 from slaboard.store.connection import (
     ConflictError,
     StoreError,
@@ -42,6 +43,7 @@ from slaboard.store.connection import (
     share,
     write_transaction,
 )
+from slaboard.store.files import backup_file, create_private
 
 TICKET_START = 1001  # the first ticket number
 _TICKET_COLUMNS = (
@@ -115,6 +117,29 @@ def _upgrade(conn: sqlite3.Connection, path: Path) -> None:
         migrate(conn)
     except (sqlite3.DatabaseError, StoreError) as err:
         raise StoreError(f"upgrading {path} failed ({err}); the file was not changed; a copy is at {copy}") from None
+
+
+class OutcomeRow(NamedTuple):
+    """One stopped response or resolution clock, with its call's customer, service
+    and title (a row of :meth:`Store.report_outcomes`)."""
+
+    ticket_id: int
+    clock: str
+    met: int
+    stopped_at: str
+    calendar_seconds: int  # from the clock's start to its stop
+    target: str
+    used_seconds: int
+    late_seconds: int
+    paused_seconds: int
+    pauses: str  # JSON: seconds paused per reason
+    level: str | None
+    priority: str | None
+    justification: str
+    customer: str
+    service: str
+    title: str
+    contract_id: int | None
 
 
 class Store:
@@ -339,19 +364,9 @@ class Store:
         return None if row is None else Customer.model_validate({"key": row[0], **json.loads(row[1])})
 
     def find_customers(self, text: str) -> list[Customer]:
-        """Customers whose key, code, name or a contact matches ``text`` (exact key or
-        code first, then substrings, case-insensitive)."""
-        needle = text.strip().lower()
-        if not needle:
-            return []
-        found = []
-        for c in self.customers():
-            if needle in (c.key.lower(), c.code.lower()):
-                return [c]
-            haystack = " ".join([c.key, c.code, c.name, *(x.name for x in c.contacts), *(x.email for x in c.contacts)])
-            if needle in haystack.lower():
-                found.append(c)
-        return found
+        """Customers named by ``text``, best first (the rule of
+        :func:`slaboard.domain.match_customers`)."""
+        return [m.customer for m in match_customers(self.customers(), text)]
 
     def services(self) -> list[Service]:
         rows = self.conn.execute("SELECT key, spec FROM services ORDER BY name COLLATE NOCASE")
@@ -389,14 +404,9 @@ class Store:
         return [self._contract(r) for r in self.conn.execute(sql + " ORDER BY valid_from, version", [customer])]
 
     def contract_in_force(self, customer: str, on: date) -> Contract | None:
-        """The current version of the contract valid on ``on`` (the customer's date)."""
-        row = self.conn.execute(
-            """SELECT id, version, current, terms FROM contracts
-               WHERE customer = ? AND current = 1 AND valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?)
-               ORDER BY valid_from DESC LIMIT 1""",
-            [customer, on.isoformat(), on.isoformat()],
-        ).fetchone()
-        return None if row is None else self._contract(row)
+        """The current version of the contract valid on ``on`` (the customer's date;
+        the rule of :func:`slaboard.domain.contract_in_force`)."""
+        return contract_in_force(self.contracts_of(customer, current_only=True), on)
 
     # ------------------------------------------------------------ tickets
 
@@ -515,6 +525,17 @@ class Store:
         sql = _SELECT_TICKET + (f" WHERE {where}" if where else "") + (f" ORDER BY {order}" if order else "")
         return [(self._ticket(r), r[3]) for r in self.conn.execute(sql, list(params))]
 
+    def tickets_by_id(self, ticket_ids: Sequence[int]) -> dict[int, Ticket]:
+        """The tickets with these numbers (read in chunks: SQLite limits the
+        parameters of one statement); numbers not found are left out."""
+        found: dict[int, Ticket] = {}
+        ids = list(ticket_ids)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            for ticket, _tz in self.ticket_rows_with_zone(f"id IN ({', '.join('?' * len(chunk))})", chunk, order=None):
+                found[ticket.id] = ticket
+        return found
+
     def open_tickets(self) -> list[tuple[Ticket, str]]:
         """Every open ticket with its zone (uses the partial index on open tickets)."""
         # No ORDER BY: with it SQLite walks the whole table in id order instead of
@@ -612,11 +633,9 @@ class Store:
                  WHERE resolved_at >= ? AND resolved_at < ?"""
         return self._report(sql, start, end, customer, "customer")
 
-    def report_outcomes(self, start: datetime, end: datetime, customer: str | None = None) -> list[tuple[Any, ...]]:
-        """Response and resolution clocks stopped in [start, end): (ticket_id, clock, met,
-        stopped_at, calendar seconds from start to stop, target, used_seconds, late_seconds,
-        paused_seconds, pauses, level, priority, justification, customer, service, title,
-        contract_id)."""
+    def report_outcomes(self, start: datetime, end: datetime, customer: str | None = None) -> list[OutcomeRow]:
+        """Response and resolution clocks stopped in [start, end), one
+        :class:`OutcomeRow` each."""
         sql = """SELECT o.ticket_id, o.clock, o.met, o.stopped_at,
                         CAST(strftime('%s', o.stopped_at) AS INTEGER) - CAST(strftime('%s', o.started_at) AS INTEGER),
                         o.target, o.used_seconds,
@@ -624,7 +643,7 @@ class Store:
                         t.customer, t.service, t.title, o.contract_id
                  FROM clock_outcomes o JOIN tickets t ON t.id = o.ticket_id
                  WHERE o.stopped_at >= ? AND o.stopped_at < ? AND o.clock != 'plan'"""
-        return self._report(sql, start, end, customer, "t.customer")
+        return [OutcomeRow(*row) for row in self._report(sql, start, end, customer, "t.customer")]
 
     def _report(self, sql: str, start: datetime, end: datetime, customer: str | None, column: str) -> list[tuple[Any, ...]]:
         params: list[Any] = [iso(start), iso(end)]

@@ -12,16 +12,16 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from slaboard.services.tickets import ServiceError, update_ticket
+from slaboard.services.access import USER_ERRORS, Store, open_store
+from slaboard.services.tickets import update_ticket
 from slaboard.settings import Settings
-from slaboard.store import ConflictError, Store, StoreError
-from slaboard.tui.board import BoardScreen
-from slaboard.tui.detail import TicketScreen
-from slaboard.tui.help import HelpScreen, binding_rows
-from slaboard.tui.table import SlaTable
+from slaboard.tui.screens.board import BoardScreen
+from slaboard.tui.screens.detail import TicketScreen
+from slaboard.tui.screens.help import HelpScreen, binding_rows
+from slaboard.tui.screens.wall import WallScreen
 from slaboard.tui.terminal import end_with_terminal
 from slaboard.tui.themes import use_theme
-from slaboard.tui.wall import WallApp, WallScreen
+from slaboard.tui.widgets.table import SlaTable
 
 T = TypeVar("T")
 
@@ -120,9 +120,9 @@ class SlaboardApp(App[None]):
                    failed: Callable[[str], None] | None, write: bool,
                    select: int | Callable[[T], int | None] | None = None) -> None:
         try:
-            with Store.open(self.db_path) as store:
+            with open_store(self.db_path) as store:
                 result = job(store)
-        except (ServiceError, StoreError, ConflictError) as err:
+        except USER_ERRORS as err:
             self.call_from_thread(self._job_failed, str(err), failed)
             return
         except Exception as err:  # a bug: say so on screen rather than end the app
@@ -157,32 +157,32 @@ class SlaboardApp(App[None]):
         )
 
     def diagnose(self, ticket_id: int) -> None:
-        from slaboard.tui.diagnosis import DiagnosisScreen
+        from slaboard.tui.screens.diagnosis import DiagnosisScreen
 
         self.push_screen(DiagnosisScreen(ticket_id))
 
     def action_new_call(self) -> None:
-        from slaboard.tui.newcall import NewCallScreen
+        from slaboard.tui.screens.newcall import NewCallScreen
 
         self.push_screen(NewCallScreen())
 
     def action_triage(self) -> None:
-        from slaboard.tui.triage import TriageScreen
+        from slaboard.tui.screens.triage import TriageScreen
 
         self.push_screen(TriageScreen())
 
     def action_contracts(self, customer: str | None = None) -> None:
-        from slaboard.tui.contracts import ContractScreen
+        from slaboard.tui.screens.contracts import ContractScreen
 
         self.push_screen(ContractScreen(customer))
 
     def action_report(self, customer: str | None = None) -> None:
-        from slaboard.tui.report import ReportScreen
+        from slaboard.tui.screens.report import ReportScreen
 
         self.push_screen(ReportScreen(customer))
 
     def action_comm_log(self, ticket_id: int | None = None, customer: str | None = None) -> None:
-        from slaboard.tui.commlog import CommLogScreen
+        from slaboard.tui.screens.commlog import CommLogScreen
 
         self.push_screen(CommLogScreen(ticket_id=ticket_id, customer=customer))
 
@@ -209,20 +209,66 @@ class SlaboardApp(App[None]):
         yield SystemCommand("Help: keys", "Every key and what it does (?)", self.action_help)
 
 
+class WallApp(App[None]):
+    """``slaboard wall``: only the wall, in the high-contrast theme by default."""
+
+    TITLE = "slaboard wall"
+    HELP_GROUP = "wall"
+    ENABLE_COMMAND_PALETTE = False
+    ALLOW_SELECT = False
+    MODES = {"wall": WallScreen}
+    DEFAULT_MODE = "wall"
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="wall.quit", tooltip="Leave the wall"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, system=True, id="wall.quit_ctrl_c",
+                tooltip="Leave the wall"),
+    ]
+
+    def __init__(
+        self,
+        db_path: str | Path,
+        *,
+        clock: Callable[[], datetime],
+        settings: Settings | None = None,
+        theme: str | None = None,
+        page_seconds: float | None = None,
+        live: bool = True,
+        notices: Iterable[str] = (),
+    ) -> None:
+        super().__init__()
+        self.db_path = Path(db_path)
+        self.clock = clock
+        self.settings = settings or Settings()
+        self.page_seconds = page_seconds or self.settings.wall_page_seconds
+        self.live = live
+        self._notices = list(notices)
+        notice = use_theme(self, theme or self.settings.wall_theme, "slaboard-contrast")
+        if notice:
+            self._notices.append(notice)
+        if self.settings.keymap:
+            self.set_keymap(self.settings.keymap)
+
+    def on_mount(self) -> None:
+        for notice in self._notices:
+            self.notify(notice, severity="warning", timeout=15, markup=False)
+        if self.live:
+            end_with_terminal(self)
+
+    def wall(self) -> WallScreen:
+        screen = self.screen
+        assert isinstance(screen, WallScreen)
+        return screen
+
+
 def key_rows(keymap: dict[str, str] | None = None) -> list[tuple[str, str, str, str, str]]:
     """Every key of the app with its id, description and tooltip, screen by screen."""
-    from slaboard.tui.commlog import CommLogScreen
-    from slaboard.tui.contracts import ContractScreen, CustomerFinder
-    from slaboard.tui.diagnosis import DiagnosisScreen
-    from slaboard.tui.dialogs import _Dialog
-    from slaboard.tui.newcall import (
-        ConfirmDiscard,
-        CustomerBox,
-        LevelChoice,
-        NewCallScreen,
-    )
-    from slaboard.tui.report import ReportScreen
-    from slaboard.tui.triage import TriageScreen
+    from slaboard.tui.screens.commlog import CommLogScreen
+    from slaboard.tui.screens.contracts import ContractScreen, CustomerFinder
+    from slaboard.tui.screens.diagnosis import DiagnosisScreen
+    from slaboard.tui.screens.newcall import ConfirmDiscard, CustomerBox, LevelChoice, NewCallScreen
+    from slaboard.tui.screens.report import ReportScreen
+    from slaboard.tui.screens.triage import TriageScreen
+    from slaboard.tui.widgets.dialogs import _Dialog
 
     return binding_rows(
         [BoardScreen, SlaTable, SlaboardApp, WallScreen, WallApp, TicketScreen, _Dialog, DiagnosisScreen,

@@ -12,8 +12,8 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Button, Footer, Input, Label, Static, TextArea
 
+from slaboard.services.access import Store
 from slaboard.services.tickets import Change, TicketView, get_view, plan_change, update_ticket
-from slaboard.store import Store
 from slaboard.textfmt import local
 from slaboard.timeinput import TimeInputError, parse_when
 from slaboard.tui.text import plain

@@ -7,30 +7,26 @@ that arrives after the operator has already asked for another customer is droppe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, Footer, Input, OptionList, Static
+from textual.widgets import ContentSwitcher, Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from slaboard.domain import PRIORITIES, Contract, Customer, ServiceLevel
-from slaboard.domain.catalog import Catalog
+from slaboard.domain import PRIORITIES, Contract, Customer
 from slaboard.services.board import GLYPHS
-from slaboard.services.contracts import CustomerOverview, customer_overview, price_list
+from slaboard.services.contracts import CustomerOverview, PriceList, customer_overview, read_price_list
 from slaboard.services.tickets import TicketView
-from slaboard.sla import CalendarError
-from slaboard.store import Store
 from slaboard.textfmt import compact, money
-from slaboard.tui.table import STATUS_LABELS
 from slaboard.tui.text import plain
+from slaboard.tui.widgets.finder import CustomerFinder
+from slaboard.tui.widgets.table import STATUS_LABELS
 
 CLOCKS = ("response", "plan", "resolution")
 # The order contracts are listed in: what applies today first, history last.
@@ -42,130 +38,6 @@ WRAP = 74
 
 
 # ------------------------------------------------------------------ customer finder
-
-
-def match_customers(customers: list[Customer], text: str) -> list[tuple[Customer, str]]:
-    """Customers whose key, code, name, contact name or e-mail contains ``text``
-    (case-insensitive; an exact key or code wins alone), each with the contact it
-    matched on ("" for a match on the customer itself). Same rule as
-    ``Store.find_customers``, so a suggestion always resolves to its customer."""
-    needle = text.strip().lower()
-    if not needle:
-        return []
-    found: list[tuple[Customer, str]] = []
-    for c in customers:
-        if needle in (c.key.lower(), c.code.lower()):
-            return [(c, "")]
-        if needle in " ".join([c.key, c.code, c.name]).lower():
-            found.append((c, ""))
-            continue
-        contact = next((x for x in c.contacts if needle in f"{x.name} {x.email}".lower()), None)
-        if contact is not None:
-            found.append((c, contact.name))
-    return found
-
-
-class CustomerFinder(Vertical):
-    """An input with the matching customers listed under it as you type; up/down
-    move through the suggestions, enter takes one."""
-
-    HELP_GROUP = "contract lookup"
-
-    DEFAULT_CSS = """
-    CustomerFinder { height: auto; }
-    CustomerFinder > #finder-line { height: 1; padding: 0 1; }
-    CustomerFinder #finder-label { width: auto; }
-    CustomerFinder #finder-input { width: 1fr; }
-    CustomerFinder > OptionList { display: none; height: auto; max-height: 8; margin: 0 1; border: none; }
-    CustomerFinder > OptionList.-shown { display: block; }
-    CustomerFinder > .finder--hint { color: $text-muted; padding: 0 2; height: auto; }
-    """
-    BINDINGS = [
-        Binding("down", "suggestion(1)", "Next", show=False, id="finder.next", tooltip="The next suggested customer"),
-        Binding("up", "suggestion(-1)", "Previous", show=False, id="finder.previous", tooltip="The previous suggested customer"),
-    ]
-    LIMIT = 8
-
-    class Chosen(Message):
-        """The operator took a customer."""
-
-        def __init__(self, customer: Customer) -> None:
-            self.customer = customer
-            super().__init__()
-
-    def __init__(self, placeholder: str, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.placeholder = placeholder
-        self.customers: list[Customer] = []
-        self.matches: list[tuple[Customer, str]] = []
-
-    def compose(self) -> ComposeResult:
-        with Horizontal(id="finder-line"):
-            yield Static(Content.styled("find ", "bold"), id="finder-label")
-            yield Input(placeholder=self.placeholder, compact=True, id="finder-input")
-        yield OptionList(markup=False, compact=True, id="finder-suggestions")
-        yield Static(classes="finder--hint", id="finder-hint")
-
-    @property
-    def input(self) -> Input:
-        return self.query_one("#finder-input", Input)
-
-    def set_customers(self, customers: list[Customer]) -> None:
-        self.customers = customers
-        self._suggest(self.input.value)
-
-    def focus_input(self) -> None:
-        self.input.focus()
-
-    @on(Input.Changed, "#finder-input")
-    def _typed(self, event: Input.Changed) -> None:
-        event.stop()
-        self._suggest(event.value)
-
-    def _suggest(self, text: str) -> None:
-        suggestions = self.query_one("#finder-suggestions", OptionList)
-        hint = self.query_one("#finder-hint", Static)
-        every = match_customers(self.customers, text) if self.customers else []
-        self.matches = every[: self.LIMIT]
-        suggestions.clear_options()
-        for customer, contact in self.matches:
-            line = Content.assemble((f"{plain(customer.code):<5}", "bold"), " ", plain(customer.name))
-            if contact:
-                line = Content.assemble(line, ("  · contact ", "$text-muted"), plain(contact))
-            suggestions.add_option(Option(line, id=customer.key))
-        suggestions.set_class(bool(self.matches), "-shown")
-        if self.matches:
-            suggestions.highlighted = 0
-            more = len(every) - len(self.matches)
-            hint.update(Content(f"{more} more: type more of the name") if more > 0 else "")
-        elif text.strip() and self.customers:
-            hint.update(Content(f"No customer matches {plain(text.strip())!r}: try part of a name, a code or a contact."))
-        else:
-            hint.update("")
-
-    def action_suggestion(self, step: int) -> None:
-        suggestions = self.query_one("#finder-suggestions", OptionList)
-        if not self.matches:
-            return
-        current = suggestions.highlighted if suggestions.highlighted is not None else -step
-        suggestions.highlighted = (current + step) % len(self.matches)
-
-    @on(Input.Submitted, "#finder-input")
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        index = self.query_one("#finder-suggestions", OptionList).highlighted
-        if self.matches:
-            self._choose(self.matches[index or 0][0])
-
-    @on(OptionList.OptionSelected, "#finder-suggestions")
-    def _clicked(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        self._choose(self.matches[event.option_index][0])
-
-    def _choose(self, customer: Customer) -> None:
-        self.input.value = ""
-        self._suggest("")
-        self.post_message(self.Chosen(customer))
 
 
 # ------------------------------------------------------------------ plain renderings
@@ -290,32 +162,6 @@ def call_prompt(view: TicketView, now: int) -> Content:
         (f"{glyph} {left:>7}", colour), f"  #{t.id:<5} {t.priority}  {STATUS_LABELS.get(t.status, t.status):<10} ",
         plain(t.title),
     )
-
-
-@dataclass
-class PriceList:
-    levels: list[ServiceLevel]
-    hours: dict[str, str]  # level key -> its business hours in words
-
-
-def read_price_list(store: Store) -> PriceList:
-    levels = price_list(store)
-    return PriceList(levels, {level.key: _hours(store.catalog(), level.calendar) for level in levels})
-
-
-def _hours(catalog: Catalog, key: str) -> str:
-    definition = catalog.calendars.get(key)
-    if definition is None:
-        return key
-    try:
-        described = definition.build(definition.tz or "Etc/UTC").describe()
-    except CalendarError:
-        return key
-    if definition.always_open:
-        return "24x7"
-    if definition.tz is None:  # a template: read in each customer's zone
-        described = described.rsplit(", ", 1)[0] + ", the customer's local time"
-    return described
 
 
 def price_list_lines(prices: PriceList, width: int = 14) -> list[Content]:

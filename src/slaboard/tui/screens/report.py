@@ -14,36 +14,29 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen, Screen
-from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Input, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import get_current_worker
 
-from slaboard.domain import Ticket
 from slaboard.reports import document
 from slaboard.reports.export import share, table_rows, to_csv, to_json
 from slaboard.reports.figures import GROUPINGS, Period, Report, build_report, parse_period
+from slaboard.services.access import USER_ERRORS, open_store
 from slaboard.services.tickets import ServiceError
-from slaboard.store import ConflictError, Store, StoreError
-from slaboard.tui.table import STATUS_LABELS
+from slaboard.tui.screens.group_calls import GroupCallsScreen
 from slaboard.tui.text import plain
+from slaboard.tui.widgets.dialogs import EXPORTS, ExportChooser, export_name
+from slaboard.tui.widgets.figures import FiguresTable, MonthChart, period_text
 
-MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # Each level keeps a texture as well as a colour, so the stacks read in any theme.
-TEXTURES = "█▓▒░"
-LEVEL_COLOURS = ("$primary", "$accent", "$success", "$secondary", "$warning", "$error")
-_BLOCKS = " ▏▎▍▌▋▊▉"
 PERIOD_FORMS = "a month (2026-07), a quarter (2026-Q3), a year (2026) or a range (2026-07-01..2026-09-30)"
-CALLS_SHOWN = 2000  # the calls listed behind one row; a year of a big desk has more
 _NOTHING = object()  # no row to keep the cursor on
 
 
@@ -94,21 +87,6 @@ def _span(text: str, today: date) -> Period:
     return Period(day, day + timedelta(days=1), day.isoformat())
 
 
-def period_text(period: Period) -> str:
-    """The shortest text that reads back as ``period``: ``2026-07``, ``2026-Q3``,
-    ``2026`` or ``2026-07-01..2026-08-15``."""
-    s, e = period.start, period.end
-    if s.day == 1 and e.day == 1:
-        months = (e.year - s.year) * 12 + e.month - s.month
-        if months == 1:
-            return f"{s.year:04d}-{s.month:02d}"
-        if months == 3 and s.month % 3 == 1:
-            return f"{s.year:04d}-Q{(s.month + 2) // 3}"
-        if months == 12 and s.month == 1:
-            return f"{s.year:04d}"
-    return f"{s.isoformat()}..{(e - timedelta(days=1)).isoformat()}"
-
-
 def shift_period(period: Period, step: int, today: date) -> Period:
     """The period ``step`` lengths before (-1) or after (+1): a month, quarter or
     year moves by its own kind; a range by its length in days."""
@@ -128,282 +106,16 @@ def shift_period(period: Period, step: int, today: date) -> Period:
     return read_period(f"{start.isoformat()}..{(start + timedelta(days=days - 1)).isoformat()}", today)
 
 
-def export_name(report: Report, extension: str) -> str:
-    """``slaboard-report-<customer>-<period>.<ext>``; ``all`` for every customer."""
-    who = re.sub(r"[^A-Za-z0-9_-]+", "-", report.customer or "all").strip("-") or "customer"
-    return f"slaboard-report-{who}-{period_text(report.period).replace('..', '_')}.{extension}"
-
-
 # ------------------------------------------------------------------ the chart
-
-
-def month_label(key: str) -> str:
-    """``2026-07`` → ``Jul 2026``."""
-    year, month = key.split("-")
-    return f"{MONTH_NAMES[int(month) - 1]} {year}"
-
-
-def level_order(report: Report) -> list[str]:
-    """The levels in the calls-per-level chart: by name, calls without a contract last."""
-    names = {level for counts in report.levels_by_month.values() for level in counts}
-    return sorted(names, key=lambda n: (n == "none", n.lower()))
-
-
-def met_bar(met: int, missed: int, width: int) -> Content:
-    """Met share as a bar: met in the ok colour (to an eighth of a cell), missed
-    after it in the breached colour, then the share as a number."""
-    if met + missed == 0:
-        return Content.assemble(("·" * width, "$text-muted"), ("     -", "$text-muted"))
-    eighths = round(met / (met + missed) * width * 8)
-    full, part = divmod(eighths, 8)
-    filled = "█" * full + (_BLOCKS[part] if part else "")
-    return Content.assemble(
-        (filled, "$sla-ok"), ("░" * (width - len(filled)), "$sla-breached"),
-        f" {share(met / (met + missed)):>5}",
-    )
-
-
-def level_stack(counts: dict[str, int], levels: list[str], scale: int, width: int) -> Content:
-    """Calls per level as one stacked bar, ``scale`` calls filling ``width`` cells;
-    segment ends are rounded from the running total so the bar never drifts."""
-    parts: list[tuple[str, str]] = []
-    running, drawn = 0, 0
-    for i, level in enumerate(levels):
-        running += counts.get(level, 0)
-        end = round(running * width / scale) if scale else 0
-        if end > drawn:
-            parts.append((TEXTURES[i % len(TEXTURES)] * (end - drawn), level_colour(i, level)))
-            drawn = end
-    return Content.assemble(*parts, " " * (width - drawn))
-
-
-def level_colour(index: int, level: str) -> str:
-    return "$sla-none" if level == "none" else LEVEL_COLOURS[index % len(LEVEL_COLOURS)]
-
-
-def chart_lines(report: Report, width: int) -> list[Content]:
-    """Per month: the resolution targets met (bar and %) and the calls opened per
-    level (stacked bar and count), then the legend. Fits ``width`` cells from 60 up."""
-    months = report.months
-    if not months:
-        return []
-    levels = level_order(report)
-    totals = {m.key: sum(report.levels_by_month.get(m.key, {}).values()) for m in months}
-    scale = max(totals.values(), default=0)
-    count_w = max(3, len(str(scale)))
-    label_w = 10
-    met_w = max(8, min(30, (width - label_w) // 3 - 6))
-    stack_w = max(8, width - label_w - (met_w + 6) - 3 - (count_w + 1))
-    lines = [Content.assemble(
-        " " * label_w, (f"{'resolution targets met':<{met_w + 6}}", "bold"), "   ", ("calls opened, per level", "bold"),
-    )]
-    for m in months:
-        lines.append(Content.assemble(
-            f"{month_label(m.key):<{label_w}}",
-            met_bar(m.resolution_met, m.resolution_missed, met_w),
-            "   ",
-            level_stack(report.levels_by_month.get(m.key, {}), levels, scale, stack_w),
-            f" {totals[m.key]:>{count_w}}",
-        ))
-    keys = [Content.assemble(("█", "$sla-ok"), " met  "), Content.assemble(("░", "$sla-breached"), " missed    ")]
-    keys += [Content.assemble((TEXTURES[i % len(TEXTURES)] * 2, level_colour(i, level)),
-                              " " + plain("no contract" if level == "none" else level) + "  ")
-             for i, level in enumerate(levels)]
-    line = Content(" " * label_w)
-    for key in keys:  # the legend wraps under itself rather than past the edge
-        if line.cell_length + key.cell_length > width and line.cell_length > label_w:
-            lines.append(line.rstrip())
-            line = Content(" " * label_w)
-        line += key
-    lines.append(line.rstrip())
-    return lines
-
-
-class MonthChart(Widget):
-    """The chart per month of the report on screen, drawn to the widget's width."""
-
-    DEFAULT_CSS = "MonthChart { height: auto; }"
-
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.report: Report | None = None
-
-    def show(self, report: Report) -> None:
-        self.report = report
-        self.refresh(layout=True)
-
-    def render(self) -> Content:
-        if self.report is None:
-            return Content("")
-        return Content("\n").join(chart_lines(self.report, self.size.width or 80))
 
 
 # ------------------------------------------------------------------ calls behind a row
 
 
-@dataclass(frozen=True)
-class CallLine:
-    ticket: Ticket
-    customer_code: str
-
-
-def read_calls(store: Store, ticket_ids: list[int]) -> list[CallLine]:
-    """The calls with these numbers, in that order (read in chunks: SQLite limits
-    the parameters of one statement)."""
-    codes = {c.key: c.code for c in store.customers()}
-    found: dict[int, Ticket] = {}
-    for i in range(0, len(ticket_ids), 500):
-        chunk = ticket_ids[i:i + 500]
-        where = f"id IN ({', '.join('?' * len(chunk))})"
-        for ticket, _tz in store.ticket_rows_with_zone(where, chunk):
-            found[ticket.id] = ticket
-    return [CallLine(found[i], codes.get(found[i].customer, found[i].customer)) for i in ticket_ids if i in found]
-
-
-def call_prompt(line: CallLine, tz: str) -> Content:
-    t = line.ticket
-    status = {"resolved": "resolved", "closed": "closed"}.get(t.status, STATUS_LABELS.get(t.status, t.status))
-    day = t.reported_at.astimezone(ZoneInfo(tz)).date().isoformat()
-    return Content.assemble(
-        (f"#{t.id:<6}", "bold"), f" {day}  {t.priority}  {status:<10} ", (f"{plain(line.customer_code):<5}", "$text-muted"),
-        " ", plain(t.title),
-    )
-
-
-class GroupCallsScreen(ModalScreen[None]):
-    """The calls behind one row of the report; enter opens a call."""
-
-    HELP_GROUP = "report"
-
-    DEFAULT_CSS = """
-    GroupCallsScreen { align: center middle; }
-    GroupCallsScreen > #box { width: 96%; max-width: 120; height: 90%; border: round $primary; background: $surface; }
-    GroupCallsScreen #calls-heading { height: 1; text-style: bold; padding: 0 1; }
-    GroupCallsScreen #calls-hint { height: 1; color: $text-muted; padding: 0 1; }
-    GroupCallsScreen #calls { height: 1fr; border: none; text-wrap: nowrap; text-overflow: ellipsis; }
-    """
-    BINDINGS = [
-        Binding("escape,q,backspace", "app.pop_screen", "Back", id="report_calls.back", tooltip="Back to the report"),
-    ]
-
-    def __init__(self, heading: Content, ticket_ids: list[int], tz: str) -> None:
-        super().__init__()
-        self.heading = heading
-        self.ticket_ids = ticket_ids
-        self.tz = tz
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="box"):
-            yield Static(self.heading, id="calls-heading")
-            yield OptionList(markup=False, compact=True, id="calls")
-            hint = "enter opens a call · esc back"
-            if len(self.ticket_ids) > CALLS_SHOWN:
-                hint = f"the first {CALLS_SHOWN} of {len(self.ticket_ids)} calls · " + hint
-            yield Static(Content(hint), id="calls-hint")
-
-    def on_mount(self) -> None:
-        calls = self.query_one("#calls", OptionList)
-        calls.focus()
-        shown = self.ticket_ids[:CALLS_SHOWN]
-        if not shown:
-            calls.add_option(Option(Content.styled("No calls behind this row.", "$text-muted"), disabled=True))
-            return
-        calls.add_option(Option(Content.styled("reading the calls…", "$text-muted"), disabled=True))
-        self.app.read(lambda store: read_calls(store, shown), self._show)  # type: ignore[attr-defined]
-
-    def _show(self, lines: list[CallLine]) -> None:
-        calls = self.query_one("#calls", OptionList)
-        calls.clear_options()
-        calls.add_options([Option(call_prompt(line, self.tz), id=str(line.ticket.id)) for line in lines])
-        if lines:
-            calls.highlighted = 0
-
-    @on(OptionList.OptionSelected, "#calls")
-    def _open(self, event: OptionList.OptionSelected) -> None:
-        if event.option.id is not None:
-            self.app.open_ticket(int(event.option.id))  # type: ignore[attr-defined]
-
-
 # ------------------------------------------------------------------ export
 
 
-EXPORTS = {
-    "csv": ("CSV", "one row per group, for spreadsheets", False),
-    "json": ("JSON", "every figure, for other tools", False),
-    "md": ("Markdown", "the report to hand to the customer", True),
-    "html": ("HTML", "the same as one page that prints well", True),
-}
-
-
-class ExportChooser(ModalScreen[str | None]):
-    """Which file to write; the customer documents need a one-customer report."""
-
-    HELP_GROUP = "report"
-
-    DEFAULT_CSS = """
-    ExportChooser { align: center middle; }
-    ExportChooser > #box { width: 64; height: auto; border: round $primary; background: $surface; padding: 0 1; }
-    ExportChooser #formats { height: auto; border: none; }
-    ExportChooser #export-hint { color: $text-muted; height: auto; }
-    """
-    BINDINGS = [
-        Binding("escape,q", "cancel", "Cancel", id="report_export.cancel", tooltip="Write nothing"),
-        Binding("c", "pick('csv')", "CSV", id="report_export.csv", tooltip="Write the figures as CSV"),
-        Binding("j", "pick('json')", "JSON", id="report_export.json", tooltip="Write the figures as JSON"),
-        Binding("m", "pick('md')", "Markdown", id="report_export.md", tooltip="Write the customer's report as Markdown"),
-        Binding("h", "pick('html')", "HTML", id="report_export.html", tooltip="Write the customer's report as one HTML page"),
-    ]
-
-    def __init__(self, report: Report) -> None:
-        super().__init__()
-        self.report = report
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="box"):
-            yield Static(Content.styled("Export to the current directory", "bold $primary"))
-            options = []
-            for fmt, (name, what, customer_only) in EXPORTS.items():
-                disabled = customer_only and self.report.customer is None
-                prompt = Content.assemble((f"{fmt[0]}  ", "bold"), (f"{name:<9}", "bold"), what)
-                options.append(Option(prompt, id=fmt, disabled=disabled))
-            yield OptionList(*options, markup=False, compact=True, id="formats")
-            hint = "named " + export_name(self.report, "<format>")
-            if self.report.customer is None:
-                hint += "\nMarkdown and HTML are for one customer: choose one first (c)."
-            yield Static(Content(hint), id="export-hint")
-
-    def on_mount(self) -> None:
-        self.query_one("#formats", OptionList).focus()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    def action_pick(self, fmt: str) -> None:
-        if EXPORTS[fmt][2] and self.report.customer is None:
-            self.notify("Markdown and HTML are one customer's report: choose a customer first.", severity="warning",
-                        timeout=4, markup=False)
-            return
-        self.dismiss(fmt)
-
-    @on(OptionList.OptionSelected, "#formats")
-    def _chosen(self, event: OptionList.OptionSelected) -> None:
-        if event.option.id is not None:
-            self.action_pick(event.option.id)
-
-
 # ------------------------------------------------------------------ the screen
-
-
-class FiguresTable(DataTable[Text]):
-    """The figures, one row per group and the total; the board's j/k/g/G work here
-    too (home/end and left/right scroll sideways on a narrow terminal)."""
-
-    BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False, id="report_table.down", tooltip="Next row"),
-        Binding("k", "cursor_up", "Up", show=False, id="report_table.up", tooltip="Previous row"),
-        Binding("g", "scroll_top", "First", show=False, id="report_table.first", tooltip="The first group"),
-        Binding("G", "scroll_bottom", "Last", show=False, id="report_table.last", tooltip="The total"),
-    ]
 
 
 @dataclass(frozen=True)
@@ -508,12 +220,12 @@ class ReportScreen(Screen[None]):
             self.app.call_from_thread(self._progress, request, message)
 
         try:
-            with Store.open(self.app.db_path) as store:  # type: ignore[attr-defined]
+            with open_store(self.app.db_path) as store:  # type: ignore[attr-defined]
                 report = build_report(store, request.period, request.now, grouping=request.grouping,
                                       customer=request.customer, progress=progress)
         except _Superseded:
             return
-        except (ServiceError, StoreError, ConflictError) as err:
+        except USER_ERRORS as err:
             message = str(err)
         except Exception as err:  # a bug: shown on the status line, never ends the app
             message = f"unexpected error: {err!r}"

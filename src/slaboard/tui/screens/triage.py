@@ -23,11 +23,19 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Footer, Input, Label, Select, Static
 
 from slaboard.domain import IMPACT_LABELS, URGENCY_LABELS, Service
-from slaboard.services.tickets import Change, TicketView, get_view, open_views, plan_change, update_ticket
-from slaboard.store import ConflictError, Store
+from slaboard.services.access import ConflictError, Store
+from slaboard.services.tickets import (
+    Change,
+    TicketView,
+    TriageQueue,
+    get_view,
+    plan_change,
+    triage_queue,
+    update_ticket,
+)
 from slaboard.textfmt import compact
-from slaboard.tui.newcall import LevelChoice, due_text, here, hourly
-from slaboard.tui.text import plain, plain_block
+from slaboard.tui.text import due_text, here, hourly, plain, plain_block
+from slaboard.tui.widgets.choices import LevelChoice
 
 IMPACT_KEYS = ("1", "2", "3")
 URGENCY_KEYS = ("q", "w", "e")
@@ -46,24 +54,6 @@ class Choices:
     def of(cls, view: TicketView) -> Choices:
         t = view.ticket
         return cls(t.impact, t.urgency, t.service, t.assignee)
-
-
-@dataclass
-class Queue:
-    """What triage needs, read once when it opens."""
-
-    calls: list[TicketView]
-    services: list[Service]
-    operators: list[str]
-
-
-def load_queue(store: Store, now: datetime) -> Queue:
-    """The new, unassigned calls, oldest first; the services; the people calls are assigned to."""
-    views = open_views(store, now)
-    calls = sorted((v for v in views if v.ticket.status == "new" and not v.ticket.assignee),
-                   key=lambda v: (v.ticket.reported_at, v.ticket.id))
-    operators = sorted({v.ticket.assignee for v in views if v.ticket.assignee})
-    return Queue(calls, store.services(), operators)
 
 
 @dataclass
@@ -177,9 +167,9 @@ class TriageScreen(Screen[None]):
         self.query_one("#call").focus()
         self._show_heading()
         now = self.app.clock()  # type: ignore[attr-defined]
-        self.app.read(lambda store: load_queue(store, now), self._loaded, self._load_failed)  # type: ignore[attr-defined]
+        self.app.read(lambda store: triage_queue(store, now), self._loaded, self._load_failed)  # type: ignore[attr-defined]
 
-    def _loaded(self, queue: Queue) -> None:
+    def _loaded(self, queue: TriageQueue) -> None:
         self.calls, self.services, self.loaded = queue.calls, queue.services, True
         if queue.operators:
             self.query_one("#assignee-input", Input).suggester = SuggestFromList(queue.operators, case_sensitive=False)

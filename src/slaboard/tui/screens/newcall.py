@@ -9,11 +9,8 @@ value cannot be saved: the problem is shown next to its field.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
@@ -22,22 +19,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.message import Message
-from textual.reactive import reactive
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.suggester import SuggestFromList
 from textual.timer import Timer
-from textual.widget import Widget
-from textual.widgets import (
-    Button,
-    Footer,
-    Input,
-    Label,
-    OptionList,
-    Select,
-    Static,
-    TextArea,
-)
+from textual.widgets import Button, Footer, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
 from slaboard.domain import (
@@ -47,13 +32,17 @@ from slaboard.domain import (
     Contract,
     Customer,
     Service,
+    contract_in_force,
+    match_customers,
     priority_for,
 )
-from slaboard.services.tickets import NewCall, TicketView, open_call, preview_call
-from slaboard.store import Store
+from slaboard.services.contracts import contract_standing
+from slaboard.services.tickets import IntakeCatalog, NewCall, TicketView, intake_catalog, open_call, preview_call
 from slaboard.textfmt import compact, local, money
 from slaboard.timeinput import parse_optional
-from slaboard.tui.text import plain
+from slaboard.tui.text import due_text, here, hourly, plain
+from slaboard.tui.widgets.choices import LevelChoice
+from slaboard.tui.widgets.dialogs import ConfirmDiscard
 
 PREVIEW_DELAY = 0.3  # seconds of quiet typing before the deadlines are worked out again
 MAX_MATCHES = 5
@@ -70,61 +59,14 @@ def parse_reported(text: str, now: datetime, tz: str) -> datetime | None:
     return parse_optional(text, now, tz, "reported")
 
 
-def match_customers(customers: Sequence[Customer], text: str) -> list[tuple[Customer, str]]:
-    """Customers for what was typed, best first, each with why it matched (a
-    contact's name, or empty when the customer's own name or code did)."""
-    needle = text.strip().lower()
-    if not needle:
-        return []
-    ranked: list[tuple[int, str, Customer, str]] = []
-    for c in customers:
-        name = c.name.lower()
-        if needle in (c.code.lower(), c.key.lower()):
-            rank, why = 0, ""
-        elif name.startswith(needle):
-            rank, why = 1, ""
-        elif any(word.startswith(needle) for word in re.split(r"[\s&.,()-]+", name)):
-            rank, why = 2, ""
-        elif needle in name or needle in c.code.lower() or needle in c.key.lower():
-            rank, why = 3, ""
-        else:
-            contact = next((x for x in c.contacts if needle in x.name.lower() or needle in x.email.lower()), None)
-            if contact is None:
-                continue
-            rank, why = 4, contact.name
-        ranked.append((rank, name, c, why))
-    ranked.sort(key=lambda r: (r[0], r[1]))
-    return [(c, why) for _, _, c, why in ranked]
-
-
-def in_force(contracts: Sequence[Contract], day: date) -> Contract | None:
-    """The current contract valid on ``day`` (as Store.contract_in_force)."""
-    valid = [c for c in contracts if c.current and c.terms.covers(day)]
-    return max(valid, key=lambda c: c.terms.valid_from) if valid else None
-
-
-def hourly(rate: Decimal | float | None) -> str:
-    """The hourly rate of billable work: the contract's, or the default rate."""
-    return "the default rate" if rate is None else f"{money(rate)}/h"
-
-
 def contract_lines(customer: Customer, contracts: Sequence[Contract], day: date,
                    service: Service | None, services: dict[str, Service]) -> tuple[list[Content], bool]:
     """What the operator must know about the customer's contract on ``day``, and
     whether it is a warning (no contract in force, or the service is not covered)."""
-    contract = in_force(contracts, day)
+    standing = contract_standing(contracts, day, service.key if service else None)
+    contract = standing.contract
     if contract is None:
-        ended = [c for c in contracts if c.current and c.terms.valid_to is not None and c.terms.valid_to < day]
-        future = [c for c in contracts if c.current and c.terms.valid_from > day]
-        if ended:
-            last = max(ended, key=lambda c: c.terms.valid_to or day)
-            why = f"Contract expired on {last.terms.valid_to} ({last.terms.level_name})"
-        elif future:
-            first = min(future, key=lambda c: c.terms.valid_from)
-            why = f"No contract in force yet ({first.terms.level_name} from {first.terms.valid_from})"
-        else:
-            why = "No valid contract"
-        return [Content.styled(f"⚠ {why}: billable at the default rate, no SLA", "bold $warning")], True
+        return [Content.styled(f"⚠ {standing.why}: billable at the default rate, no SLA", "bold $warning")], True
     t = contract.terms
     end = t.valid_to.isoformat() if t.valid_to else "open-ended"
     kind = f"{t.level_name} (bespoke)" if t.bespoke else t.level_name
@@ -135,83 +77,13 @@ def contract_lines(customer: Customer, contracts: Sequence[Contract], day: date,
                          ", ".join(plain(services[s].name if s in services else s) for s in t.services) or "no services"),
     ]
     warning = False
-    if service is not None and not t.covers_service(service.key):
+    if service is not None and standing.uncovered:
         lines.append(Content.styled(f"⚠ {plain(service.name)} not covered: billable at {hourly(t.hourly_rate)}", "bold $warning"))
         warning = True
     return lines, warning
 
 
-def here(moment: datetime, fmt: str = "%a %d %b %H:%M %Z") -> str:
-    """An instant in the operator's own zone (the process's, as the board's clock)."""
-    return moment.astimezone().strftime(fmt)
-
-
-def due_text(due: datetime, now: datetime) -> str:
-    """A deadline in the operator's zone, short when it is today: ``14:30 CET``,
-    ``Mon 30 Nov 10:30 CET``."""
-    same_day = due.astimezone().date() == now.astimezone().date()
-    return here(due, "%H:%M %Z" if same_day else "%a %d %b %H:%M %Z")
-
-
 # --------------------------------------------------------------------------- widgets
-
-
-class LevelChoice(Widget, can_focus=True):
-    """One of three levels (impact or urgency), chosen with a single key."""
-
-    HELP_GROUP = "new call"
-
-    DEFAULT_CSS = """
-    LevelChoice { height: 1; width: auto; }
-    LevelChoice:focus { background: $primary 20%; }
-    """
-    BINDINGS = [
-        Binding("1", "choose(1)", "1", show=False, id="level.1", tooltip="Level 1 (the highest)"),
-        Binding("2", "choose(2)", "2", show=False, id="level.2", tooltip="Level 2"),
-        Binding("3", "choose(3)", "3", show=False, id="level.3", tooltip="Level 3 (the lowest)"),
-        Binding("left", "step(-1)", "Higher", show=False, id="level.left", tooltip="The level before"),
-        Binding("right", "step(1)", "Lower", show=False, id="level.right", tooltip="The level after"),
-    ]
-
-    value: reactive[int] = reactive(3)
-
-    class Changed(Message):
-        def __init__(self, choice: LevelChoice, value: int) -> None:
-            self.choice = choice
-            self.value = value
-            super().__init__()
-
-        @property
-        def control(self) -> LevelChoice:
-            return self.choice
-
-    def __init__(self, labels: dict[int, str], value: int = 3, keys: Sequence[str] = ("1", "2", "3"), *,
-                 focusable: bool = True, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.labels = labels
-        self.keys = list(keys)
-        self.can_focus = focusable
-        self.set_reactive(LevelChoice.value, value)
-
-    def render(self) -> Content:
-        key_style, chosen_style = "bold $accent", "bold $text on $primary"
-        parts: list[Content] = []
-        for (level, label), key in zip(self.labels.items(), self.keys):
-            shown = f"{key}" if key == str(level) else f"{key}·{level}"
-            if level == self.value:
-                parts.append(Content.styled(f" {shown} {label} ", chosen_style))
-            else:
-                parts.append(Content.assemble(" ", Content.styled(shown, key_style), f" {label} "))
-        return Content(" ").join(parts)
-
-    def watch_value(self, value: int) -> None:
-        self.post_message(self.Changed(self, value))
-
-    def action_choose(self, level: int) -> None:
-        self.value = level
-
-    def action_step(self, delta: int) -> None:
-        self.value = max(1, min(3, self.value + delta))
 
 
 class Form(VerticalScroll, can_focus=False):
@@ -231,43 +103,7 @@ class CustomerBox(Input):
     ]
 
 
-class ConfirmDiscard(ModalScreen[bool]):
-    """Leave the form and lose what was typed?"""
-
-    HELP_GROUP = "new call"
-
-    DEFAULT_CSS = """
-    ConfirmDiscard { align: center middle; }
-    ConfirmDiscard > Vertical { width: 54; height: auto; border: round $warning; background: $surface; padding: 0 1; }
-    ConfirmDiscard Static { width: 1fr; }
-    """
-    BINDINGS = [
-        Binding("y", "dismiss(True)", "Discard", id="newcall.discard", tooltip="Leave the form; nothing is logged"),
-        Binding("n,escape", "dismiss(False)", "Keep editing", id="newcall.keep", tooltip="Back to the form, as it was"),
-    ]
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(Content.styled("Discard this call?", "bold"))
-            yield Static(Content("What you typed is not logged. y discards it, n or esc goes back to the form."))
-
-
 # --------------------------------------------------------------------------- the screen
-
-
-@dataclass
-class Catalog:
-    """What the form needs to know, read once when it opens."""
-
-    customers: list[Customer]
-    services: list[Service]
-    contracts: dict[str, list[Contract]]
-
-
-def load_catalog(store: Store) -> Catalog:
-    customers = store.customers()
-    contracts = {c.key: store.contracts_of(c.key, current_only=True) for c in customers}
-    return Catalog(customers, store.services(), contracts)
 
 
 FIELD_OF_ERROR = (
@@ -293,7 +129,7 @@ class NewCallScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.catalog: Catalog | None = None
+        self.catalog: IntakeCatalog | None = None
         self.customer: Customer | None = None
         self.matches: list[tuple[Customer, str]] = []
         self.preview: TicketView | None = None
@@ -370,9 +206,9 @@ class NewCallScreen(Screen[None]):
         self._show_reported()
         self._show_preview()
         self.query_one("#customer", Input).focus()
-        self.app.read(load_catalog, self._catalog_loaded, self._catalog_failed)  # type: ignore[attr-defined]
+        self.app.read(intake_catalog, self._catalog_loaded, self._catalog_failed)  # type: ignore[attr-defined]
 
-    def _catalog_loaded(self, catalog: Catalog) -> None:
+    def _catalog_loaded(self, catalog: IntakeCatalog) -> None:
         self.catalog = catalog
         self._fill_services()
         box = self.query_one("#customer", Input)
@@ -390,7 +226,7 @@ class NewCallScreen(Screen[None]):
     def _level_of(self, customer: Customer) -> str:
         if self.catalog is None:
             return ""
-        contract = in_force(self.catalog.contracts.get(customer.key, []), self._today(customer))
+        contract = contract_in_force(self.catalog.contracts.get(customer.key, []), self._today(customer))
         return contract.terms.level_name if contract else "no contract"
 
     def _today(self, customer: Customer | None) -> date:
@@ -507,7 +343,7 @@ class NewCallScreen(Screen[None]):
     def _contract(self) -> Contract | None:
         if self.customer is None or self.catalog is None:
             return None
-        return in_force(self.catalog.contracts.get(self.customer.key, []), self._today(self.customer))
+        return contract_in_force(self.catalog.contracts.get(self.customer.key, []), self._today(self.customer))
 
     def _fill_services(self) -> None:
         if self.catalog is None:

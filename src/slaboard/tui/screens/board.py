@@ -23,8 +23,8 @@ from textual.widgets import Footer, Input, Static, Tab, Tabs
 
 from slaboard.services.board import GLYPHS, STATE_ORDER, BoardFeed, BoardModel, BoardRow, Snapshot, summarise
 from slaboard.textfmt import compact
-from slaboard.tui.table import SlaTable
 from slaboard.tui.text import plain
+from slaboard.tui.widgets.table import SlaTable
 
 SORTS: dict[str, tuple[str, Callable[[BoardRow, int], object] | None]] = {
     "urgency": ("time to breach", None),  # BoardModel.ordered: one calendar look-up per calendar

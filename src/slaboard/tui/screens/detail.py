@@ -3,8 +3,6 @@ and the messages, and the actions on the call."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -12,22 +10,22 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from slaboard.domain import Communication, Event
-from slaboard.services.tickets import TicketView, get_view, update_ticket
+from slaboard.services.access import Store
+from slaboard.services.tickets import TicketDetail, TicketView, ticket_detail, update_ticket
 from slaboard.sla import explain
-from slaboard.store import Store
 from slaboard.textfmt import compact, local
-from slaboard.tui.dialogs import AssignDialog, PriorityDialog, PriorityResult, ResolveDialog, ResolveResult, StatusDialog, StatusResult
 from slaboard.tui.text import plain, plain_block
+from slaboard.tui.widgets.dialogs import (
+    AssignDialog,
+    PriorityDialog,
+    PriorityResult,
+    ResolveDialog,
+    ResolveResult,
+    StatusDialog,
+    StatusResult,
+)
 
 RUNNING = ("ok", "warning", "critical", "breached", "paused")
-
-
-@dataclass
-class Detail:
-    view: TicketView
-    events: list[Event]
-    comms: list[Communication]
 
 
 class TicketScreen(Screen[None]):
@@ -56,7 +54,7 @@ class TicketScreen(Screen[None]):
     def __init__(self, ticket_id: int) -> None:
         super().__init__()
         self.ticket_id = ticket_id
-        self.detail: Detail | None = None
+        self.detail: TicketDetail | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(Content(f"#{self.ticket_id}"), id="title")
@@ -74,11 +72,7 @@ class TicketScreen(Screen[None]):
     def load(self) -> None:
         now = self.app.clock()  # type: ignore[attr-defined]
         ticket_id = self.ticket_id
-
-        def query(store: Store) -> Detail:
-            return Detail(get_view(store, ticket_id, now), store.events(ticket_id), store.communications(ticket_id=ticket_id))
-
-        self.app.read(query, self._show, self._show_error)  # type: ignore[attr-defined]
+        self.app.read(lambda store: ticket_detail(store, ticket_id, now), self._show, self._show_error)  # type: ignore[attr-defined]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.detail is None:
@@ -165,7 +159,7 @@ class TicketScreen(Screen[None]):
     def _show_error(self, message: str) -> None:
         self.query_one("#body", Static).update(Content(f"Cannot show #{self.ticket_id}: {plain(message)}"))
 
-    def _show(self, detail: Detail) -> None:
+    def _show(self, detail: TicketDetail) -> None:
         self.detail = detail
         self.refresh_bindings()
         view = detail.view

@@ -8,7 +8,6 @@ succeeds, and a save that is refused leaves every field as it was.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from textual import on
@@ -21,14 +20,13 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Checkbox, Footer, Input, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
-from slaboard.timeinput import parse_optional
 from slaboard.domain import COMM_CHANNELS, Communication, Customer
-from slaboard.services.comms import NewCommunication, communications_of, draft_notice, log_communication, needs_notice
-from slaboard.services.tickets import TicketView, get_view, resolve_customer
-from slaboard.store import Store
+from slaboard.services.comms import CustomerLog, NewCommunication, customer_log, log_communication
+from slaboard.services.tickets import TicketView
 from slaboard.textfmt import compact, local
-from slaboard.tui.contracts import CustomerFinder
+from slaboard.timeinput import parse_optional
 from slaboard.tui.text import plain, plain_block
+from slaboard.tui.widgets.finder import CustomerFinder
 
 ARROWS = {"out": "→", "in": "←"}
 DIRECTIONS = (("→ to the customer", "out"), ("← from the customer", "in"))
@@ -46,30 +44,6 @@ def parse_promise(text: str, now: datetime, tz: str) -> datetime | None:
 
 
 # ------------------------------------------------------------------ reading
-
-
-@dataclass
-class CustomerLog:
-    """What the screen shows: the customer, the call (if the log is about one), the
-    messages newest first, and the drafted notice when the call needs one."""
-
-    customer: Customer
-    view: TicketView | None
-    entries: list[Communication]
-    draft: str | None
-    everything: bool  # all of the customer's messages, not only the call's
-
-
-def read_log(store: Store, *, ticket_id: int | None, customer: str | None, everything: bool,
-             operator: str, now: datetime) -> CustomerLog:
-    view = get_view(store, ticket_id, now) if ticket_id is not None else None
-    who = view.customer if view is not None else resolve_customer(store, customer or "")
-    if view is not None and not everything:
-        entries = communications_of(store, ticket_id=ticket_id)
-    else:
-        entries = communications_of(store, customer=who.key)
-    draft = draft_notice(view, operator, now) if view is not None and needs_notice(view) else None
-    return CustomerLog(who, view, entries, draft, everything or view is None)
 
 
 def entry_prompt(entry: Communication, tz: str, show_ticket: bool) -> Content:
@@ -224,7 +198,7 @@ class CommLogScreen(Screen[None]):
         operator: str = self.app.operator  # type: ignore[attr-defined]
         now: datetime = self.app.clock()  # type: ignore[attr-defined]
         self.app.read(  # type: ignore[attr-defined]
-            lambda store: read_log(store, ticket_id=ticket_id, customer=customer, everything=everything,
+            lambda store: customer_log(store, ticket_id=ticket_id, customer=customer, everything=everything,
                                    operator=operator, now=now),
             lambda data: self._show(data, request, highlight_first),
             lambda message: self._show_error(message, request),

@@ -3,6 +3,7 @@ deadline, a missed target) before it is saved, and returns a typed result."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,13 +13,16 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
 
 from slaboard.domain import IMPACT_LABELS, TRANSITIONS, URGENCY_LABELS, priority_for
+from slaboard.reports.figures import Report
+from slaboard.services.access import Store
 from slaboard.services.tickets import Change, TicketView, plan_change
-from slaboard.store import Store
 from slaboard.textfmt import local
 from slaboard.tui.text import plain
+from slaboard.tui.widgets.figures import period_text
 
 DIALOG_CSS = """
 {name} {{ align: center middle; }}
@@ -267,3 +271,94 @@ class AssignDialog(_Dialog):
 
 def when_text(moment: datetime | None, tz: str) -> str:
     return local(moment, tz, "%a %d %b %H:%M") if moment else "-"
+
+
+class ConfirmDiscard(ModalScreen[bool]):
+    """Leave the form and lose what was typed?"""
+
+    HELP_GROUP = "new call"
+
+    DEFAULT_CSS = """
+    ConfirmDiscard { align: center middle; }
+    ConfirmDiscard > Vertical { width: 54; height: auto; border: round $warning; background: $surface; padding: 0 1; }
+    ConfirmDiscard Static { width: 1fr; }
+    """
+    BINDINGS = [
+        Binding("y", "dismiss(True)", "Discard", id="newcall.discard", tooltip="Leave the form; nothing is logged"),
+        Binding("n,escape", "dismiss(False)", "Keep editing", id="newcall.keep", tooltip="Back to the form, as it was"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Content.styled("Discard this call?", "bold"))
+            yield Static(Content("What you typed is not logged. y discards it, n or esc goes back to the form."))
+
+
+class ExportChooser(ModalScreen[str | None]):
+    """Which file to write; the customer documents need a one-customer report."""
+
+    HELP_GROUP = "report"
+
+    DEFAULT_CSS = """
+    ExportChooser { align: center middle; }
+    ExportChooser > #box { width: 64; height: auto; border: round $primary; background: $surface; padding: 0 1; }
+    ExportChooser #formats { height: auto; border: none; }
+    ExportChooser #export-hint { color: $text-muted; height: auto; }
+    """
+    BINDINGS = [
+        Binding("escape,q", "cancel", "Cancel", id="report_export.cancel", tooltip="Write nothing"),
+        Binding("c", "pick('csv')", "CSV", id="report_export.csv", tooltip="Write the figures as CSV"),
+        Binding("j", "pick('json')", "JSON", id="report_export.json", tooltip="Write the figures as JSON"),
+        Binding("m", "pick('md')", "Markdown", id="report_export.md", tooltip="Write the customer's report as Markdown"),
+        Binding("h", "pick('html')", "HTML", id="report_export.html", tooltip="Write the customer's report as one HTML page"),
+    ]
+
+    def __init__(self, report: Report) -> None:
+        super().__init__()
+        self.report = report
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="box"):
+            yield Static(Content.styled("Export to the current directory", "bold $primary"))
+            options = []
+            for fmt, (name, what, customer_only) in EXPORTS.items():
+                disabled = customer_only and self.report.customer is None
+                prompt = Content.assemble((f"{fmt[0]}  ", "bold"), (f"{name:<9}", "bold"), what)
+                options.append(Option(prompt, id=fmt, disabled=disabled))
+            yield OptionList(*options, markup=False, compact=True, id="formats")
+            hint = "named " + export_name(self.report, "<format>")
+            if self.report.customer is None:
+                hint += "\nMarkdown and HTML are for one customer: choose one first (c)."
+            yield Static(Content(hint), id="export-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#formats", OptionList).focus()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_pick(self, fmt: str) -> None:
+        if EXPORTS[fmt][2] and self.report.customer is None:
+            self.notify("Markdown and HTML are one customer's report: choose a customer first.", severity="warning",
+                        timeout=4, markup=False)
+            return
+        self.dismiss(fmt)
+
+    @on(OptionList.OptionSelected, "#formats")
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id is not None:
+            self.action_pick(event.option.id)
+
+
+def export_name(report: Report, extension: str) -> str:
+    """``slaboard-report-<customer>-<period>.<ext>``; ``all`` for every customer."""
+    who = re.sub(r"[^A-Za-z0-9_-]+", "-", report.customer or "all").strip("-") or "customer"
+    return f"slaboard-report-{who}-{period_text(report.period).replace('..', '_')}.{extension}"
+
+
+EXPORTS = {
+    "csv": ("CSV", "one row per group, for spreadsheets", False),
+    "json": ("JSON", "every figure, for other tools", False),
+    "md": ("Markdown", "the report to hand to the customer", True),
+    "html": ("HTML", "the same as one page that prints well", True),
+}

@@ -1,0 +1,1 @@
+"""The screens: one per file, each with its stylesheet beside it."""
