@@ -42,7 +42,11 @@ from .test_figures import (
 EVIL_NAME = "<b>O'Brien & \"Sons\"</b> <script>alert('name')</script>"
 EVIL_TITLE = "<script>alert('title')</script> & <img src=x onerror=alert(1)>"
 EVIL_WHY = "<img src=x onerror=alert('why')> \"late\" & sorry"
+EVIL_SERVICE = "<i>Kiosk</i> | *tills* & [card](x)"
 EVIL_FILE = """\
+[services.kiosk]
+name = "<i>Kiosk</i> | *tills* & [card](x)"
+
 [customers.evil]
 name = "<b>O'Brien & \\"Sons\\"</b> <script>alert('name')</script>"
 code = "EVL"
@@ -53,7 +57,8 @@ customer = "evil"
 level = "gold"
 valid_from = 2026-01-01
 valid_to = 2027-12-31
-services = ["email"]
+services = ["email", "kiosk"]
+overrides = { kiosk = { resolution = "2h" } }
 price_per_month = 100
 hourly_rate = 90
 """
@@ -191,10 +196,13 @@ def test_html_has_its_sections(store):
     # Title: customer, period, the MSP.
     assert f"SLA report: {VDB_NAME}" in text and "Q3 2026" in text and "Polder IT Services B.V." in text
     assert "1 July 2026 to 30 September 2026" in text and "prepared on 5 October 2026" in text
-    # Contract summary: level, services, targets, override, price, rate, validity.
-    assert "Silver" in text and "workstations" in text and "lob-apps" in text
+    # Contract summary: level, services by name, hours, targets, override, price, rate, validity.
+    contract = page[page.index('id="contract"'):page.index('id="figures"')]
+    assert "Silver" in text and "Workstations" in contract and "Line-of-business apps" in contract
+    assert "lob-apps" not in contract and "workstations" not in contract  # names, not keys
+    assert "<dt>Service hours</dt><dd>mon-fri 07:00-22:00; sat 09:00-13:00, Europe/Amsterdam</dd>" in contract
     assert "€ 1,450.00" in text and "€ 89.00" in text and "1 January 2026 to 31 December 2027" in text
-    assert "email" in text and "resolution within 2 h, whatever the priority" in text
+    assert "<strong>E-mail</strong>: resolution within 2 h, whatever the priority" in contract
     assert "1 business day" in text and "30 min" in text
     # Figures: met/missed with share, open breached, times, paused by reason, billable.
     assert "8 of 9 (88.9%)" in text and "5 of 8 (62.5%)" in text
@@ -250,6 +258,10 @@ def test_html_escapes_user_text(store):
     for raw in (EVIL_NAME, EVIL_TITLE, EVIL_WHY):
         assert html.escape(raw, quote=True) in page
     assert "&lt;script&gt;alert(&#x27;title&#x27;)&lt;/script&gt;" in page
+    # The contract's own text too: a service name from the contract file.
+    assert "i" not in names and EVIL_SERVICE in text
+    assert f"<dd>E-mail, {html.escape(EVIL_SERVICE)}</dd>" in page
+    assert f"<strong>{html.escape(EVIL_SERVICE)}</strong>: resolution within 2 h" in page
     # and the <title> of the page holds the escaped name too
     head = page[:page.index("</head>")]
     assert "&lt;b&gt;O&#x27;Brien &amp; &quot;Sons&quot;&lt;/b&gt;" in head
@@ -295,7 +307,10 @@ def test_markdown_has_its_sections(store):
     assert "- Resolved within target: **62.5%**, 5 of 8" in lines
     assert "| Silver | 10 | 9 | 8 of 9 (88.9%) | 5 of 8 (62.5%) | 1 |" in lines
     assert "| P1 | 30 min | 4 h |" in lines
-    assert "- email: resolution within 2 h, whatever the priority" in lines
+    assert "- E-mail: resolution within 2 h, whatever the priority" in lines
+    assert ("- Services covered: E-mail, Microsoft 365, Network, Workstations, Printing, Telephony, "
+            "Line-of-business apps") in lines
+    assert "- Service hours: mon-fri 07:00-22:00; sat 09:00-13:00, Europe/Amsterdam" in lines
     # The chart: a text bar per month (20 cells, one per 5 %).
     chart = md[md.index("```text"):md.index("```", md.index("```text") + 3)]
     assert "Jul 2026  " + "█" * 12 + "░" * 8 + "  62.5%  (5 of 8)" in chart  # 0.625 x 20 = 12.5 -> 12
@@ -311,6 +326,9 @@ def test_markdown_escapes_user_text(store):
     assert not re.search(r"(?<!\\)[<>&]", md)  # inert in CommonMark: \< \> \&
     assert r"\<script\>alert\('title'\)\</script\>" in md
     assert md.splitlines()[0].startswith(r"# SLA report: \<b\>O'Brien \& ")
+    escaped_service = r"\<i\>Kiosk\</i\> \| \*tills\* \& \[card\]\(x\)"
+    assert f"- Services covered: E-mail, {escaped_service}" in md.splitlines()
+    assert f"- {escaped_service}: resolution within 2 h, whatever the priority" in md.splitlines()
     # Table cells stay one cell: the pipe and newlines of user text cannot break the row.
     for line in md.splitlines():
         if line.startswith("| #"):

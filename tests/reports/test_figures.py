@@ -465,6 +465,12 @@ def test_contract_summary(store):
     assert c.response == {"P1": "30m", "P2": "1h", "P3": "2h", "P4": "4h"}
     assert c.resolution == {"P1": "4h", "P2": "8h", "P3": "1bd", "P4": "2bd"}
     assert c.overrides == {"email": {"resolution": "2h"}}
+    # By name and in the hours of its calendar, as the contract lookup shows them.
+    assert [c.service_names[k] for k in c.services] == [
+        "E-mail", "Microsoft 365", "Network", "Workstations", "Printing", "Telephony", "Line-of-business apps"]
+    assert c.hours == "mon-fri 07:00-22:00; sat 09:00-13:00, Europe/Amsterdam"
+    # Gold's 24x7 calendar is a template, read in the customer's zone.
+    assert [c.hours for c in report(store, "2026-Q3", customer="HGG").contracts] == ["24x7, Europe/Amsterdam"]
     # Delft Precision Optics: Silver to the end of September, Gold from October.
     assert [c.level for c in report(store, "2026-Q3", customer="DPO").contracts] == ["Silver"]
     assert [c.level for c in report(store, "2026-Q4", customer="DPO").contracts] == ["Gold"]

@@ -143,6 +143,16 @@ def _override_text(spec: dict[str, object]) -> str:
     return "; ".join(parts) or "no change"
 
 
+def _service(c: ContractSummary, key: str) -> str:
+    """A service of the contract by its name (the key when the catalogue lacks it)."""
+    return c.service_names.get(key, key)
+
+
+def _overrides(c: ContractSummary) -> list[tuple[str, str]]:
+    """(service name, what the override promises), by name."""
+    return sorted((_service(c, s), _override_text(spec)) for s, spec in c.overrides.items())
+
+
 def _validity(c: ContractSummary) -> str:
     start = _day(date.fromisoformat(c.valid_from))
     return f"{start} to {_day(date.fromisoformat(c.valid_to))}" if c.valid_to else f"from {start}, open-ended"
@@ -226,7 +236,8 @@ def to_markdown(report: Report) -> str:
             f"### {_md(c.level)}{version}",
             "",
             f"- Valid: {_validity(c)}",
-            f"- Services covered: {', '.join(_md(s) for s in c.services) or 'none'}",
+            f"- Services covered: {', '.join(_md(_service(c, s)) for s in c.services) or 'none'}",
+            *([f"- Service hours: {_md(c.hours)}"] if c.hours else []),
             f"- Monthly price: {_money(c.price_per_month, cur)}",
             f"- Hourly rate for work outside the contract: {_money(c.hourly_rate, cur) if c.hourly_rate is not None else 'the standard rate'}",
             "",
@@ -238,7 +249,7 @@ def to_markdown(report: Report) -> str:
                           for p in PRIORITIES if p in c.response or p in c.resolution], numeric=(1, 2))
         if c.overrides:
             out += ["", "Per service:", ""]
-            out += [f"- {_md(s)}: {_md(_override_text(spec))}" for s, spec in sorted(c.overrides.items())]
+            out += [f"- {_md(name)}: {_md(promise)}" for name, promise in _overrides(c)]
         out.append("")
     out += ["## Figures", ""]
     out += _md_table(
@@ -393,7 +404,8 @@ def _html_contract(c: ContractSummary, currency: str) -> str:
     parts = [
         f'<div class="contract"><h3>{_h(c.level)}{version}</h3><dl>',
         f"<dt>Valid</dt><dd>{_h(_validity(c))}</dd>",
-        f"<dt>Services covered</dt><dd>{_h(', '.join(c.services) or 'none')}</dd>",
+        f"<dt>Services covered</dt><dd>{_h(', '.join(_service(c, s) for s in c.services) or 'none')}</dd>",
+        *([f"<dt>Service hours</dt><dd>{_h(c.hours)}</dd>"] if c.hours else []),
         f"<dt>Monthly price</dt><dd>{_h(_money(c.price_per_month, currency))}</dd>",
         f"<dt>Hourly rate outside the contract</dt><dd>{_h(rate)}</dd>",
         "</dl>",
@@ -405,7 +417,7 @@ def _html_contract(c: ContractSummary, currency: str) -> str:
         '<p class="note">Targets are business time: only the service hours of the contract count.</p>',
     ]
     if c.overrides:
-        items = "".join(f"<li><strong>{_h(s)}</strong>: {_h(_override_text(spec))}</li>" for s, spec in sorted(c.overrides.items()))
+        items = "".join(f"<li><strong>{_h(name)}</strong>: {_h(promise)}</li>" for name, promise in _overrides(c))
         parts.append(f"<p>Per service:</p><ul>{items}</ul>")
     parts.append("</div>")
     return "".join(parts)

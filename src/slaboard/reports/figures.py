@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slaboard.domain import Msp
-from slaboard.services.clocks import clocks_for
+from slaboard.services.clocks import calendar_for, clocks_for
 from slaboard.services.tickets import ServiceError, resolve_customer
 from slaboard.sla import leading_clock
 from slaboard.store import Store
@@ -197,6 +197,9 @@ class Figures:
 
 @dataclass
 class ContractSummary:
+    """A contract version as the customer reads it: services by key (for tools) and
+    by name, targets as written, and the business hours they are counted in."""
+
     key: str
     version: int
     level: str
@@ -208,6 +211,8 @@ class ContractSummary:
     response: dict[str, str]
     resolution: dict[str, str]
     overrides: dict[str, Any]
+    service_names: dict[str, str] = field(default_factory=dict)  # key -> name, for services and overrides
+    hours: str = ""  # "mon-fri 07:00-22:00; sat 09:00-13:00, Europe/Amsterdam", as the contract lookup says
 
 
 @dataclass
@@ -419,6 +424,7 @@ def build_report(
     misses.sort(key=lambda m: -m.late_seconds)
     summaries = []
     if cust is not None:
+        service_names = {s.key: s.name for s in store.services()}
         for c in store.contracts_of(cust.key):
             t = c.terms
             overlaps = t.valid_from < period.end and (t.valid_to is None or t.valid_to >= period.start)
@@ -429,6 +435,8 @@ def build_report(
                     t.valid_to.isoformat() if t.valid_to else None,
                     {p: d.text for p, d in sorted(t.response.items())}, {p: d.text for p, d in sorted(t.resolution.items())},
                     {s: o.model_dump(mode="json", exclude_none=True) for s, o in t.overrides.items()},
+                    {s: service_names.get(s, s) for s in [*t.services, *t.overrides]},
+                    calendar_for(c, cust.tz).describe(),
                 ))
     ordered = sorted(groups.values(), key=lambda g: g.key)
     by = {g: ordered if g == grouping else sorted(also[g].values(), key=lambda f: f.key)
