@@ -495,8 +495,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     now = config.now()
     fmt = "json" if args.json else args.format
-    if fmt in ("md", "html") and not args.customer:
-        raise UserError(f"--format {fmt} is a report for one customer: add --customer")
+    if args.customer is not None and not args.customer.strip():
+        # An empty $CUSTOMER in a script must not quietly become the page about every customer.
+        raise UserError("--customer is empty: give a customer's code, key or name, or leave it out for all customers")
     interactive = sys.stderr.isatty() and not args.json
 
     def progress(message: str) -> None:
@@ -726,8 +727,9 @@ def build_parser() -> Parser:
     p.add_argument("--ticket", type=_ticket_id, metavar="ID")
     p.set_defaults(func=cmd_comm_list)
 
-    p = sub.add_parser("report", parents=[common], help="SLA figures for a period, for the customer meeting")
-    p.add_argument("--customer", metavar="C", help="one customer (needed for md and html)")
+    p = sub.add_parser("report", parents=[common], help="SLA figures for a period, for the customer meeting or the MSP's own review")
+    p.add_argument("--customer", metavar="C",
+                   help="one customer (md and html: the report to hand them; without: the MSP-wide review page)")
     p.add_argument("--period", metavar="P", help="2026-07, 2026-Q3 or 2026 (default: the last full quarter)")
     p.add_argument("--from", dest="start", metavar="DATE", help="first day of a range, like 2026-07-01")
     p.add_argument("--to", dest="end", metavar="DATE", help="last day of a range")

@@ -42,7 +42,11 @@ from .test_figures import (
 EVIL_NAME = "<b>O'Brien & \"Sons\"</b> <script>alert('name')</script>"
 EVIL_TITLE = "<script>alert('title')</script> & <img src=x onerror=alert(1)>"
 EVIL_WHY = "<img src=x onerror=alert('why')> \"late\" & sorry"
+EVIL_SERVICE = "<i>Kiosk</i> | *tills* & [card](x)"
 EVIL_FILE = """\
+[services.kiosk]
+name = "<i>Kiosk</i> | *tills* & [card](x)"
+
 [customers.evil]
 name = "<b>O'Brien & \\"Sons\\"</b> <script>alert('name')</script>"
 code = "EVL"
@@ -53,7 +57,8 @@ customer = "evil"
 level = "gold"
 valid_from = 2026-01-01
 valid_to = 2027-12-31
-services = ["email"]
+services = ["email", "kiosk"]
+overrides = { kiosk = { resolution = "2h" } }
 price_per_month = 100
 hourly_rate = 90
 """
@@ -191,10 +196,13 @@ def test_html_has_its_sections(store):
     # Title: customer, period, the MSP.
     assert f"SLA report: {VDB_NAME}" in text and "Q3 2026" in text and "Polder IT Services B.V." in text
     assert "1 July 2026 to 30 September 2026" in text and "prepared on 5 October 2026" in text
-    # Contract summary: level, services, targets, override, price, rate, validity.
-    assert "Silver" in text and "workstations" in text and "lob-apps" in text
+    # Contract summary: level, services by name, hours, targets, override, price, rate, validity.
+    contract = page[page.index('id="contract"'):page.index('id="figures"')]
+    assert "Silver" in text and "Workstations" in contract and "Line-of-business apps" in contract
+    assert "lob-apps" not in contract and "workstations" not in contract  # names, not keys
+    assert "<dt>Service hours</dt><dd>mon-fri 07:00-22:00; sat 09:00-13:00, Europe/Amsterdam</dd>" in contract
     assert "€ 1,450.00" in text and "€ 89.00" in text and "1 January 2026 to 31 December 2027" in text
-    assert "email" in text and "resolution within 2 h, whatever the priority" in text
+    assert "<strong>E-mail</strong>: resolution within 2 h, whatever the priority" in contract
     assert "1 business day" in text and "30 min" in text
     # Figures: met/missed with share, open breached, times, paused by reason, billable.
     assert "8 of 9 (88.9%)" in text and "5 of 8 (62.5%)" in text
@@ -250,6 +258,10 @@ def test_html_escapes_user_text(store):
     for raw in (EVIL_NAME, EVIL_TITLE, EVIL_WHY):
         assert html.escape(raw, quote=True) in page
     assert "&lt;script&gt;alert(&#x27;title&#x27;)&lt;/script&gt;" in page
+    # The contract's own text too: a service name from the contract file.
+    assert "i" not in names and EVIL_SERVICE in text
+    assert f"<dd>E-mail, {html.escape(EVIL_SERVICE)}</dd>" in page
+    assert f"<strong>{html.escape(EVIL_SERVICE)}</strong>: resolution within 2 h" in page
     # and the <title> of the page holds the escaped name too
     head = page[:page.index("</head>")]
     assert "&lt;b&gt;O&#x27;Brien &amp; &quot;Sons&quot;&lt;/b&gt;" in head
@@ -295,7 +307,10 @@ def test_markdown_has_its_sections(store):
     assert "- Resolved within target: **62.5%**, 5 of 8" in lines
     assert "| Silver | 10 | 9 | 8 of 9 (88.9%) | 5 of 8 (62.5%) | 1 |" in lines
     assert "| P1 | 30 min | 4 h |" in lines
-    assert "- email: resolution within 2 h, whatever the priority" in lines
+    assert "- E-mail: resolution within 2 h, whatever the priority" in lines
+    assert ("- Services covered: E-mail, Microsoft 365, Network, Workstations, Printing, Telephony, "
+            "Line-of-business apps") in lines
+    assert "- Service hours: mon-fri 07:00-22:00; sat 09:00-13:00, Europe/Amsterdam" in lines
     # The chart: a text bar per month (20 cells, one per 5 %).
     chart = md[md.index("```text"):md.index("```", md.index("```text") + 3)]
     assert "Jul 2026  " + "█" * 12 + "░" * 8 + "  62.5%  (5 of 8)" in chart  # 0.625 x 20 = 12.5 -> 12
@@ -311,10 +326,150 @@ def test_markdown_escapes_user_text(store):
     assert not re.search(r"(?<!\\)[<>&]", md)  # inert in CommonMark: \< \> \&
     assert r"\<script\>alert\('title'\)\</script\>" in md
     assert md.splitlines()[0].startswith(r"# SLA report: \<b\>O'Brien \& ")
+    escaped_service = r"\<i\>Kiosk\</i\> \| \*tills\* \& \[card\]\(x\)"
+    assert f"- Services covered: E-mail, {escaped_service}" in md.splitlines()
+    assert f"- {escaped_service}: resolution within 2 h, whatever the priority" in md.splitlines()
     # Table cells stay one cell: the pipe and newlines of user text cannot break the row.
     for line in md.splitlines():
         if line.startswith("| #"):
             assert line.count(" | ") == 5
+
+
+# --------------------------------------------------------------------- the MSP's review page
+#
+# July across customers: test_figures' twelve calls plus the hostile customer's Gold P1
+# e-mail call, resolved 1 h after its 1 h target. Worst misses: VDB's priority call
+# (resolution, 5400 s late), the hostile call (3600), VDB's contract_v2 (2700), missed
+# (1800, and its response 900).
+
+HOSTILE = "Printer <script>alert('x')</script> | *on fire* _again_ `now`\nsecond line"
+
+
+def msp(store: Store, period: str = "2026-07", grouping: str = "level", **kw) -> Report:
+    return build_report(store, parse_period(period, today=NOW.date()), NOW, grouping=grouping, **kw)
+
+
+def section(page: str, name: str) -> str:
+    start = page.index(f'<section id="{name}">')
+    return page[start:page.index("</section>", start)]
+
+
+def cells(fragment: str) -> list[list[str]]:
+    """The text of each cell of each row of the table in ``fragment``."""
+    return [[html.unescape(re.sub(r"<.*?>", "", c)) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)]
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", fragment)]
+
+
+def test_msp_html_has_the_totals_both_groupings_and_the_worst_misses(store):
+    page = document.to_html(msp(store))
+    tags = parse(page)
+    text = " ".join(" ".join(tags.text).split())
+    ids = [a["id"] for _, a in tags.tags if a.get("id")]
+    assert [i for i in ids if not i.startswith("chart-")] == ["summary", "by-level", "by-customer", "chart", "misses"]
+    assert "contract" not in ids and "Your contract" not in text  # nothing of one customer's
+    assert "SLA report: all customers" in text and "Polder IT Services B.V." in text
+    assert "July 2026" in text and "1 July 2026 to 31 July 2026" in text and "prepared on 5 October 2026" in text
+    # Totals: calls, the two shares, the targets missed, the open calls past their deadline.
+    summary = " ".join(parse(section(page, "summary")).text)
+    for fragment in ("60%", "resolved within target: 6 of 10", "90.9%", "responded within target: 10 of 11",
+                     "13", "calls opened, 12 resolved", "targets missed: 1 response, 4 resolution",
+                     "open calls past their deadline", "Work outside the contracts: 2 calls, 4 h, € 387.50"):
+        assert fragment in summary, fragment
+    assert cells(section(page, "by-level")) == [
+        ["Service level", "Calls opened", "Calls resolved", "Response within target", "Resolution within target",
+         "Open past deadline"],
+        ["Gold", "2", "2", "2 of 2 (100%)", "1 of 2 (50%)", "0"],
+        ["Silver", "10", "9", "8 of 9 (88.9%)", "5 of 8 (62.5%)", "1"],
+        ["none", "1", "1", "no targets due", "no targets due", "0"],
+        ["Total", "13", "12", "10 of 11 (90.9%)", "6 of 10 (60%)", "1"],
+    ]
+    assert [row[0] for row in cells(section(page, "by-customer"))] == [
+        "Customer", EVIL_NAME, "Fietsenmakerij De Spaak", "Hotel De Gouden Gracht", VDB_NAME, "Total"]
+    by_customer = section(page, "by-customer")
+    for name in (VDB_NAME, "Hotel De Gouden Gracht", "Fietsenmakerij De Spaak"):
+        assert f"<td>{name}</td>" in by_customer
+    assert f"<td>{html.escape(EVIL_NAME)}</td>" in by_customer
+    # Worst misses: customer, call, title, level, which clock, by how much.
+    misses = section(page, "misses")
+    rows = re.findall(r"<tr><td>(.*?)</td><td>#(\d+)</td><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td>"
+                      r'<td class="num">(.*?)</td>', misses)
+    assert [(r[0], r[2], r[3], r[4], r[5]) for r in rows] == [
+        (VDB_NAME, "priority call", "Silver", "Resolution within 4 h", "1 h 30 min"),
+        (html.escape(EVIL_NAME), html.escape(EVIL_TITLE), "Gold", "Resolution within 1 h", "1 h 00 min"),
+        (VDB_NAME, html.escape(SCRIPT_TITLE), "Silver", "Resolution within 2 h", "45 min"),
+        (VDB_NAME, "Laptop of the planner will not boot", "Silver", "Resolution within 4 h", "30 min"),
+        (VDB_NAME, "Laptop of the planner will not boot", "Silver", "Response within 30 min", "15 min"),
+    ]
+    assert html.escape(EVIL_WHY) in misses and J_PRIORITY in misses
+    assert "worst of" not in misses  # all five are listed
+    # One page: no script, nothing from elsewhere; every bit of user text escaped.
+    names = {t for t, _ in tags.tags}
+    assert not names & {"script", "img", "b", "link", "iframe"} and "http" not in page.lower()
+    assert "<script" not in page.lower() and EVIL_NAME in text and EVIL_TITLE in text
+
+
+def test_msp_worst_misses_are_capped(store):
+    r = msp(store, worst=2)
+    page, md = document.to_html(r), document.to_markdown(r)
+    assert "<p>The 2 worst of 5 missed targets, most late first.</p>" in page
+    assert "The 2 worst of 5 missed targets, most late first." in md.splitlines()
+    assert section(page, "misses").count("<tr>") == 3  # the header and two calls
+    assert len([line for line in md.splitlines() if "| #" in line]) == 2
+    assert len(msp(store).misses) == 5  # under the default cap of ten: all of them
+
+
+def test_msp_markdown_has_its_sections(store):
+    md = document.to_markdown(msp(store))
+    lines = md.splitlines()
+    assert lines[0] == "# SLA report: all customers"
+    for heading in ("## At a glance", "## By service level", "## By customer",
+                    "## Resolved within target, month by month", "## Worst misses"):
+        assert heading in lines, heading
+    assert "## Your contract" not in lines and "## Figures" not in lines
+    assert "- Targets missed: **5** (1 response, 4 resolution)" in lines
+    assert "- Resolved within target: **60%**, 6 of 10" in lines
+    assert "| Gold | 2 | 2 | 2 of 2 (100%) | 1 of 2 (50%) | 0 |" in lines
+    assert "| **Total** | 13 | 12 | 10 of 11 (90.9%) | 6 of 10 (60%) | 1 |" in lines
+    assert f"| {VDB_NAME} | 10 | 9 | 8 of 9 (88.9%) | 5 of 8 (62.5%) | 1 |" in lines
+    assert "| Customer | Call | Title | Level | Target missed | Late by | Justification |" in lines
+    misses = [line for line in lines if "| #" in line]
+    assert misses[0].startswith(f"| {VDB_NAME} | #") and "| priority call | Silver | Resolution within 4 h | 1 h 30 min |" in misses[0]
+    assert r"| \<b\>O'Brien \& " in misses[1] and "| Gold | Resolution within 1 h | 1 h 00 min |" in misses[1]
+    assert not re.search(r"(?<!\\)[<>&]", md)  # every bit of user text is inert
+    for line in misses:
+        assert line.count(" | ") == 6
+
+
+def test_msp_page_escapes_a_hostile_title(store):
+    r = msp(store)
+    r.misses[0].title = HOSTILE
+    md = document.to_markdown(r)
+    row = next(line for line in md.splitlines() if line.startswith(f"| {VDB_NAME} | #"))
+    assert r"Printer \<script\>alert\('x'\)\</script\> \| \*on fire\* \_again\_ \`now\` second line" in row
+    assert row.count(" | ") == 6  # the pipe stays inside its cell, the newline inside its row
+    page = document.to_html(r)
+    assert "<script" not in page.lower()
+    assert html.escape(HOSTILE) in page and HOSTILE in " ".join(parse(page).text)
+
+
+def test_msp_page_follows_another_grouping_too(store):
+    r = msp(store, grouping="service")
+    page, md = document.to_html(r), document.to_markdown(r)
+    ids = [a["id"] for _, a in parse(page).tags if a.get("id")]
+    assert ids.index("by-level") < ids.index("by-customer") < ids.index("by-service") < ids.index("misses")
+    assert "<td>workstations</td>" in section(page, "by-service")
+    assert ["## By service level", "## By customer", "## By service"] == [
+        line for line in md.splitlines() if line.startswith("## By ")]
+    # --by customer is not repeated
+    assert document.to_markdown(msp(store, grouping="customer")).count("## By customer") == 1
+
+
+def test_msp_page_of_a_quiet_period(store):
+    r = msp(store, "2025")
+    page, md = document.to_html(r), document.to_markdown(r)
+    assert section(page, "by-level").count(document.NO_CALLS) == 1 and "<table" not in section(page, "by-customer")
+    assert "No target was missed in this period." in page and "No target was missed in this period." in md
+    assert md.count(document.NO_CALLS) == 2
 
 
 # --------------------------------------------------------------------- the command line
@@ -370,12 +525,33 @@ def test_cli_markdown_csv_and_json(cli_db, run, tmp_path):
     assert code == 0 and json.loads(text)["total"]["opened"] == 10
 
 
+def test_cli_without_a_customer_writes_the_msp_page(cli_db, run, tmp_path):
+    out = tmp_path / "msp.html"
+    code, stdout, stderr = run("report", "--period", "2026-07", "--format", "html", "--output", str(out))
+    assert code == 0, stderr
+    page = out.read_text(encoding="utf-8")
+    assert "SLA report: all customers" in page and 'id="by-customer"' in page and 'id="by-level"' in page
+    assert VDB_NAME in page and html.escape(EVIL_NAME) in page and "<script" not in page.lower()
+    code, md, stderr = run("report", "--period", "2026-07", "--format", "md")
+    assert code == 0, stderr
+    assert md.startswith("# SLA report: all customers") and "## Worst misses" in md and "## By customer" in md
+
+
 @pytest.mark.parametrize("fmt", ["html", "md"])
-def test_cli_customer_report_needs_a_customer(cli_db, run, tmp_path, fmt):
+def test_cli_with_a_customer_is_the_customers_report_as_before(cli_db, run, fmt):
+    code, text, stderr = run("report", "--customer", "VDB", "--period", "2026-Q3", "--format", fmt)
+    assert code == 0, stderr
+    with Store.open(cli_db) as store:
+        expected = document.to_html(report(store, "2026-Q3")) if fmt == "html" else document.to_markdown(report(store, "2026-Q3"))
+    assert text == expected
+    assert "Your contract" in text and "all customers" not in text and "Hotel De Gouden Gracht" not in text
+
+
+@pytest.mark.parametrize("fmt", ["html", "md", "table"])
+def test_cli_an_empty_customer_is_a_mistake_not_every_customer(cli_db, run, tmp_path, fmt):
     out = tmp_path / "f.out"
-    code, stdout, stderr = run("report", "--period", "2026-Q3", "--format", fmt, "--output", str(out))
-    assert code == 2
-    assert stdout == "" and stderr.count("\n") == 1 and "--customer" in stderr
+    code, stdout, stderr = run("report", "--customer", " ", "--format", fmt, "--output", str(out))
+    assert code == 2 and stdout == "" and stderr.count("\n") == 1 and "--customer is empty" in stderr
     assert not out.exists()
 
 
@@ -385,6 +561,10 @@ def test_cli_customer_report_needs_a_customer(cli_db, run, tmp_path, fmt):
         (["--period", "2026-Q5"], "use a month"),
         (["--period", "2026-07", "--from", "2026-07-01", "--to", "2026-07-31"], "not both"),
         (["--customer", "nobody-at-all"], "unknown customer"),
+        (["--format", "html", "--period", "2026-13"], "month must be 01 to 12"),
+        (["--format", "md", "--customer", "nobody-at-all"], "unknown customer"),
+        (["--format", "pdf"], "invalid choice"),
+        (["--format", "html", "--by", "colour"], "invalid choice"),
     ],
 )
 def test_cli_report_mistakes_are_one_line(cli_db, run, argv, fragment):

@@ -376,6 +376,25 @@ def test_grouping_by_customer_and_level_across_customers(store):
     assert by_level.levels_by_month == {"2026-07": {"Silver": 10, "Gold": 1, "none": 1}}
 
 
+
+@pytest.mark.parametrize("grouping", ["level", "customer", "service", "month"])
+def test_a_report_across_customers_also_has_the_figures_by_level_and_by_customer(store, grouping):
+    """The MSP-wide page shows both, whatever --by says; each must match the report
+    grouped that way."""
+    r = report(store, "2026-07", grouping, customer=None)
+    assert set(r.by) == {"level", "customer"}
+    for by in ("level", "customer"):
+        alone = report(store, "2026-07", by, customer=None)
+        assert [g.key for g in r.by[by]] == [g.key for g in alone.groups]
+        assert [counts(g) for g in r.by[by]] == [counts(g) for g in alone.groups]
+        assert [sorted(g.resolve_business) for g in r.by[by]] == [sorted(g.resolve_business) for g in alone.groups]
+    if grouping in r.by:
+        assert r.by[grouping] is r.groups  # computed once
+    assert counts(r.total) == counts(report(store, "2026-07", "level", customer=None).total)
+    # A one-customer report has no such breakdown.
+    assert report(store, "2026-07", grouping).by == {}
+
+
 # The worst misses, most late first: priority resolution 5400, contract_v2 resolution 2700,
 # missed resolution 1800, missed response 900.
 def test_worst_misses_with_their_justifications(store, history):
@@ -389,6 +408,10 @@ def test_worst_misses_with_their_justifications(store, history):
         (ids["missed"], "response", "30m", 900, J_RESPONSE),
     ]
     assert r.misses[1].title == SCRIPT_TITLE and r.misses[1].customer == VDB_NAME
+    assert {m.level for m in r.misses} == {"Silver"}
+    # Across customers: each miss names its customer and level (the hostile customer's
+    # call of test_exports is not in this history).
+    assert [(m.customer, m.level) for m in report(store, "2026-07", customer=None).misses] == [(VDB_NAME, "Silver")] * 4
     # stopped 11:45 in Amsterdam = 09:45 UTC
     assert datetime.fromisoformat(r.misses[1].stopped_at) == at("2026-07-16 11:45")
     assert [m.late_seconds for m in report(store, "2026-07", worst=2).misses] == [5400, 2700]
@@ -442,6 +465,12 @@ def test_contract_summary(store):
     assert c.response == {"P1": "30m", "P2": "1h", "P3": "2h", "P4": "4h"}
     assert c.resolution == {"P1": "4h", "P2": "8h", "P3": "1bd", "P4": "2bd"}
     assert c.overrides == {"email": {"resolution": "2h"}}
+    # By name and in the hours of its calendar, as the contract lookup shows them.
+    assert [c.service_names[k] for k in c.services] == [
+        "E-mail", "Microsoft 365", "Network", "Workstations", "Printing", "Telephony", "Line-of-business apps"]
+    assert c.hours == "mon-fri 07:00-22:00; sat 09:00-13:00, Europe/Amsterdam"
+    # Gold's 24x7 calendar is a template, read in the customer's zone.
+    assert [c.hours for c in report(store, "2026-Q3", customer="HGG").contracts] == ["24x7, Europe/Amsterdam"]
     # Delft Precision Optics: Silver to the end of September, Gold from October.
     assert [c.level for c in report(store, "2026-Q3", customer="DPO").contracts] == ["Silver"]
     assert [c.level for c in report(store, "2026-Q4", customer="DPO").contracts] == ["Gold"]

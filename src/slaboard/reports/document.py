@@ -1,6 +1,8 @@
-"""The report handed to the customer: one customer, one period, as Markdown or as
-one self-contained HTML page (embedded CSS, the chart as inline SVG, no scripts, no
-fonts or images from elsewhere) that prints on A4.
+"""The report as a document, in Markdown or as one self-contained HTML page
+(embedded CSS, the chart as inline SVG, no scripts, no fonts or images from
+elsewhere) that prints on A4. A one-customer report is the one handed to that
+customer; a report across customers is the MSP's own review page: the totals, the
+figures by service level and by customer, and the worst misses.
 
 Both are pure functions of a :class:`Report`: no I/O and no clock (the date shown is
 ``report.generated_at``). Every piece of user text (names, titles, reasons,
@@ -16,12 +18,14 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from slaboard.reports.figures import ContractSummary, Figures, Report
+from slaboard.reports.figures import MSP_GROUPINGS, ContractSummary, Figures, Miss, Report
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")
 GROUP_TITLES = {"customer": "Customer", "level": "Service level", "service": "Service", "priority": "Priority",
                 "contract": "Contract", "month": "Month"}
+MSP_TITLE = "all customers"
+NO_CALLS = "No call was opened, resolved or measured in this period."
 CLOCK_TITLES = {"response": "Response", "resolution": "Resolution", "plan": "Plan"}
 CURRENCY_SIGNS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF"}
 PRIORITIES = ("P1", "P2", "P3", "P4")
@@ -50,8 +54,8 @@ def _month_label(key: str, short: bool = False) -> str:
     return name[:3] if short else f"{name} {m[1]}"
 
 
-def _group_label(report: Report, key: str) -> str:
-    return _month_label(key) if report.grouping == "month" else key
+def _group_label(grouping: str, key: str) -> str:
+    return _month_label(key) if grouping == "month" else key
 
 
 def _share(value: float | None) -> str:
@@ -143,17 +147,37 @@ def _override_text(spec: dict[str, object]) -> str:
     return "; ".join(parts) or "no change"
 
 
+def _service(c: ContractSummary, key: str) -> str:
+    """A service of the contract by its name (the key when the catalogue lacks it)."""
+    return c.service_names.get(key, key)
+
+
+def _overrides(c: ContractSummary) -> list[tuple[str, str]]:
+    """(service name, what the override promises), by name."""
+    return sorted((_service(c, s), _override_text(spec)) for s, spec in c.overrides.items())
+
+
 def _validity(c: ContractSummary) -> str:
     start = _day(date.fromisoformat(c.valid_from))
     return f"{start} to {_day(date.fromisoformat(c.valid_to))}" if c.valid_to else f"from {start}, open-ended"
 
 
-def _rows(report: Report) -> list[tuple[str, Figures, bool]]:
-    """(label, figures, is_total): each group, then the total when it adds anything."""
-    rows = [(_group_label(report, g.key), g, False) for g in report.groups]
-    if len(report.groups) != 1:
+def _rows(report: Report, grouping: str | None = None) -> list[tuple[str, Figures, bool]]:
+    """(label, figures, is_total): each group of ``grouping`` (the report's own by
+    default), then the total when it adds anything."""
+    grouping = grouping or report.grouping
+    groups = report.groups if grouping == report.grouping else report.by.get(grouping, [])
+    rows = [(_group_label(grouping, g.key), g, False) for g in groups]
+    if len(groups) != 1:
         rows.append(("Total", report.total, True))
     return rows
+
+
+def _msp_groupings(report: Report) -> list[str]:
+    """The sections of the MSP's page: by level, by customer, and by the report's
+    own grouping when it is another."""
+    wanted = [*MSP_GROUPINGS, *([report.grouping] if report.grouping not in MSP_GROUPINGS else [])]
+    return [g for g in wanted if g == report.grouping or g in report.by]
 
 
 def _missed_total(report: Report) -> int:
@@ -161,7 +185,17 @@ def _missed_total(report: Report) -> int:
 
 
 def _title(report: Report) -> str:
-    return f"SLA report {report.period.label} — {report.customer_name or 'all customers'}"
+    return f"SLA report {report.period.label} — {report.customer_name or MSP_TITLE}"
+
+
+def _target_missed(m: Miss) -> str:
+    return f"{CLOCK_TITLES.get(m.clock, m.clock)} within {_target(m.target)}"
+
+
+def _worst_line(report: Report) -> str:
+    """"The 10 worst of 14 missed targets, most late first." when the list is cut."""
+    missed = _missed_total(report)
+    return f"The {len(report.misses)} worst of {missed} missed targets, most late first." if len(report.misses) < missed else ""
 
 
 def _period_line(report: Report) -> str:
@@ -198,14 +232,75 @@ def _text_bar(share: float | None) -> str:
 
 
 def to_markdown(report: Report) -> str:
-    """The customer's report as Markdown."""
-    t, cur, tz = report.total, report.msp.currency, report.tz
-    out: list[str] = [
-        f"# SLA report: {_md(report.customer_name or 'all customers')}",
+    """The report as Markdown: the customer's, or for a report across customers the
+    MSP's review page."""
+    return _customer_markdown(report) if report.customer is not None else _msp_markdown(report)
+
+
+def _md_header(report: Report) -> list[str]:
+    tz = report.tz
+    return [
+        f"# SLA report: {_md(report.customer_name or MSP_TITLE)}",
         "",
         f"**{_md(report.period.label)}** ({_period_line(report)}, times in {_md(tz)})  ",
         f"Prepared by {_md(report.msp.name)} on {_day(report.generated_at.astimezone(ZoneInfo(tz)).date())}",
         "",
+    ]
+
+
+def _md_figures(report: Report, grouping: str) -> list[str]:
+    return _md_table(
+        [GROUP_TITLES.get(grouping, grouping), "Opened", "Resolved", "Response within target",
+         "Resolution within target", "Open past deadline"],
+        [[f"**{_md(label)}**" if total else _md(label), str(f.opened), str(f.resolved),
+          _met_of(f.response_met, f.response_missed), _met_of(f.resolution_met, f.resolution_missed),
+          str(f.open_breached)] for label, f, total in _rows(report, grouping)],
+        numeric=range(1, 6),
+    )
+
+
+def _md_chart(report: Report) -> list[str]:
+    out = ["## Resolved within target, month by month", "", "```text"]
+    for m in report.months:
+        total = m.resolution_met + m.resolution_missed
+        label = f"{_month_label(m.key, short=True)} {m.key[:4]}"
+        value = _share(m.resolution_share).rjust(6) if total else "     –"
+        detail = f"({m.resolution_met} of {total})" if total else "(no resolution targets due)"
+        out.append(f"{label:<9} {_text_bar(m.resolution_share)} {value}  {detail}")
+    return [*out, "```"]
+
+
+def _md_misses(report: Report, *, across_customers: bool) -> list[str]:
+    """The worst misses. Across customers each names its customer and level instead
+    of when it stopped (the page has no room for both; the call number leads there)."""
+    if not report.misses:
+        return ["No target was missed in this period."]
+    out = [_worst_line(report), ""] if _worst_line(report) else []
+    if across_customers:
+        headers = ["Customer", "Call", "Title", "Level", "Target missed", "Late by", "Justification"]
+        rows = [[_md(m.customer), f"#{m.ticket_id}", _md(m.title), _md(m.level), _target_missed(m),
+                 _duration(m.late_seconds), _md_why(m)] for m in report.misses]
+    else:
+        headers = ["Call", "Title", "Target missed", "Late by", "When", "Justification"]
+        rows = [[f"#{m.ticket_id}", _md(m.title), _target_missed(m), _duration(m.late_seconds),
+                 _instant(m.stopped_at, report.tz), _md_why(m)] for m in report.misses]
+    return out + _md_table(headers, rows, numeric=(headers.index("Late by"),))
+
+
+def _md_why(m: Miss) -> str:
+    return _md(m.justification) if m.justification else "*none given*"
+
+
+def _md_footer(report: Report) -> list[str]:
+    return ["---", "",
+            f"*Prepared by {_md(report.msp.name)} with slaboard from the times recorded on every call. "
+            f"Targets are counted in business time; times are shown in {_md(report.tz)}.*", ""]
+
+
+def _customer_markdown(report: Report) -> str:
+    t, cur = report.total, report.msp.currency
+    out: list[str] = [
+        *_md_header(report),
         "## At a glance",
         "",
         f"- Calls opened: **{t.opened}**; calls resolved: **{t.resolved}**",
@@ -226,7 +321,8 @@ def to_markdown(report: Report) -> str:
             f"### {_md(c.level)}{version}",
             "",
             f"- Valid: {_validity(c)}",
-            f"- Services covered: {', '.join(_md(s) for s in c.services) or 'none'}",
+            f"- Services covered: {', '.join(_md(_service(c, s)) for s in c.services) or 'none'}",
+            *([f"- Service hours: {_md(c.hours)}"] if c.hours else []),
             f"- Monthly price: {_money(c.price_per_month, cur)}",
             f"- Hourly rate for work outside the contract: {_money(c.hourly_rate, cur) if c.hourly_rate is not None else 'the standard rate'}",
             "",
@@ -238,17 +334,10 @@ def to_markdown(report: Report) -> str:
                           for p in PRIORITIES if p in c.response or p in c.resolution], numeric=(1, 2))
         if c.overrides:
             out += ["", "Per service:", ""]
-            out += [f"- {_md(s)}: {_md(_override_text(spec))}" for s, spec in sorted(c.overrides.items())]
+            out += [f"- {_md(name)}: {_md(promise)}" for name, promise in _overrides(c)]
         out.append("")
     out += ["## Figures", ""]
-    out += _md_table(
-        [GROUP_TITLES.get(report.grouping, report.grouping), "Opened", "Resolved", "Response within target",
-         "Resolution within target", "Open past deadline"],
-        [[f"**{_md(label)}**" if total else _md(label), str(f.opened), str(f.resolved),
-          _met_of(f.response_met, f.response_missed), _met_of(f.resolution_met, f.resolution_missed),
-          str(f.open_breached)] for label, f, total in _rows(report)],
-        numeric=range(1, 6),
-    )
+    out += _md_figures(report, report.grouping)
     out += ["", "### Time to respond and to resolve", "",
             "Business time counts only the service hours of the contract; calendar time is the clock on the wall.", ""]
     time_rows = []
@@ -276,29 +365,33 @@ def to_markdown(report: Report) -> str:
                          numeric=(0, 1, 2))
     else:
         out.append("All calls were covered by the contract.")
-    out += ["", "## Resolved within target, month by month", "", "```text"]
-    for m in report.months:
-        total = m.resolution_met + m.resolution_missed
-        label = f"{_month_label(m.key, short=True)} {m.key[:4]}"
-        value = _share(m.resolution_share).rjust(6) if total else "     –"
-        detail = f"({m.resolution_met} of {total})" if total else "(no resolution targets due)"
-        out.append(f"{label:<9} {_text_bar(m.resolution_share)} {value}  {detail}")
-    out += ["```", "", "## Targets missed", ""]
-    if report.misses:
-        if len(report.misses) < _missed_total(report):
-            out += [f"The {len(report.misses)} worst of {_missed_total(report)} missed targets, most late first.", ""]
-        out += _md_table(
-            ["Call", "Title", "Target missed", "Late by", "When", "Justification"],
-            [[f"#{m.ticket_id}", _md(m.title), f"{CLOCK_TITLES.get(m.clock, m.clock)} within {_target(m.target)}",
-              _duration(m.late_seconds), _instant(m.stopped_at, tz), _md(m.justification) if m.justification else "*none given*"]
-             for m in report.misses],
-            numeric=(3,),
-        )
-    else:
-        out.append("No target was missed in this period.")
-    out += ["", "---", "",
-            f"*Prepared by {_md(report.msp.name)} with slaboard from the times recorded on every call. "
-            f"Targets are counted in business time; times are shown in {_md(tz)}.*", ""]
+    out += ["", *_md_chart(report), "", "## Targets missed", "", *_md_misses(report, across_customers=False), "",
+            *_md_footer(report)]
+    return "\n".join(out)
+
+
+def _msp_markdown(report: Report) -> str:
+    """The MSP's page: totals, a section per grouping, the chart, the worst misses."""
+    t, cur = report.total, report.msp.currency
+    missed = _missed_total(report)
+    out: list[str] = [
+        *_md_header(report),
+        "## At a glance",
+        "",
+        f"- Calls opened: **{t.opened}**; calls resolved: **{t.resolved}**",
+        f"- Responded within target: **{_share(t.response_share)}**{_of(t.response_met, t.response_missed, ', ')}",
+        f"- Resolved within target: **{_share(t.resolution_share)}**{_of(t.resolution_met, t.resolution_missed, ', ')}",
+        f"- Targets missed: **{missed}** ({t.response_missed} response, {t.resolution_missed} resolution)",
+        f"- Open calls already past their deadline at the end of the period: **{t.open_breached}**",
+        f"- Work outside the contracts: **{t.billable_calls}** call{'s' if t.billable_calls != 1 else ''}, "
+        f"{_hours(t.billable_hours)}, {_money(t.billable_amount, cur)}",
+        "",
+    ]
+    for grouping in _msp_groupings(report):
+        table = _md_figures(report, grouping) if report.groups else [NO_CALLS]
+        out += [f"## By {GROUP_TITLES.get(grouping, grouping).lower()}", "", *table, ""]
+    out += [*_md_chart(report), "", "## Worst misses", "", *_md_misses(report, across_customers=True), "",
+            *_md_footer(report)]
     return "\n".join(out)
 
 
@@ -393,7 +486,8 @@ def _html_contract(c: ContractSummary, currency: str) -> str:
     parts = [
         f'<div class="contract"><h3>{_h(c.level)}{version}</h3><dl>',
         f"<dt>Valid</dt><dd>{_h(_validity(c))}</dd>",
-        f"<dt>Services covered</dt><dd>{_h(', '.join(c.services) or 'none')}</dd>",
+        f"<dt>Services covered</dt><dd>{_h(', '.join(_service(c, s) for s in c.services) or 'none')}</dd>",
+        *([f"<dt>Service hours</dt><dd>{_h(c.hours)}</dd>"] if c.hours else []),
         f"<dt>Monthly price</dt><dd>{_h(_money(c.price_per_month, currency))}</dd>",
         f"<dt>Hourly rate outside the contract</dt><dd>{_h(rate)}</dd>",
         "</dl>",
@@ -405,7 +499,7 @@ def _html_contract(c: ContractSummary, currency: str) -> str:
         '<p class="note">Targets are business time: only the service hours of the contract count.</p>',
     ]
     if c.overrides:
-        items = "".join(f"<li><strong>{_h(s)}</strong>: {_h(_override_text(spec))}</li>" for s, spec in sorted(c.overrides.items()))
+        items = "".join(f"<li><strong>{_h(name)}</strong>: {_h(promise)}</li>" for name, promise in _overrides(c))
         parts.append(f"<p>Per service:</p><ul>{items}</ul>")
     parts.append("</div>")
     return "".join(parts)
@@ -461,11 +555,16 @@ def _svg_chart(report: Report) -> str:
 
 
 def to_html(report: Report) -> str:
-    """The customer's report as one self-contained HTML page."""
-    t, cur, tz = report.total, report.msp.currency, report.tz
-    customer = report.customer_name or "all customers"
+    """The report as one self-contained HTML page: the customer's, or for a report
+    across customers the MSP's review page."""
+    return _customer_html(report) if report.customer is not None else _msp_html(report)
+
+
+def _html_header(report: Report) -> list[str]:
+    """From the doctype to the end of the page's header: MSP, title, period."""
+    tz = report.tz
     made = _day(report.generated_at.astimezone(ZoneInfo(tz)).date())
-    s: list[str] = [
+    return [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -473,15 +572,107 @@ def to_html(report: Report) -> str:
         f"<style>{CSS}</style></head><body>",
         "<header>",
         f'<p class="msp">{_h(report.msp.name)}</p>',
-        f"<h1>SLA report: {_h(customer)}</h1>",
+        f"<h1>SLA report: {_h(report.customer_name or MSP_TITLE)}</h1>",
         f'<p class="period"><strong>{_h(report.period.label)}</strong> · {_h(_period_line(report))} · '
         f"times in {_h(tz)} · prepared on {_h(made)}</p>",
         "</header>",
-        '<section id="summary"><h2>At a glance</h2><ul class="tiles">',
+    ]
+
+
+def _html_share_tiles(t: Figures) -> list[str]:
+    return [
         _tile(_share(t.resolution_share), f"resolved within target{_h(_of(t.resolution_met, t.resolution_missed, ': '))}",
               _mood(t.resolution_share)),
         _tile(_share(t.response_share), f"responded within target{_h(_of(t.response_met, t.response_missed, ': '))}",
               _mood(t.response_share)),
+    ]
+
+
+def _html_figures(report: Report, grouping: str) -> str:
+    return _table(
+        [(_h(GROUP_TITLES.get(grouping, grouping)), False), ("Calls opened", True), ("Calls resolved", True),
+         ("Response within target", True), ("Resolution within target", True), ("Open past deadline", True)],
+        (([(_h(label), False), (str(f.opened), True), (str(f.resolved), True),
+           (_h(_met_of(f.response_met, f.response_missed)), True),
+           (_h(_met_of(f.resolution_met, f.resolution_missed)), True), (str(f.open_breached), True)],
+          "total" if total else "") for label, f, total in _rows(report, grouping)),
+    )
+
+
+def _html_chart(report: Report) -> list[str]:
+    return ['<section id="chart"><h2>Resolved within target, month by month</h2><figure>', _svg_chart(report),
+            "<figcaption>Share of the calls whose resolution target fell due in the month that were resolved "
+            "in time. Green: 90% or more; amber: 75% to 90%; red: under 75%.</figcaption></figure></section>"]
+
+
+def _html_misses(report: Report, title: str, *, across_customers: bool) -> list[str]:
+    """The misses section, with the columns of :func:`_md_misses`."""
+    s = [f'<section id="misses"><h2>{title}</h2>']
+    if report.misses:
+        if _worst_line(report):
+            s.append(f"<p>{_worst_line(report)}</p>")
+
+        def why(m: Miss) -> tuple[str, bool]:
+            return (_h(m.justification) if m.justification else '<span class="none">none given</span>', False)
+
+        if across_customers:
+            headers = [("Customer", False), ("Call", False), ("Title", False), ("Level", False), ("Target missed", False),
+                       ("Late by", True), ("Justification", False)]
+            rows = ([(_h(m.customer), False), (f"#{m.ticket_id}", False), (_h(m.title), False), (_h(m.level), False),
+                     (_h(_target_missed(m)), False), (_duration(m.late_seconds), True), why(m)] for m in report.misses)
+        else:
+            headers = [("Call", False), ("Title", False), ("Target missed", False), ("Late by", True), ("When", True),
+                       ("Justification", False)]
+            rows = ([(f"#{m.ticket_id}", False), (_h(m.title), False), (_h(_target_missed(m)), False),
+                     (_duration(m.late_seconds), True), (_h(_instant(m.stopped_at, report.tz)), True), why(m)]
+                    for m in report.misses)
+        s.append(_table(headers, ((cells, "") for cells in rows), cls="misses"))
+    else:
+        s.append("<p>No target was missed in this period.</p>")
+    s.append("</section>")
+    return s
+
+
+def _html_footer(report: Report) -> list[str]:
+    return [f"<footer>Prepared by {_h(report.msp.name)} with slaboard, from the times recorded on every call. "
+            f"Figures for {_h(report.period.label)} ({_h(_period_line(report))}); times in {_h(report.tz)}.</footer>",
+            "</body></html>"]
+
+
+def _msp_html(report: Report) -> str:
+    """The MSP's page: totals, a section per grouping, the chart, the worst misses."""
+    t, cur = report.total, report.msp.currency
+    missed = _missed_total(report)
+    s: list[str] = [
+        *_html_header(report),
+        '<section id="summary"><h2>At a glance</h2><ul class="tiles">',
+        *_html_share_tiles(t),
+        _tile(str(t.opened), f"calls opened, {t.resolved} resolved"),  # five tiles fit a row of A4, six do not
+        _tile(str(missed), f"targets missed: {t.response_missed} response, {t.resolution_missed} resolution",
+              "bad" if missed else ""),
+        _tile(str(t.open_breached), "open calls past their deadline at the end of the period",
+              "bad" if t.open_breached else ""),
+        "</ul>",
+        f'<p class="note">Work outside the contracts: {t.billable_calls} call{"s" if t.billable_calls != 1 else ""}, '
+        f"{_h(_hours(t.billable_hours))}, {_h(_money(t.billable_amount, cur))}.</p>",
+        "</section>",
+    ]
+    for grouping in _msp_groupings(report):
+        title = GROUP_TITLES.get(grouping, grouping)
+        table = _html_figures(report, grouping) if report.groups else f"<p>{NO_CALLS}</p>"
+        s.append(f'<section id="by-{grouping}"><h2>By {_h(title.lower())}</h2>{table}</section>')
+    s += _html_chart(report)
+    s += _html_misses(report, "Worst misses", across_customers=True)
+    s += _html_footer(report)
+    return "\n".join(s) + "\n"
+
+
+def _customer_html(report: Report) -> str:
+    t, cur = report.total, report.msp.currency
+    s: list[str] = [
+        *_html_header(report),
+        '<section id="summary"><h2>At a glance</h2><ul class="tiles">',
+        *_html_share_tiles(t),
         _tile(str(t.opened), "calls opened"),
         _tile(str(t.resolved), "calls resolved"),
         _tile(str(t.open_breached), "open calls past their deadline at the end of the period",
@@ -496,14 +687,7 @@ def to_html(report: Report) -> str:
     s.append("</section>")
 
     s.append('<section id="figures"><h2>Figures</h2>')
-    s.append(_table(
-        [(_h(GROUP_TITLES.get(report.grouping, report.grouping)), False), ("Calls opened", True), ("Calls resolved", True),
-         ("Response within target", True), ("Resolution within target", True), ("Open past deadline", True)],
-        (([(_h(label), False), (str(f.opened), True), (str(f.resolved), True),
-           (_h(_met_of(f.response_met, f.response_missed)), True),
-           (_h(_met_of(f.resolution_met, f.resolution_missed)), True), (str(f.open_breached), True)],
-          "total" if total else "") for label, f, total in _rows(report)),
-    ))
+    s.append(_html_figures(report, report.grouping))
     s.append("<h3>Time to respond and to resolve</h3>")
     time_rows = []
     for label, f, total in _rows(report):
@@ -540,32 +724,9 @@ def to_html(report: Report) -> str:
         s.append("<p>All calls were covered by the contract.</p>")
     s.append("</div></div></section>")
 
-    s.append('<section id="chart"><h2>Resolved within target, month by month</h2><figure>')
-    s.append(_svg_chart(report))
-    s.append("<figcaption>Share of the calls whose resolution target fell due in the month that were resolved "
-             "in time. Green: 90% or more; amber: 75% to 90%; red: under 75%.</figcaption></figure></section>")
-
-    s.append('<section id="misses"><h2>Targets missed</h2>')
-    if report.misses:
-        missed = _missed_total(report)
-        if len(report.misses) < missed:
-            s.append(f"<p>The {len(report.misses)} worst of {missed} missed targets, most late first.</p>")
-        s.append(_table(
-            [("Call", False), ("Title", False), ("Target missed", False), ("Late by", True), ("When", True),
-             ("Justification", False)],
-            (([(f"#{m.ticket_id}", False), (_h(m.title), False),
-               (_h(f"{CLOCK_TITLES.get(m.clock, m.clock)} within {_target(m.target)}"), False),
-               (_duration(m.late_seconds), True), (_h(_instant(m.stopped_at, tz)), True),
-               (_h(m.justification) if m.justification else '<span class="none">none given</span>', False)], "")
-             for m in report.misses),
-            cls="misses",
-        ))
-    else:
-        s.append("<p>No target was missed in this period.</p>")
-    s.append("</section>")
-    s.append(f"<footer>Prepared by {_h(report.msp.name)} with slaboard, from the times recorded on every call. "
-             f"Figures for {_h(report.period.label)} ({_h(_period_line(report))}); times in {_h(tz)}.</footer>")
-    s.append("</body></html>")
+    s += _html_chart(report)
+    s += _html_misses(report, "Targets missed", across_customers=False)
+    s += _html_footer(report)
     return "\n".join(s) + "\n"
 
 

@@ -21,12 +21,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slaboard.domain import Msp
-from slaboard.services.clocks import clocks_for
+from slaboard.services.clocks import calendar_for, clocks_for
 from slaboard.services.tickets import ServiceError, resolve_customer
 from slaboard.sla import leading_clock
 from slaboard.store import Store
 
 GROUPINGS = ("customer", "level", "service", "priority", "contract", "month")
+MSP_GROUPINGS = ("level", "customer")  # what a report across customers also gives, whatever its grouping
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)
 _YEAR = re.compile(r"^(\d{4})$")
@@ -110,7 +111,7 @@ def _stats(values: list[int]) -> dict[str, float | None]:
 
 @dataclass
 class Miss:
-    """A target missed, for the customer's list of worst misses."""
+    """A target missed, for the list of worst misses."""
 
     ticket_id: int
     title: str
@@ -120,6 +121,7 @@ class Miss:
     late_seconds: int
     stopped_at: str
     justification: str
+    level: str  # the service level the call was held to when its clock stopped
 
 
 @dataclass
@@ -195,6 +197,9 @@ class Figures:
 
 @dataclass
 class ContractSummary:
+    """A contract version as the customer reads it: services by key (for tools) and
+    by name, targets as written, and the business hours they are counted in."""
+
     key: str
     version: int
     level: str
@@ -206,6 +211,8 @@ class ContractSummary:
     response: dict[str, str]
     resolution: dict[str, str]
     overrides: dict[str, Any]
+    service_names: dict[str, str] = field(default_factory=dict)  # key -> name, for services and overrides
+    hours: str = ""  # "mon-fri 07:00-22:00; sat 09:00-13:00, Europe/Amsterdam", as the contract lookup says
 
 
 @dataclass
@@ -224,6 +231,9 @@ class Report:
     contracts: list[ContractSummary]
     ticket_ids: dict[str, list[int]]
     generated_at: datetime
+    # A report across customers: its figures by each of MSP_GROUPINGS too (one of them
+    # is ``groups`` itself), sorted by key. Empty for a one-customer report.
+    by: dict[str, list[Figures]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -292,28 +302,42 @@ def build_report(
     total = Figures("total")
     ticket_ids: dict[str, set[int]] = defaultdict(set)
 
-    def key_of(customer_key: str, service: str, priority: str, contract_id: int | None, level: str | None, month: str | None) -> str:
-        if grouping == "customer":
+    def key_of(by: str, customer_key: str, service: str, priority: str, contract_id: int | None, level: str | None,
+               month: str | None) -> str:
+        if by == "customer":
             return names.get(customer_key, customer_key)
-        if grouping == "level":
+        if by == "level":
             return level or level_of(contract_id)
-        if grouping == "service":
+        if by == "service":
             return service
-        if grouping == "priority":
+        if by == "priority":
             return priority
-        if grouping == "contract":
+        if by == "contract":
             return contract_of(contract_id)
         return month or "before"
 
     # Each row updates one cell (its group and month); groups, months and the total
-    # are sums of cells, made once at the end.
+    # are sums of cells, made once at the end. A report across customers also adds
+    # each row to its group of every other grouping of MSP_GROUPINGS.
     cells: dict[tuple[str, str | None], Figures] = {}
+    also_by = [g for g in MSP_GROUPINGS if g != grouping] if cust is None else []
+    also: dict[str, dict[str, Figures]] = {g: {} for g in also_by}
 
-    def figures_for(key: str, month: str | None) -> tuple[Figures, ...]:
+    def figures_for(customer_key: str, service: str, priority: str, contract_id: int | None, level: str | None,
+                    month: str | None) -> tuple[str, tuple[Figures, ...]]:
+        """The row's key in ``grouping`` and the figures it adds to."""
+        key = key_of(grouping, customer_key, service, priority, contract_id, level, month)
         cell = cells.get((key, month))
         if cell is None:
             cell = cells[(key, month)] = Figures(key)
-        return (cell,)
+        extra = []
+        for by in also_by:
+            other = key_of(by, customer_key, service, priority, contract_id, level, month)
+            group = also[by].get(other)
+            if group is None:
+                group = also[by][other] = Figures(other)
+            extra.append(group)
+        return key, (cell, *extra)
 
     by_customer = cust.key if cust else None
     say("reading the calls opened")
@@ -323,14 +347,14 @@ def build_report(
             measured.add(contract_id)
         level = level_of(contract_id)
         month = month_of(reported)
-        key = key_of(customer_key, service, priority, contract_id, level, month)
+        key, added_to = figures_for(customer_key, service, priority, contract_id, level, month)
         ticket_ids[key].add(tid)
         amount = 0.0
         if billable:
             contract = contracts.get(contract_id) if contract_id is not None else None
             rate = contract.terms.hourly_rate if contract and contract.terms.hourly_rate is not None else msp.default_hourly_rate
             amount = float(hours or 0) * float(rate or Decimal(0))
-        for f in figures_for(key, month):
+        for f in added_to:
             f.opened += 1
             if billable:
                 f.billable_calls += 1
@@ -341,21 +365,21 @@ def build_report(
     say("reading the calls resolved")
     for tid, customer_key, service, priority, contract_id, resolved in store.report_resolved(start, end, by_customer):
         month = month_of(resolved)
-        key = key_of(customer_key, service, priority, contract_id, None, month)
+        key, added_to = figures_for(customer_key, service, priority, contract_id, None, month)
         ticket_ids[key].add(tid)
-        for f in figures_for(key, month):
+        for f in added_to:
             f.resolved += 1
     say("reading the targets met and missed")
     misses: list[Miss] = []
     for (tid, clock, met, stopped, calendar_seconds, target, used, late, paused, pauses, level, priority, justification,
          customer_key, service, title, contract_id) in store.report_outcomes(start, end, by_customer):
         month = month_of(stopped)
-        key = key_of(customer_key, service, priority, contract_id, level, month)
+        key, added_to = figures_for(customer_key, service, priority, contract_id, level, month)
         ticket_ids[key].add(tid)
         if contract_id is not None:
             measured.add(contract_id)
         reasons = json.loads(pauses) if pauses and pauses != "{}" else None
-        for f in figures_for(key, month):
+        for f in added_to:
             if clock == "response":
                 if met:
                     f.response_met += 1
@@ -375,7 +399,8 @@ def build_report(
                     for reason, seconds in reasons.items():
                         f.paused_by_reason[reason] += seconds
         if not met:
-            misses.append(Miss(tid, title, names.get(customer_key, customer_key), clock, target, late, stopped, justification))
+            misses.append(Miss(tid, title, names.get(customer_key, customer_key), clock, target, late, stopped, justification,
+                               level or level_of(contract_id)))
     say("replaying the calls still open at the end of the period")
     moment = min(end, now)
     moment_text = _utc_text(moment)
@@ -385,9 +410,10 @@ def build_report(
         lead = leading_clock(clocks_for(ticket, contract, ticket_tz, moment))
         if lead is not None and lead.state == "breached":
             month = month_of(moment_text)
-            key = key_of(ticket.customer, ticket.service, ticket.priority, ticket.contract_id, level_of(ticket.contract_id), month)
+            key, added_to = figures_for(ticket.customer, ticket.service, ticket.priority, ticket.contract_id,
+                                        level_of(ticket.contract_id), month)
             ticket_ids[key].add(ticket.id)
-            for f in figures_for(key, month):
+            for f in added_to:
                 f.open_breached += 1
     for (key, month), cell in cells.items():
         sums = [groups.setdefault(key, Figures(key)), total]
@@ -398,6 +424,7 @@ def build_report(
     misses.sort(key=lambda m: -m.late_seconds)
     summaries = []
     if cust is not None:
+        service_names = {s.key: s.name for s in store.services()}
         for c in store.contracts_of(cust.key):
             t = c.terms
             overlaps = t.valid_from < period.end and (t.valid_to is None or t.valid_to >= period.start)
@@ -408,11 +435,15 @@ def build_report(
                     t.valid_to.isoformat() if t.valid_to else None,
                     {p: d.text for p, d in sorted(t.response.items())}, {p: d.text for p, d in sorted(t.resolution.items())},
                     {s: o.model_dump(mode="json", exclude_none=True) for s, o in t.overrides.items()},
+                    {s: service_names.get(s, s) for s in [*t.services, *t.overrides]},
+                    calendar_for(c, cust.tz).describe(),
                 ))
     ordered = sorted(groups.values(), key=lambda g: g.key)
+    by = {g: ordered if g == grouping else sorted(also[g].values(), key=lambda f: f.key)
+          for g in MSP_GROUPINGS} if cust is None else {}
     return Report(
         period, grouping, tz, cust.key if cust else None, cust.name if cust else None, msp, ordered, total,
         [months[m] for m in period.months()], {m: dict(v) for m, v in levels_by_month.items()}, misses[:worst],
-        summaries, {k: sorted(v) for k, v in ticket_ids.items()}, now,
+        summaries, {k: sorted(v) for k, v in ticket_ids.items()}, now, by,
     )
 
