@@ -199,9 +199,6 @@ async def test_export_writes_csv_and_json_that_parse(report_db: Path, make_app: 
         await pilot.press("e")
         await pilot.pause()
         assert isinstance(app.screen, ExportChooser)
-        await pilot.press("h")  # a customer document needs one customer: nothing written
-        await pilot.pause()
-        assert isinstance(app.screen, ExportChooser)
         await pilot.press("c")
         await pilot.pause()
         rows = list(csv.DictReader((tmp_path / "slaboard-report-all-2026-Q3.csv").open(encoding="utf-8")))
@@ -212,6 +209,10 @@ async def test_export_writes_csv_and_json_that_parse(report_db: Path, make_app: 
         data = json.loads((tmp_path / "slaboard-report-all-2026-Q3.json").read_text(encoding="utf-8"))
         assert data["total"]["opened"] == report.total.opened and data["grouping"] == "level"
         assert any("slaboard-report-all-2026-Q3.json" in n.message for n in app._notifications)
+        await pilot.press("e", "h")  # without a customer: the MSP-wide review
+        await pilot.pause()
+        html = (tmp_path / "slaboard-report-all-2026-Q3.html").read_text(encoding="utf-8")
+        assert "<svg" in html and "<script" not in html and 'id="by-customer"' in html and "Harbour &amp; Finch Ltd" in html
 
 
 async def test_customer_documents_are_written_from_the_screen(

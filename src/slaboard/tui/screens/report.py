@@ -157,7 +157,7 @@ class ReportScreen(Screen[None]):
         Binding("left_square_bracket", "grouping(-1)", "By (back)", show=False, key_display="[", id="report.previous_grouping",
                 tooltip="The grouping before this one"),
         Binding("e", "export", "Export", id="report.export",
-                tooltip="Write CSV or JSON (and for one customer Markdown or HTML) to the current directory"),
+                tooltip="Write CSV, JSON, Markdown or HTML to the current directory"),
         Binding("r", "recompute", "Recompute", show=False, id="report.recompute", tooltip="Read the figures again"),
     ]
 

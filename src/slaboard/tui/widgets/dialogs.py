@@ -309,8 +309,10 @@ class ExportChooser(ModalScreen[str | None]):
         Binding("escape,q", "cancel", "Cancel", id="report_export.cancel", tooltip="Write nothing"),
         Binding("c", "pick('csv')", "CSV", id="report_export.csv", tooltip="Write the figures as CSV"),
         Binding("j", "pick('json')", "JSON", id="report_export.json", tooltip="Write the figures as JSON"),
-        Binding("m", "pick('md')", "Markdown", id="report_export.md", tooltip="Write the customer's report as Markdown"),
-        Binding("h", "pick('html')", "HTML", id="report_export.html", tooltip="Write the customer's report as one HTML page"),
+        Binding("m", "pick('md')", "Markdown", id="report_export.md",
+                tooltip="Write the report as Markdown: the customer's, or for all customers the MSP-wide review"),
+        Binding("h", "pick('html')", "HTML", id="report_export.html",
+                tooltip="Write the report as one HTML page: the customer's, or the MSP-wide review"),
     ]
 
     def __init__(self, report: Report) -> None:
@@ -321,14 +323,13 @@ class ExportChooser(ModalScreen[str | None]):
         with Vertical(id="box"):
             yield Static(Content.styled("Export to the current directory", "bold $primary"))
             options = []
-            for fmt, (name, what, customer_only) in EXPORTS.items():
-                disabled = customer_only and self.report.customer is None
+            for fmt, (name, what) in EXPORTS.items():
                 prompt = Content.assemble((f"{fmt[0]}  ", "bold"), (f"{name:<9}", "bold"), what)
-                options.append(Option(prompt, id=fmt, disabled=disabled))
+                options.append(Option(prompt, id=fmt))
             yield OptionList(*options, markup=False, compact=True, id="formats")
             hint = "named " + export_name(self.report, "<format>")
             if self.report.customer is None:
-                hint += "\nMarkdown and HTML are for one customer: choose one first (c)."
+                hint += "\nMarkdown and HTML give the MSP-wide review; choose a customer (c) for theirs."
             yield Static(Content(hint), id="export-hint")
 
     def on_mount(self) -> None:
@@ -338,10 +339,6 @@ class ExportChooser(ModalScreen[str | None]):
         self.dismiss(None)
 
     def action_pick(self, fmt: str) -> None:
-        if EXPORTS[fmt][2] and self.report.customer is None:
-            self.notify("Markdown and HTML are one customer's report: choose a customer first.", severity="warning",
-                        timeout=4, markup=False)
-            return
         self.dismiss(fmt)
 
     @on(OptionList.OptionSelected, "#formats")
@@ -357,8 +354,8 @@ def export_name(report: Report, extension: str) -> str:
 
 
 EXPORTS = {
-    "csv": ("CSV", "one row per group, for spreadsheets", False),
-    "json": ("JSON", "every figure, for other tools", False),
-    "md": ("Markdown", "the report to hand to the customer", True),
-    "html": ("HTML", "the same as one page that prints well", True),
+    "csv": ("CSV", "one row per group, for spreadsheets"),
+    "json": ("JSON", "every figure, for other tools"),
+    "md": ("Markdown", "the customer's report, or the MSP-wide review"),
+    "html": ("HTML", "the same as one page that prints well"),
 }
