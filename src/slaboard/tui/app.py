@@ -21,7 +21,6 @@ from slaboard.tui.screens.help import HelpScreen, binding_rows
 from slaboard.tui.screens.wall import WallScreen
 from slaboard.tui.terminal import end_with_terminal
 from slaboard.tui.themes import use_theme
-from slaboard.tui.widgets.table import SlaTable
 
 T = TypeVar("T")
 
@@ -260,19 +259,32 @@ class WallApp(App[None]):
         return screen
 
 
+# The order of the help and the README's key table; every other class under
+# slaboard.tui with bindings of its own follows (see key_classes), so none is left out.
+KEY_ORDER = ("BoardScreen", "SlaTable", "SlaboardApp", "WallScreen", "WallApp", "TicketScreen", "_Dialog",
+             "DiagnosisScreen", "NewCallScreen", "CustomerBox", "LevelChoice", "ConfirmDiscard", "TriageScreen",
+             "ContractScreen", "CustomerFinder", "CommLogScreen", "ReportScreen", "FiguresTable", "GroupCallsScreen",
+             "ExportChooser", "HelpScreen")
+
+
+def key_classes() -> list[type]:
+    """Every class defined under slaboard.tui that declares bindings of its own, in
+    KEY_ORDER and then by module."""
+    import importlib
+    import pkgutil
+
+    import slaboard.tui
+
+    found: list[type] = []
+    for info in sorted(pkgutil.walk_packages(slaboard.tui.__path__, "slaboard.tui."), key=lambda i: i.name):
+        module = importlib.import_module(info.name)
+        for value in vars(module).values():
+            if isinstance(value, type) and value.__module__ == module.__name__ and "BINDINGS" in vars(value):
+                found.append(value)
+    rank = {name: n for n, name in enumerate(KEY_ORDER)}
+    return sorted(found, key=lambda cls: (rank.get(cls.__name__, len(rank)), cls.__module__, cls.__name__))
+
+
 def key_rows(keymap: dict[str, str] | None = None) -> list[tuple[str, str, str, str, str]]:
     """Every key of the app with its id, description and tooltip, screen by screen."""
-    from slaboard.tui.screens.commlog import CommLogScreen
-    from slaboard.tui.screens.contracts import ContractScreen, CustomerFinder
-    from slaboard.tui.screens.diagnosis import DiagnosisScreen
-    from slaboard.tui.screens.newcall import ConfirmDiscard, CustomerBox, LevelChoice, NewCallScreen
-    from slaboard.tui.screens.report import ReportScreen
-    from slaboard.tui.screens.triage import TriageScreen
-    from slaboard.tui.widgets.dialogs import _Dialog
-
-    return binding_rows(
-        [BoardScreen, SlaTable, SlaboardApp, WallScreen, WallApp, TicketScreen, _Dialog, DiagnosisScreen,
-         NewCallScreen, CustomerBox, LevelChoice, ConfirmDiscard, TriageScreen, ContractScreen, CustomerFinder,
-         CommLogScreen, ReportScreen],
-        keymap,
-    )
+    return binding_rows(key_classes(), keymap)

@@ -31,7 +31,7 @@ def call_prompt(line: CallLine, tz: str) -> Content:
 class GroupCallsScreen(ModalScreen[None]):
     """The calls behind one row of the report; enter opens a call."""
 
-    HELP_GROUP = "report"
+    HELP_GROUP = "report: calls"
 
     DEFAULT_CSS = """
     GroupCallsScreen { align: center middle; }

@@ -35,6 +35,10 @@ def display_key(key: str) -> str:
 
 
 class HelpScreen(ModalScreen[None]):
+    """Every key, grouped by where it works."""
+
+    HELP_GROUP = "help"
+
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll { width: 90%; max-width: 100; height: 90%; border: round $primary; background: $surface; padding: 0 1; }

@@ -297,7 +297,7 @@ class ConfirmDiscard(ModalScreen[bool]):
 class ExportChooser(ModalScreen[str | None]):
     """Which file to write; the customer documents need a one-customer report."""
 
-    HELP_GROUP = "report"
+    HELP_GROUP = "report: export"
 
     DEFAULT_CSS = """
     ExportChooser { align: center middle; }

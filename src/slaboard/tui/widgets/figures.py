@@ -39,6 +39,8 @@ class FiguresTable(DataTable[Text]):
     """The figures, one row per group and the total; the board's j/k/g/G work here
     too (home/end and left/right scroll sideways on a narrow terminal)."""
 
+    HELP_GROUP = "report"
+
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False, id="report_table.down", tooltip="Next row"),
         Binding("k", "cursor_up", "Up", show=False, id="report_table.up", tooltip="Previous row"),
