@@ -387,3 +387,27 @@ def test_ticket_model_is_what_the_store_returns(small_store, now):
     assert isinstance(small_store.ticket(ticket.id), Ticket)
     rows = small_store.open_tickets()
     assert [(t.id, tz) for t, tz in rows] == [(ticket.id, "Europe/Amsterdam")]
+
+
+def test_sqlite_errors_are_told_apart_by_their_code_not_their_words(tmp_path: Path) -> None:
+    from slaboard.store.connection import error_kind
+
+    path = tmp_path / "kinds.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")
+    other = sqlite3.connect(path, timeout=0)
+    with pytest.raises(sqlite3.OperationalError) as busy:
+        other.execute("SELECT * FROM t").fetchall()
+    holder.execute("ROLLBACK")
+    reader = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    with pytest.raises(sqlite3.OperationalError) as readonly:
+        reader.execute("INSERT INTO t VALUES (1)")
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is no database" * 100)
+    with pytest.raises(sqlite3.DatabaseError) as notadb:
+        sqlite3.connect(junk).execute("SELECT * FROM sqlite_master").fetchall()
+    for conn in (holder, other, reader):
+        conn.close()
+    assert [error_kind(e.value) for e in (busy, readonly, notadb)] == ["SQLITE_BUSY", "SQLITE_READONLY", "SQLITE_NOTADB"]
+    assert error_kind(sqlite3.ProgrammingError("closed")) == ""

@@ -14,6 +14,7 @@ from sqlite_utils import Database
 
 from slaboard.store.schema import APPLICATION_ID, KNOWN_MIGRATIONS, SCHEMA_VERSION, migrations
 
+
 def _busy_timeout_ms() -> int:
     """How long a write waits for another writer: SLABOARD_BUSY_TIMEOUT_MS, else 10 s."""
     try:
@@ -43,9 +44,26 @@ class ConflictError(StoreError):
         )
 
 
-def _is_busy(err: sqlite3.OperationalError) -> bool:
-    text = str(err).lower()
-    return "locked" in text or "busy" in text
+def error_kind(err: sqlite3.Error) -> str:
+    """SQLite's primary result name for ``err`` ("SQLITE_BUSY", "SQLITE_FULL", ...):
+    the extended code (``sqlite_errorcode``) with its extension bits masked off, so
+    SQLITE_BUSY_SNAPSHOT is SQLITE_BUSY and SQLITE_READONLY_DBMOVED is
+    SQLITE_READONLY. Errors raised by the module itself (no code) are "".
+    Classifying by code, not by words in the message, keeps working whatever
+    SQLite's wording or language."""
+    code = getattr(err, "sqlite_errorcode", None)
+    if code is None:
+        return ""
+    return _PRIMARY.get(code & 0xFF, getattr(err, "sqlite_errorname", "") or "")
+
+
+_PRIMARY = {getattr(sqlite3, name): name for name in (
+    "SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_CORRUPT", "SQLITE_FULL",
+    "SQLITE_CANTOPEN", "SQLITE_NOTADB", "SQLITE_PERM", "SQLITE_AUTH", "SQLITE_NOMEM")}
+
+
+def _is_busy(err: sqlite3.Error) -> bool:
+    return error_kind(err) in ("SQLITE_BUSY", "SQLITE_LOCKED")
 
 
 def connect(
@@ -102,21 +120,22 @@ def share(conn: sqlite3.Connection, path: Path) -> None:
 
 
 def _describe(p: Path, err: sqlite3.DatabaseError) -> str:
-    text = str(err)
-    low = text.lower()
-    if "not a database" in low or "file is encrypted" in low:
+    kind = error_kind(err)
+    if kind == "SQLITE_NOTADB":
         return f"{p} is not a SQLite database (not a slaboard file); give another path with --db"
-    if "readonly" in low or "read-only" in low:
+    if kind in ("SQLITE_READONLY", "SQLITE_PERM"):
         return f"{p} is read-only for you: check the file's and its folder's permissions"
-    if "unable to open" in low:
+    if kind == "SQLITE_CANTOPEN":
         return f"cannot open {p}: check that the path and its folder exist and are writable"
-    if "disk i/o" in low:
+    if kind == "SQLITE_IOERR":
         return f"{p}: the disk refused to read or write (full, over quota or failing?)"
-    if "disk is full" in low or "full" in low:
+    if kind == "SQLITE_FULL":
         return f"{p}: the disk is full; free some space and try again"
-    if _is_busy(err) if isinstance(err, sqlite3.OperationalError) else False:
+    if kind == "SQLITE_CORRUPT":
+        return f"{p} is damaged (SQLite reports it malformed); restore it from a backup"
+    if _is_busy(err):
         return f"{p} is locked by another program; try again in a moment"
-    return f"{p}: {text}"
+    return f"{p}: {err}"
 
 
 @contextmanager

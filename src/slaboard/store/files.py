@@ -8,7 +8,7 @@ import sqlite3
 import stat
 from pathlib import Path
 
-from slaboard.store.connection import StoreError
+from slaboard.store.connection import StoreError, error_kind
 
 # File systems on which SQLite's locking cannot be trusted.
 NETWORK_FILESYSTEMS = {"nfs", "nfs4", "cifs", "smbfs", "smb3", "fuse.sshfs", "9p", "afs", "glusterfs", "ceph",
@@ -90,7 +90,7 @@ def replace_unused(source: Path, database: Path) -> None:
         try:
             conn.execute("PRAGMA journal_mode = DELETE").fetchone()
         except sqlite3.OperationalError as err:
-            if "locked" in str(err).lower() or "busy" in str(err).lower():
+            if error_kind(err) in ("SQLITE_BUSY", "SQLITE_LOCKED"):
                 raise StoreError(
                     f"{database} is in use (a board, the wall or a script has it open); "
                     "close them all before restoring"

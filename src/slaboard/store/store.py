@@ -39,6 +39,7 @@ from slaboard.store.connection import (
     StoreError,
     check_identity,
     connect,
+    error_kind,
     migrate,
     share,
     write_transaction,
@@ -205,12 +206,12 @@ class Store:
             with write_transaction(self.conn):
                 yield
         except sqlite3.OperationalError as err:
-            text = str(err).lower()
-            if "full" in text:
+            kind = error_kind(err)
+            if kind == "SQLITE_FULL":
                 raise StoreError(f"{self.path}: the disk is full; nothing was saved") from None
-            if "readonly" in text or "read-only" in text:
+            if kind == "SQLITE_READONLY":
                 raise StoreError(f"{self.path} is read-only for you; nothing was saved") from None
-            if "disk i/o" in text:
+            if kind == "SQLITE_IOERR":
                 raise StoreError(f"{self.path}: the disk refused the write (full, or over quota?); nothing was saved") from None
             raise
 
