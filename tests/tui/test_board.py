@@ -709,3 +709,25 @@ async def test_shipped_themes_are_registered_and_the_settings_theme_is_used(smal
         assert app.slaboard_themes() == ["slaboard-colourblind", "slaboard-contrast", "slaboard-dark", "slaboard-light"]
         assert app.theme == "slaboard-contrast"
         assert not list(app._notifications)
+
+
+async def test_a_forced_refresh_asked_during_a_poll_is_forced_when_it_runs(small_board: SmallBoard,
+                                                                          make_app: AppFactory) -> None:
+    """r while a poll runs (the feed would skip an unchanged file) re-reads everything after it."""
+    app = make_app(small_board.path, live=False)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(app, pilot)
+        screen = board(app)
+        asked: list[bool] = []
+        screen._poll_worker = asked.append  # type: ignore[method-assign]
+        screen._polling = True  # a poll is running
+        screen.poll()
+        screen.poll(force=True)
+        screen.poll()
+        assert asked == []  # nothing runs beside the running poll
+        screen._poll_finished()
+        assert asked == [True]
+        screen._polling = True
+        screen.poll()
+        screen._poll_finished()
+        assert asked == [True, False]

@@ -16,8 +16,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlite_utils import Database
-
 from slaboard.domain import (
     CalendarDef,
     Catalog,
@@ -150,7 +148,6 @@ class Store:
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self.conn = conn
         self.path = path
-        self.db = Database(conn, execute_plugins=False, recursive_triggers=False)
 
     # ------------------------------------------------------------ opening
 

@@ -83,7 +83,8 @@ class BoardScreen(Screen[None]):
         self._levels: list[str] = []
         self._select_after_poll: int | None = None
         self._polling = False
-        self._poll_again = False
+        self._poll_again = False  # a poll was asked for while one ran: run it after
+        self._force_again = False  # ... and one of those asks was forced
 
     def compose(self) -> ComposeResult:
         yield Static(id="summary")
@@ -121,7 +122,8 @@ class BoardScreen(Screen[None]):
         position in the history belong to one thread; a poll asked for while one
         runs follows it."""
         if self._polling:
-            self._poll_again = self._poll_again or force or True
+            self._poll_again = True
+            self._force_again = self._force_again or force
             return
         self._polling = True
         self._poll_worker(force)
@@ -155,8 +157,8 @@ class BoardScreen(Screen[None]):
     def _poll_finished(self) -> None:
         self._polling = False
         if self._poll_again:
-            self._poll_again = False
-            self.poll()
+            force, self._poll_again, self._force_again = self._force_again, False, False
+            self.poll(force)
         else:
             self._rearm()
 

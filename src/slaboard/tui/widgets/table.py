@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -288,7 +287,3 @@ class SlaTable(ScrollView, can_focus=True):
     def visible_text(self) -> list[str]:
         """The lines on screen as plain text (for tests and the wall)."""
         return [self.render_line(y).text for y in range(self.size.height)]
-
-
-def now_ts(now: datetime) -> int:
-    return int(now.timestamp())
