@@ -33,6 +33,13 @@ _MARGIN_DAYS = 3
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _MIN_DATE = date(1, 1, 1) + timedelta(days=_CHUNK_DAYS + 10)
 _MAX_DATE = date(9999, 12, 31) - timedelta(days=_CHUNK_DAYS + 10)
+# The first and last instants a ``closed`` bound can mean. They lie outside every
+# span the engine compiles (dates stay within a chunk and a margin of _MIN_DATE and
+# _MAX_DATE) and are still datetimes in every zone (offsets are within a day), so a
+# closure "until 9999-12-31" or "since 0001-01-01" is clamped to them: closed from
+# then on, or closed since always.
+_FIRST_INSTANT = math.floor(datetime(1, 1, 3, tzinfo=UTC).timestamp())
+_LAST_INSTANT = math.floor(datetime(9999, 12, 29, tzinfo=UTC).timestamp())
 
 
 class CalendarError(ValueError):
@@ -238,7 +245,12 @@ class BusinessCalendar:
         self._closed_local = tuple(closed)
         self._closed_ts: list[tuple[int, int]] = []
         for i, (lo, hi) in enumerate(closed):
-            a, b = self._resolve_bound(lo), self._resolve_bound(hi)
+            try:
+                a, b = self._resolve_bound(lo), self._resolve_bound(hi)
+            except (OverflowError, ValueError) as err:
+                raise CalendarError(
+                    f"closed[{i}]: [{lo.isoformat()}, {hi.isoformat()}] cannot be read in {tz.key} ({err})"
+                ) from None
             if b < a or (b == a and lo.tzinfo is None and hi <= lo):
                 raise CalendarError(
                     f"closed[{i}]: [{lo.isoformat()}, {hi.isoformat()}] ends before it starts"
@@ -270,6 +282,10 @@ class BusinessCalendar:
         ``holiday_country``, ``holiday_subdivision`` and ``closed``. A spec without
         ``tz`` is a template: ``tz`` gives the zone it is read in (UTC if neither).
         Raises :class:`CalendarError` naming the field and value on bad input.
+
+        A ``closed`` bound past the years the engine counts (2 to 9998) is clamped to
+        its edge: ``["2027-01-01", "9999-12-31"]`` closes the calendar from 2027 on,
+        ``["0001-01-01T00:00", ...]`` closes it since always, in every zone.
         """
         if not isinstance(spec, Mapping):
             raise CalendarError(f"calendar: {spec!r} must be a table")
@@ -320,15 +336,25 @@ class BusinessCalendar:
             lo, _ = _parse_local(pair[0], field)
             hi, hi_is_date = _parse_local(pair[1], field)
             if hi_is_date:  # a closing date includes that whole day
-                hi = hi + timedelta(days=1)
+                # 9999-12-31 has no next day; its last instant is past the engine's
+                # range all the same, so the range is closed from ``lo`` on.
+                hi = hi + timedelta(days=1) if hi.date() < date.max else datetime.max
             closed.append((lo, hi))
         label = name or str(spec.get("name") or "")
         return cls(zone, intervals, holidays, closed, source, name=label, always_open=always)
 
     def _resolve_bound(self, t: datetime) -> int:
+        """UTC seconds of a ``closed`` bound, clamped to [_FIRST_INSTANT, _LAST_INSTANT]."""
         if t.tzinfo is not None:
-            return to_epoch(t)
-        return self.resolve_local(t)
+            ts = to_epoch(t)
+        else:
+            try:
+                ts = self.resolve_local(t)
+            except (OverflowError, ValueError):
+                # A wall-clock time in year 1 or 9999 that this zone's offset moves
+                # out of the years a datetime can hold: it is past either end.
+                ts = _FIRST_INSTANT if t.year < 5000 else _LAST_INSTANT
+        return min(max(ts, _FIRST_INSTANT), _LAST_INSTANT)
 
     def resolve_local(self, naive: datetime) -> int:
         """UTC seconds of a local wall-clock time: a time in a DST gap gives the
