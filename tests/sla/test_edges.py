@@ -72,3 +72,84 @@ def test_a_closure_wholly_past_the_counted_years_closes_nothing_that_can_be_aske
 def test_a_closure_past_the_end_of_the_years_is_refused_naming_the_field():
     with pytest.raises(CalendarError, match=r"^closed\[0\]: '10000-01-01' is not a date-time"):
         calendar(closed=[("2026-01-01", "10000-01-01")])
+
+
+# ------------------------------------------------------------------ impossible requests
+
+
+OUT_OF_RANGE = "business time is out of range (years 2 to 9998)"
+
+
+@pytest.mark.parametrize("seconds", [10**12, 10**11])
+def test_a_budget_larger_than_the_calendar_can_hold_is_refused(seconds):
+    with pytest.raises(CalendarError, match=r"^business time is out of range \(years 2 to 9998\)$"):
+        calendar().add(THURSDAY, seconds)
+
+
+def test_a_budget_larger_than_the_calendar_can_hold_is_refused_with_pauses():
+    pause = (THURSDAY + timedelta(hours=1), THURSDAY + timedelta(days=3))
+    with pytest.raises(CalendarError, match=r"^business time is out of range \(years 2 to 9998\)$"):
+        calendar().add(THURSDAY, 10**12, pauses=[pause])
+
+
+def test_too_many_business_days_are_refused():
+    with pytest.raises(CalendarError, match="^business days run past the end of the calendar$"):
+        calendar().add_business_days(int(THURSDAY.timestamp()), 10**7)
+
+
+CLOSED_FOR_GOOD = r"^business time is out of range: the calendar is closed from 2026-01-01 00:00 on$"
+
+
+def test_a_calendar_closed_until_the_end_refuses_add():
+    cal = calendar(closed=[("2026-01-01", "9999-12-31")])
+    for seconds in (0, 3600):
+        with pytest.raises(CalendarError, match=CLOSED_FOR_GOOD):
+            cal.add(THURSDAY, seconds)
+    with pytest.raises(CalendarError, match=CLOSED_FOR_GOOD):
+        cal.next_open(THURSDAY)
+
+
+def test_a_calendar_closed_until_the_end_refuses_business_days():
+    cal = calendar(closed=[("2026-01-01", "9999-12-31")])
+    with pytest.raises(CalendarError, match=CLOSED_FOR_GOOD):
+        cal.add_business_days(int(THURSDAY.timestamp()), 2)
+
+
+def test_closures_that_join_up_to_the_end_count_as_closed_for_good():
+    cal = calendar(closed=[("2026-01-01", "2030-12-31"), ("2031-01-01", "9999-12-31")])
+    with pytest.raises(CalendarError, match=CLOSED_FOR_GOOD):
+        cal.add(THURSDAY, 60)
+
+
+# Thursday 26 November 2026 10:00 to the closure on 1 January 2027: 7 + 8 hours this
+# week, four full weeks, Monday to Thursday of the last: 207 business hours.
+LEFT_IN_2026 = 207 * 3600
+CLOSED_FROM_2027 = r"^business time is out of range: the calendar is closed from 2027-01-01 00:00 on$"
+
+
+def test_a_budget_that_fits_before_a_final_closure_is_answered():
+    cal = calendar(closed=[("2027-01-01", "9999-12-31")])
+    assert cal.elapsed(THURSDAY, datetime(2027, 6, 1, tzinfo=AMS)) == LEFT_IN_2026
+    assert cal.add(THURSDAY, LEFT_IN_2026 - 3600) == datetime(2026, 12, 31, 16, 0, tzinfo=AMS)
+
+
+@pytest.mark.parametrize("seconds", [LEFT_IN_2026, LEFT_IN_2026 + 1, 250 * 3600, 10**9])
+def test_a_budget_that_runs_into_a_final_closure_is_refused(seconds):
+    # LEFT_IN_2026 itself runs out at a closing time, whose next opening never comes.
+    with pytest.raises(CalendarError, match=CLOSED_FROM_2027):
+        calendar(closed=[("2027-01-01", "9999-12-31")]).add(THURSDAY, seconds)
+
+
+def test_business_days_that_run_into_a_final_closure_are_refused():
+    cal = calendar(closed=[("2027-01-01", "9999-12-31")])
+    t = int(THURSDAY.timestamp())
+    assert datetime.fromtimestamp(cal.add_business_days(t, 25), AMS) == datetime(2026, 12, 31, 10, 0, tzinfo=AMS)
+    for days in (26, 30, 10**6):
+        with pytest.raises(CalendarError, match=CLOSED_FROM_2027):
+            cal.add_business_days(t, days)
+
+
+def test_a_start_after_a_final_closure_is_refused_at_once():
+    cal = calendar(closed=[("2027-01-01", "9999-12-31")])
+    with pytest.raises(CalendarError, match=CLOSED_FROM_2027):
+        cal.add(datetime(2027, 3, 1, 10, 0, tzinfo=AMS), 0)
