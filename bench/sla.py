@@ -26,6 +26,7 @@ for _path in (ROOT / "src", ROOT):  # the engine, and ``tests.sla.reference``
 
 from slaboard.sla import (  # noqa: E402
     BusinessCalendar,
+    CalendarError,
     StatusChange,
     Target,
     TargetChange,
@@ -85,6 +86,10 @@ NOW = datetime(2026, 10, 27, 10, 17, 0, tzinfo=TZ)  # a Tuesday, two days after 
 TARGET_ADD_US = 20.0
 TARGET_ELAPSED_US = 20.0
 TARGET_CLOCKS_MS = 50.0
+TARGET_REFUSAL_MS = 10.0
+REFUSAL_RUNS = 5
+# A calendar closed from 2026 to the end of the years the engine counts.
+CLOSED_FOR_GOOD = {**SPEC, "closed": [["2026-01-01", "9999-12-31"]]}
 
 
 # ------------------------------------------------------------------ samples
@@ -255,6 +260,22 @@ def _has_bd(item: Target | TargetChange) -> bool:
 # ------------------------------------------------------------------ report
 
 
+def refusal_ms(spec: dict, ask) -> float:
+    """Median milliseconds until ``ask(calendar)`` is refused, each run on a freshly
+    built calendar (so no run profits from spans an earlier one compiled)."""
+    samples = []
+    for _ in range(REFUSAL_RUNS):
+        cal = BusinessCalendar.from_spec(spec)
+        t0 = time.perf_counter()
+        try:
+            ask(cal)
+        except CalendarError:
+            samples.append((time.perf_counter() - t0) * 1e3)
+        else:
+            raise SystemExit("an impossible request was answered instead of refused")
+    return statistics.median(samples)
+
+
 def fmt_us(v: float | None) -> str:
     return "-" if v is None else f"{v:,.1f} us"
 
@@ -371,6 +392,11 @@ def run_benchmark() -> int:
     tick_ms, _ = median_run_ms(tick, TICK_RUNS)
     tick_int_ms, _ = median_run_ms(tick_int, TICK_RUNS)
 
+    # Impossible requests: refused at once, not after compiling millennia of spans.
+    huge_ms = refusal_ms(SPEC, lambda c: c.add(NOW, 10**12))
+    closed_add_ms = refusal_ms(CLOSED_FOR_GOOD, lambda c: c.add(NOW, 3600))
+    closed_bd_ms = refusal_ms(CLOSED_FOR_GOOD, lambda c: c.add_business_days(now_ts, 2))
+
     def ratio(base, value):
         return f"{base / value:,.0f}x"
 
@@ -409,6 +435,22 @@ def run_benchmark() -> int:
             "-",
             "-",
             "n/a",
+        ),
+        (
+            f"refuse add(10**12 s) (median of {REFUSAL_RUNS})",
+            fmt_us(huge_ms * 1e3),
+            "-",
+            "-",
+            f"< {TARGET_REFUSAL_MS:.0f} ms",
+            met(huge_ms, TARGET_REFUSAL_MS),
+        ),
+        (
+            f"refuse add / add_business_days, closed until 9999 (median of {REFUSAL_RUNS})",
+            f"{fmt_us(closed_add_ms * 1e3)} / {fmt_us(closed_bd_ms * 1e3)}",
+            "-",
+            "-",
+            f"< {TARGET_REFUSAL_MS:.0f} ms",
+            met(max(closed_add_ms, closed_bd_ms), TARGET_REFUSAL_MS),
         ),
     ]
 

@@ -3,6 +3,9 @@ loading into a database (services.loading) — all or nothing, idempotent, versi
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import tomllib
 from datetime import timedelta
 from pathlib import Path
@@ -423,3 +426,62 @@ def test_a_file_definition_replaces_the_database_one(small_store, tmp_path, now)
     assert small_store.service("email").name == "Mail"
     # The contracts did not change: their terms do not hold service names.
     assert small_store.contract_in_force("acme", now.date()).version == 1
+
+
+# ------------------------------------------------------------------ closures at the edge of the years
+
+
+OFFICE_TZ = 'tz = "Europe/Amsterdam"\nhours'
+
+EDGE_CLOSURES = {
+    "through 9999-12-31": ("Europe/Amsterdam", '[["2027-01-01", "9999-12-31"]]'),
+    "to 9999-12-31T23:00 in Etc/GMT+12": ("Etc/GMT+12", '[["2027-01-01T00:00", "9999-12-31T23:00"]]'),
+    "from 0001-01-01T00:00 in Etc/GMT-14": ("Etc/GMT-14", '[["0001-01-01T00:00", "2026-01-01T00:00"]]'),
+}
+
+
+@pytest.mark.parametrize("case", list(EDGE_CLOSURES))
+def test_a_closure_reaching_the_first_or_last_year_loads_and_counts(case, empty_store, small_contracts, tmp_path, now):
+    tz, closed = EDGE_CLOSURES[case]
+    text = small_contracts.replace(OFFICE_TZ, f'tz = "{tz}"\nclosed = {closed}\nhours', 1)
+    load_files(empty_store, [write(tmp_path, "edge.toml", text)], now)
+    view = open_call(empty_store, NewCall(customer="tulip", service="email", title="Printer jam"), "ann", now)
+    assert view.ticket.resolution_due > now
+
+
+def test_a_closure_past_year_9999_names_file_entry_and_field(empty_store, small_contracts, tmp_path, now, row_counts):
+    text = small_contracts.replace(OFFICE_TZ, f'{OFFICE_TZ.split(chr(10))[0]}\nclosed = [["2027-01-01", "10000-01-01"]]\nhours', 1)
+    path = write(tmp_path, "past.toml", text)
+    before = row_counts(empty_store.path)
+    with pytest.raises(ServiceError) as excinfo:
+        load_files(empty_store, [path], now)
+    assert str(excinfo.value) == (
+        f"{path}: calendars.office: closed[0]: '10000-01-01' is not a date-time like '2026-12-24T12:00'"
+    )
+    assert row_counts(empty_store.path) == before
+
+
+def slaboard_load(path: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SLABOARD_DB": str(tmp_path / "cli.db"), "SLABOARD_NOW": "2026-11-26T10:00:00+01:00"}
+    if not (tmp_path / "cli.db").exists():
+        subprocess.run([sys.executable, "-m", "slaboard", "init"], env=env, capture_output=True, check=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "slaboard", "load", str(path)], env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_slaboard_load_accepts_a_closure_to_the_end_of_9999(small_contracts, tmp_path):
+    text = small_contracts.replace(OFFICE_TZ, f'{OFFICE_TZ.split(chr(10))[0]}\nclosed = [["2027-01-01", "9999-12-31"]]\nhours', 1)
+    done = slaboard_load(write(tmp_path, "edge.toml", text), tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_slaboard_load_refuses_a_bad_edge_closure_in_one_line(small_contracts, tmp_path):
+    text = small_contracts.replace(OFFICE_TZ, f'{OFFICE_TZ.split(chr(10))[0]}\nclosed = [["2027-01-01", "10000-01-01"]]\nhours', 1)
+    path = write(tmp_path, "past.toml", text)
+    done = slaboard_load(path, tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert f"{path}: calendars.office: closed[0]:" in done.stderr

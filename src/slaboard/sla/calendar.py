@@ -33,6 +33,20 @@ _MARGIN_DAYS = 3
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _MIN_DATE = date(1, 1, 1) + timedelta(days=_CHUNK_DAYS + 10)
 _MAX_DATE = date(9999, 12, 31) - timedelta(days=_CHUNK_DAYS + 10)
+# The first and last instants a ``closed`` bound can mean. They lie outside every
+# span the engine compiles (dates stay within a chunk and a margin of _MIN_DATE and
+# _MAX_DATE) and are still datetimes in every zone (offsets are within a day), so a
+# closure "until 9999-12-31" or "since 0001-01-01" is clamped to them: closed from
+# then on, or closed since always.
+_FIRST_INSTANT = math.floor(datetime(1, 1, 3, tzinfo=UTC).timestamp())
+_LAST_INSTANT = math.floor(datetime(9999, 12, 29, tzinfo=UTC).timestamp())
+# Later than any instant the engine answers for (its local date plus the margin must
+# not pass _MAX_DATE), in any zone: the end of the business time a calendar holds.
+_END_INSTANT = math.floor(datetime.combine(_MAX_DATE, dtime(), UTC).timestamp())
+# How much longer than its wall-clock length one opening interval can be in real
+# seconds (a DST change inside it; two hours is the largest in the tz database).
+_DST_SLACK = 3 * 3600
+_OUT_OF_RANGE = "business time is out of range (years 2 to 9998)"
 
 
 class CalendarError(ValueError):
@@ -238,7 +252,12 @@ class BusinessCalendar:
         self._closed_local = tuple(closed)
         self._closed_ts: list[tuple[int, int]] = []
         for i, (lo, hi) in enumerate(closed):
-            a, b = self._resolve_bound(lo), self._resolve_bound(hi)
+            try:
+                a, b = self._resolve_bound(lo), self._resolve_bound(hi)
+            except (OverflowError, ValueError) as err:
+                raise CalendarError(
+                    f"closed[{i}]: [{lo.isoformat()}, {hi.isoformat()}] cannot be read in {tz.key} ({err})"
+                ) from None
             if b < a or (b == a and lo.tzinfo is None and hi <= lo):
                 raise CalendarError(
                     f"closed[{i}]: [{lo.isoformat()}, {hi.isoformat()}] ends before it starts"
@@ -246,6 +265,11 @@ class BusinessCalendar:
             if b > a:  # a range inside a DST gap closes nothing
                 self._closed_ts.append((a, b))
         self._closed_ts.sort()
+        # Where business time ends for good: the start of a closure that reaches the
+        # engine's last instant (None if the calendar stays open to the end).
+        final = _merge(list(self._closed_ts))[-1:]
+        self._closed_from = final[0][0] if final and final[0][1] >= _LAST_INSTANT else None
+        self._weekly_seconds = sum(iv.end - iv.start + _DST_SLACK for iv in self.intervals)
         self._midnights: dict[date, int] = {}
         self._bd_cache: dict[tuple[int, int], int] = {}
         # Compiled spans: [_d0, _d1) local dates are generated.
@@ -270,6 +294,10 @@ class BusinessCalendar:
         ``holiday_country``, ``holiday_subdivision`` and ``closed``. A spec without
         ``tz`` is a template: ``tz`` gives the zone it is read in (UTC if neither).
         Raises :class:`CalendarError` naming the field and value on bad input.
+
+        A ``closed`` bound past the years the engine counts (2 to 9998) is clamped to
+        its edge: ``["2027-01-01", "9999-12-31"]`` closes the calendar from 2027 on,
+        ``["0001-01-01T00:00", ...]`` closes it since always, in every zone.
         """
         if not isinstance(spec, Mapping):
             raise CalendarError(f"calendar: {spec!r} must be a table")
@@ -320,15 +348,25 @@ class BusinessCalendar:
             lo, _ = _parse_local(pair[0], field)
             hi, hi_is_date = _parse_local(pair[1], field)
             if hi_is_date:  # a closing date includes that whole day
-                hi = hi + timedelta(days=1)
+                # 9999-12-31 has no next day; its last instant is past the engine's
+                # range all the same, so the range is closed from ``lo`` on.
+                hi = hi + timedelta(days=1) if hi.date() < date.max else datetime.max
             closed.append((lo, hi))
         label = name or str(spec.get("name") or "")
         return cls(zone, intervals, holidays, closed, source, name=label, always_open=always)
 
     def _resolve_bound(self, t: datetime) -> int:
+        """UTC seconds of a ``closed`` bound, clamped to [_FIRST_INSTANT, _LAST_INSTANT]."""
         if t.tzinfo is not None:
-            return to_epoch(t)
-        return self.resolve_local(t)
+            ts = to_epoch(t)
+        else:
+            try:
+                ts = self.resolve_local(t)
+            except (OverflowError, ValueError):
+                # A wall-clock time in year 1 or 9999 that this zone's offset moves
+                # out of the years a datetime can hold: it is past either end.
+                ts = _FIRST_INSTANT if t.year < 5000 else _LAST_INSTANT
+        return min(max(ts, _FIRST_INSTANT), _LAST_INSTANT)
 
     def resolve_local(self, naive: datetime) -> int:
         """UTC seconds of a local wall-clock time: a time in a DST gap gives the
@@ -474,7 +512,37 @@ class BusinessCalendar:
         """:meth:`add` on UTC seconds, without pauses."""
         if seconds < 0:
             raise ValueError(f"business seconds to add must not be negative, got {seconds}")
+        self._refuse_impossible(t, seconds)
         return self.at_position(self.position(t) + seconds)
+
+    def _refuse_impossible(self, t: int, seconds: int) -> None:
+        """Refuse at once, without compiling spans, a budget that cannot fit in the
+        business time left after ``t``: none at all once the calendar is closed for
+        good, else at most a week's opening hours (and some DST slack) per week
+        until the end of the range the engine counts."""
+        end = _END_INSTANT
+        if self._closed_from is not None:
+            if t >= self._closed_from:
+                raise self._closed_for_good()
+            end = min(end, self._closed_from)
+        if t < end:
+            weeks = (end - t) // WEEK + 2  # the part weeks at either end
+            capacity = min(end - t, weeks * self._weekly_seconds)
+        else:
+            capacity = 0
+        if seconds > capacity:
+            raise self._closed_for_good() if end != _END_INSTANT else CalendarError(_OUT_OF_RANGE)
+
+    def _closed_for_good(self) -> CalendarError:
+        assert self._closed_from is not None
+        since = datetime.fromtimestamp(self._closed_from, self.tz).strftime("%Y-%m-%d %H:%M")
+        return CalendarError(f"business time is out of range: the calendar is closed from {since} on")
+
+    def _refuse_past_closure(self) -> None:
+        """Called when the compiled spans hold no answer: growing further is useless
+        once they reach past the closure that never ends."""
+        if self._closed_from is not None and self._cover_hi > self._closed_from:
+            raise self._closed_for_good()
 
     def at_position(self, target: int) -> int:
         """The first business instant whose position reaches ``target`` (a position
@@ -483,6 +551,7 @@ class BusinessCalendar:
             i = bisect_right(self._cumend, target)
             if i < len(self._cumend):
                 return self._starts[i] + max(0, target - self._cum[i])
+            self._refuse_past_closure()
             # Grow forward; positions already handed out stay valid.
             self._ensure(self._cover_lo, self._cover_hi + DAY)
 
@@ -493,6 +562,7 @@ class BusinessCalendar:
             i = bisect_left(self._cumend, target)
             if i < len(self._cumend):
                 return self._starts[i] + max(0, target - self._cum[i])
+            self._refuse_past_closure()
             self._ensure(self._cover_lo, self._cover_hi + DAY)
 
     def business_days_budget(self, t: int, days: int) -> int:
@@ -577,11 +647,20 @@ class BusinessCalendar:
         first = self.add_seconds(t, 0)
         local = datetime.fromtimestamp(first, self.tz).replace(tzinfo=None)
         d, count = local.date(), 0
+        last = _MAX_DATE
+        if self._closed_from is not None:
+            last = min(last, datetime.fromtimestamp(self._closed_from, self.tz).date())
+        if days > (last - d).days:  # not that many dates left, business or not
+            raise self._closed_for_good() if last != _MAX_DATE else CalendarError(
+                "business days run past the end of the calendar"
+            )
         one = timedelta(days=1)
         while count < days:
             d += one
-            if d > _MAX_DATE:
-                raise CalendarError("business days run past the end of the calendar")
+            if d > last:
+                raise self._closed_for_good() if last != _MAX_DATE else CalendarError(
+                    "business days run past the end of the calendar"
+                )
             if self.is_business_date(d):
                 count += 1
         return self.add_seconds(self.resolve_local(datetime.combine(d, local.time())), 0)
