@@ -7,8 +7,10 @@ entry and the field.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -149,6 +151,7 @@ class Catalog:
             codes[customer.code.upper()] = key
         # Contracts from the files first, so an error names the file being loaded.
         ordered = sorted(self.contracts, key=lambda c: ("contracts", c.key) not in self.sources)
+        overlaps = _Overlaps(self.contracts)
         for contract in ordered:
             src = self.sources.get(("contracts", contract.key), "database")
             entry = f"contract {contract.key}"
@@ -161,13 +164,13 @@ class Catalog:
             for service in [*contract.services, *contract.overrides]:
                 if service not in self.services:
                     raise ContractFileError(src, entry, f"services: unknown service {service!r}{self._known('services')}")
-            for other in self.contracts:
-                if other is not contract and other.customer == contract.customer and _overlap(other, contract):
-                    raise ContractFileError(
-                        src, entry,
-                        f"valid_from/valid_to overlap contract {other.key} of the same customer"
-                        " (to change a contract's dates, give it a stable key = \"...\" in the file)",
-                    )
+            other = overlaps.first_other(contract)
+            if other is not None:
+                raise ContractFileError(
+                    src, entry,
+                    f"valid_from/valid_to overlap contract {other.key} of the same customer"
+                    " (to change a contract's dates, give it a stable key = \"...\" in the file)",
+                )
 
     def _known(self, section: str) -> str:
         keys = sorted(getattr(self, section))
@@ -210,10 +213,45 @@ class Catalog:
         )
 
 
-def _overlap(a: ContractDef, b: ContractDef) -> bool:
-    a_end = a.valid_to or a.valid_from.max
-    b_end = b.valid_to or b.valid_from.max
-    return a.valid_from <= b_end and b.valid_from <= a_end
+def _end(contract: ContractDef) -> date:
+    return contract.valid_to or date.max
+
+
+class _Overlaps:
+    """Which other contract of the same customer a contract's validity overlaps, in
+    O(log n) a question after O(n log n) of sorting (a file of ten thousand
+    contracts must load as fast as one of ten).
+
+    Per customer the contracts are sorted by start; those starting on or before a
+    contract's end are a prefix, and of that prefix it is enough to know the two
+    that end last: if any other ends on or after the contract's start, the one of
+    those two that is not the contract itself does."""
+
+    def __init__(self, contracts: Iterable[ContractDef]) -> None:
+        by_customer: dict[str, list[ContractDef]] = {}
+        for contract in contracts:
+            by_customer.setdefault(contract.customer, []).append(contract)
+        self._starts: dict[str, list[date]] = {}
+        self._top: dict[str, list[tuple[ContractDef, ...]]] = {}
+        for customer, group in by_customer.items():
+            group.sort(key=lambda c: c.valid_from)
+            self._starts[customer] = [c.valid_from for c in group]
+            tops: list[tuple[ContractDef, ...]] = []
+            best: tuple[ContractDef, ...] = ()
+            for contract in group:
+                best = tuple(sorted((*best, contract), key=_end, reverse=True)[:2])
+                tops.append(best)
+            self._top[customer] = tops
+
+    def first_other(self, contract: ContractDef) -> ContractDef | None:
+        starts = self._starts.get(contract.customer, [])
+        k = bisect_right(starts, _end(contract))
+        if k == 0:
+            return None
+        for other in self._top[contract.customer][k - 1]:
+            if other is not contract:
+                return other if _end(other) >= contract.valid_from else None
+        return None
 
 
 def build_catalog(documents: Iterable[tuple[str, Mapping[str, Any]]], base: Catalog | None = None) -> Catalog:
