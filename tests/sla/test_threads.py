@@ -140,7 +140,10 @@ def test_a_shared_calendar_answers_every_thread_as_a_lone_one_would(workload) ->
             cal = _fresh()
             start = threading.Barrier(READERS + 2)
 
-            def run(queries: list[tuple], expected: list[object], who: str) -> None:
+            def run(
+                queries: list[tuple], expected: list[object], who: str,
+                cal: BusinessCalendar = cal, start: threading.Barrier = start, trial: int = trial,
+            ) -> None:
                 start.wait()
                 for query, want in zip(queries, expected):
                     try:
