@@ -10,12 +10,20 @@ business position ``B(t)`` (business seconds from a fixed origin up to ``t``) is
 binary search. ``elapsed(a, b)`` is ``B(b) - B(a)``; ``add(t, d)`` is a binary
 search for the first span whose running sum passes ``B(t) + d``. The range grows a
 year at a time, in either direction, when a question falls outside it.
+
+One compiled calendar is shared by threads (the board's main thread and its
+workers). The compiled spans are an immutable :class:`_Spans` snapshot: a question
+reads ``self._spans`` once and answers from that snapshot alone; growth builds a new
+snapshot under a lock and publishes it with one assignment. Positions already
+handed out never move when the range grows, so answers from an older snapshot
+agree with those from a newer one. Holiday names are published the same way.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -47,6 +55,41 @@ _END_INSTANT = math.floor(datetime.combine(_MAX_DATE, dtime(), UTC).timestamp())
 # seconds (a DST change inside it; two hours is the largest in the tz database).
 _DST_SLACK = 3 * 3600
 _OUT_OF_RANGE = "business time is out of range (years 2 to 9998)"
+
+
+@dataclass(frozen=True, slots=True)
+class _Spans:
+    """Compiled business spans for local dates [d0, d1); never changed once built.
+
+    ``cum[i]`` is the business position at ``starts[i]``, ``cumend[i]`` at ``ends[i]``.
+    Instants in [cover_lo, cover_hi) are answered exactly.
+    """
+
+    d0: date | None
+    d1: date | None
+    starts: list[int]
+    ends: list[int]
+    cum: list[int]
+    cumend: list[int]
+    cover_lo: int
+    cover_hi: int
+
+    def covers(self, lo: int, hi: int) -> bool:
+        return self.cover_lo <= lo and hi < self.cover_hi
+
+    def position(self, t: int) -> int:
+        starts = self.starts
+        i = bisect_right(starts, t) - 1
+        if i < 0:  # before the first span: its running sum (not 0 once grown backwards)
+            cum = self.cum
+            return cum[0] if cum else 0
+        s = starts[i]
+        e = self.ends[i]
+        return self.cum[i] + (t - s if t < e else e - s)
+
+
+# Nothing compiled yet: covers no instant, so the first question compiles.
+_NO_SPANS = _Spans(None, None, [], [], [], [], 0, 0)
 
 
 class CalendarError(ValueError):
@@ -245,10 +288,12 @@ class BusinessCalendar:
         self._by_weekday: list[list[tuple[int, int]]] = [[] for _ in range(7)]
         for iv in self.intervals:
             self._by_weekday[iv.weekday].append((iv.start, iv.end))
+        # Replaced whole, never changed in place: readers may iterate it while a
+        # year of holidays is being added.
         self.holiday_names: dict[date, str] = {d: "holiday" for d in holidays}
         self._listed_holidays = frozenset(self.holiday_names)
         self._holiday_source = holiday_source
-        self._holiday_years: set[int] = set()
+        self._holiday_years: frozenset[int] = frozenset()
         self._closed_local = tuple(closed)
         self._closed_ts: list[tuple[int, int]] = []
         for i, (lo, hi) in enumerate(closed):
@@ -272,17 +317,12 @@ class BusinessCalendar:
         self._weekly_seconds = sum(iv.end - iv.start + _DST_SLACK for iv in self.intervals)
         self._midnights: dict[date, int] = {}
         self._bd_cache: dict[tuple[int, int], int] = {}
-        # Compiled spans: [_d0, _d1) local dates are generated.
-        self._d0: date | None = None
-        self._d1: date | None = None
-        self._starts: list[int] = []
-        self._ends: list[int] = []
-        self._cum: list[int] = []  # business seconds before span i
-        self._cumend: list[int] = []  # business seconds up to the end of span i
-        self._cover_lo = 0
-        self._cover_hi = 0
-        self._last_pos: tuple[int, int] = (0, 0)
-        self._has_last_pos = False
+        self._spans = _NO_SPANS
+        # Reentrant: compiling spans loads holiday years, which takes it again.
+        self._grow_lock = threading.RLock()
+        # (snapshot, t, position): the last answer of position(), one tuple so that
+        # a thread never pairs one thread's t with another's position.
+        self._last_pos: tuple[_Spans, int, int] = (_NO_SPANS, 0, 0)
 
     # ------------------------------------------------------------------ building
 
@@ -397,11 +437,19 @@ class BusinessCalendar:
     def _ensure_holiday_years(self, first: int, last: int) -> None:
         if self._holiday_source is None:
             return
-        for year in range(first, last + 1):
-            if year not in self._holiday_years:
-                self._holiday_years.add(year)
+        if all(year in self._holiday_years for year in range(first, last + 1)):
+            return
+        with self._grow_lock:
+            missing = [y for y in range(first, last + 1) if y not in self._holiday_years]
+            if not missing:
+                return
+            names = dict(self.holiday_names)
+            for year in missing:
                 for d, label in self._holiday_source.dates(year).items():
-                    self.holiday_names.setdefault(d, label)
+                    names.setdefault(d, label)
+            # Names first: a reader that sees the year loaded must see its names.
+            self.holiday_names = names
+            self._holiday_years = self._holiday_years | set(missing)
 
     def is_holiday(self, d: date) -> bool:
         self._ensure_holiday_years(d.year, d.year)
@@ -428,51 +476,70 @@ class BusinessCalendar:
         self._ensure_holiday_years(d0.year, d1.year)
         out = [
             (self._midnight(d), self._midnight(d + timedelta(days=1)))
-            for d in self.holiday_names
+            for d in self.holiday_names  # one snapshot: the name is rebound, not grown
             if d0 <= d <= d1
         ]
         out.extend(self._closed_ts)
         out.sort()
         return _merge(out)
 
-    def _ensure(self, lo: int, hi: int) -> None:
-        """Make sure the compiled spans are complete for instants in [lo, hi]."""
-        if self._d0 is not None and self._cover_lo <= lo and hi < self._cover_hi:
-            return
+    def _ensure(self, lo: int, hi: int) -> _Spans:
+        """A snapshot of the compiled spans that is complete for instants in [lo, hi]."""
+        spans = self._spans
+        if spans.covers(lo, hi):
+            return spans
+        return self._grow(lo, hi)
+
+    def _grow(self, lo: int, hi: int) -> _Spans:
         lo_date = datetime.fromtimestamp(lo, self.tz).date() - timedelta(days=_MARGIN_DAYS)
         hi_date = datetime.fromtimestamp(hi, self.tz).date() + timedelta(days=_MARGIN_DAYS)
         if lo_date < _MIN_DATE or hi_date > _MAX_DATE:
             raise CalendarError("business time is out of range (years 2 to 9998)")
-        if self._d0 is None:
-            start = lo_date
-            end = max(hi_date, lo_date + timedelta(days=_CHUNK_DAYS))
-            self._set_spans(start, end, self._generate(start, end))
-            return
-        while lo_date < self._d0:
-            new_d0 = min(lo_date, self._d0 - timedelta(days=_CHUNK_DAYS))
-            # Positions already handed out (cached by clocks) must not move: rebuild,
-            # then shift the running sums so an instant inside the old range keeps
-            # its position.
-            anchor = self._cover_lo
-            before = self.position(anchor)
-            spans = self._generate(new_d0, self._d0) + list(zip(self._starts, self._ends))
-            self._set_spans(new_d0, self._d1, _merge(spans))
-            shift = before - self.position(anchor)
-            if shift:
-                self._cum = [c + shift for c in self._cum]
-                self._cumend = [c + shift for c in self._cumend]
-                self._has_last_pos = False
-        while hi_date >= self._d1:
-            new_d1 = max(hi_date + timedelta(days=1), self._d1 + timedelta(days=_CHUNK_DAYS))
-            self._append_spans(new_d1, self._generate(self._d1, new_d1))
+        with self._grow_lock:
+            spans = self._spans  # another thread may have grown it while we waited
+            if spans.covers(lo, hi):
+                return spans
+            if spans.d0 is None:
+                start = lo_date
+                end = max(hi_date, lo_date + timedelta(days=_CHUNK_DAYS))
+                spans = self._compiled(start, end, self._generate(start, end))
+                self._spans = spans
+                return spans
+            while lo_date < spans.d0:
+                spans = self._grown_back(spans, min(lo_date, spans.d0 - timedelta(days=_CHUNK_DAYS)))
+                self._spans = spans
+            while hi_date >= spans.d1:
+                new_d1 = max(hi_date + timedelta(days=1), spans.d1 + timedelta(days=_CHUNK_DAYS))
+                spans = self._compiled(spans.d0, new_d1, self._generate(spans.d1, new_d1), spans)
+                self._spans = spans
+            return spans
 
-    def _set_spans(self, d0: date, d1: date, spans: list[tuple[int, int]]) -> None:
-        self._d0, self._d1 = d0, d1
-        self._starts, self._ends, self._cum, self._cumend = [], [], [], []
-        self._append_spans(d1, spans)
+    def _grown_back(self, spans: _Spans, new_d0: date) -> _Spans:
+        """``spans`` rebuilt from ``new_d0``, with the running sums shifted so that an
+        instant inside the old range keeps its position (clocks cache positions)."""
+        anchor = spans.cover_lo
+        before = spans.position(anchor)
+        merged = _merge(self._generate(new_d0, spans.d0) + list(zip(spans.starts, spans.ends)))
+        grown = self._compiled(new_d0, spans.d1, merged)
+        shift = before - grown.position(anchor)
+        if not shift:
+            return grown
+        return _Spans(
+            grown.d0, grown.d1, grown.starts, grown.ends,
+            [c + shift for c in grown.cum], [c + shift for c in grown.cumend],
+            grown.cover_lo, grown.cover_hi,
+        )
 
-    def _append_spans(self, d1: date, spans: list[tuple[int, int]]) -> None:
-        starts, ends, cum, cumend = self._starts, self._ends, self._cum, self._cumend
+    def _compiled(self, d0: date, d1: date, spans: list[tuple[int, int]], after: _Spans | None = None) -> _Spans:
+        """A new snapshot for local dates [d0, d1): ``after``'s spans (copied, not
+        changed) followed by ``spans``, which start no earlier than its last one."""
+        if after is None:
+            starts: list[int] = []
+            ends: list[int] = []
+            cum: list[int] = []
+            cumend: list[int] = []
+        else:
+            starts, ends, cum, cumend = list(after.starts), list(after.ends), list(after.cum), list(after.cumend)
         for s, e in spans:
             if ends and s <= ends[-1]:  # touches or overlaps the last span: extend it
                 if e > ends[-1]:
@@ -484,28 +551,23 @@ class BusinessCalendar:
             ends.append(e)
             cum.append(total)
             cumend.append(total + e - s)
-        self._d1 = d1
-        assert self._d0 is not None
-        self._cover_lo = self._midnight(self._d0 + timedelta(days=_MARGIN_DAYS))
-        self._cover_hi = self._midnight(d1)
-        self._has_last_pos = False
+        return _Spans(
+            d0, d1, starts, ends, cum, cumend,
+            self._midnight(d0 + timedelta(days=_MARGIN_DAYS)), self._midnight(d1),
+        )
 
     # ------------------------------------------------------------- arithmetic
 
     def position(self, t: int) -> int:
         """Business seconds from the calendar's origin up to UTC second ``t``."""
-        if self._has_last_pos and self._last_pos[0] == t:
-            return self._last_pos[1]
-        self._ensure(t, t)
-        i = bisect_right(self._starts, t) - 1
-        if i < 0:  # before the first span: its running sum (not 0 once grown backwards)
-            pos = self._cum[0] if self._cum else 0
-        else:
-            s = self._starts[i]
-            e = self._ends[i]
-            pos = self._cum[i] + (t - s if t < e else e - s)
-        self._last_pos = (t, pos)
-        self._has_last_pos = True
+        spans = self._spans
+        last = self._last_pos
+        if last[1] == t and last[0] is spans:
+            return last[2]
+        if not spans.covers(t, t):
+            spans = self._grow(t, t)
+        pos = spans.position(t)
+        self._last_pos = (spans, t, pos)
         return pos
 
     def add_seconds(self, t: int, seconds: int) -> int:
@@ -538,32 +600,36 @@ class BusinessCalendar:
         since = datetime.fromtimestamp(self._closed_from, self.tz).strftime("%Y-%m-%d %H:%M")
         return CalendarError(f"business time is out of range: the calendar is closed from {since} on")
 
-    def _refuse_past_closure(self) -> None:
-        """Called when the compiled spans hold no answer: growing further is useless
-        once they reach past the closure that never ends."""
-        if self._closed_from is not None and self._cover_hi > self._closed_from:
+    def _refuse_past_closure(self, spans: _Spans) -> None:
+        """Called when the compiled ``spans`` hold no answer: growing further is
+        useless once they reach past the closure that never ends."""
+        if self._closed_from is not None and spans.cover_hi > self._closed_from:
             raise self._closed_for_good()
 
     def at_position(self, target: int) -> int:
         """The first business instant whose position reaches ``target`` (a position
         at a closing time gives the next opening)."""
+        spans = self._spans
         while True:
-            i = bisect_right(self._cumend, target)
-            if i < len(self._cumend):
-                return self._starts[i] + max(0, target - self._cum[i])
-            self._refuse_past_closure()
+            cumend = spans.cumend
+            i = bisect_right(cumend, target)
+            if i < len(cumend):
+                return spans.starts[i] + max(0, target - spans.cum[i])
+            self._refuse_past_closure(spans)
             # Grow forward; positions already handed out stay valid.
-            self._ensure(self._cover_lo, self._cover_hi + DAY)
+            spans = self._ensure(spans.cover_lo, spans.cover_hi + DAY)
 
     def reach(self, target: int) -> int:
         """The first instant whose position is at least ``target`` (a position at a
         closing time gives that closing time: the moment the budget ran out)."""
+        spans = self._spans
         while True:
-            i = bisect_left(self._cumend, target)
-            if i < len(self._cumend):
-                return self._starts[i] + max(0, target - self._cum[i])
-            self._refuse_past_closure()
-            self._ensure(self._cover_lo, self._cover_hi + DAY)
+            cumend = spans.cumend
+            i = bisect_left(cumend, target)
+            if i < len(cumend):
+                return spans.starts[i] + max(0, target - spans.cum[i])
+            self._refuse_past_closure(spans)
+            spans = self._ensure(spans.cover_lo, spans.cover_hi + DAY)
 
     def business_days_budget(self, t: int, days: int) -> int:
         """Business seconds from ``t`` to :meth:`add_business_days` (cached: the
@@ -595,12 +661,12 @@ class BusinessCalendar:
         """:meth:`elapsed` on UTC seconds; ``pauses`` merged and sorted."""
         if b < a:
             return -self.elapsed_seconds(b, a, pauses)
-        self._ensure(a, b)
-        total = self.position(b) - self.position(a)
+        spans = self._ensure(a, b)
+        total = spans.position(b) - spans.position(a)
         for p0, p1 in pauses:
             lo, hi = max(p0, a), min(p1, b)
             if lo < hi:
-                total -= self.position(hi) - self.position(lo)
+                total -= spans.position(hi) - spans.position(lo)
         return total
 
     def add(self, start: datetime, seconds: int, pauses: Iterable[Pause] = ()) -> datetime:
@@ -622,9 +688,9 @@ class BusinessCalendar:
     def is_open(self, t: datetime) -> bool:
         """Whether the instant ``t`` is business time."""
         ts = to_epoch(t, "t")
-        self._ensure(ts, ts)
-        i = bisect_right(self._starts, ts) - 1
-        return i >= 0 and ts < self._ends[i]
+        spans = self._ensure(ts, ts)
+        i = bisect_right(spans.starts, ts) - 1
+        return i >= 0 and ts < spans.ends[i]
 
     def next_open(self, t: datetime) -> datetime:
         """The first business instant at or after ``t``."""
@@ -635,8 +701,8 @@ class BusinessCalendar:
     def is_business_date(self, d: date) -> bool:
         """Whether the local date ``d`` has any business time."""
         lo, hi = self._midnight(d), self._midnight(d + timedelta(days=1))
-        self._ensure(lo, hi)
-        return self.position(hi) > self.position(lo)
+        spans = self._ensure(lo, hi)
+        return spans.position(hi) > spans.position(lo)
 
     def add_business_days(self, t: int, days: int) -> int:
         """The same local time of day as the first business instant at or after ``t``,
@@ -671,11 +737,12 @@ class BusinessCalendar:
         """The business spans (UTC seconds) inside [a, b), with ``pauses`` cut out."""
         if b <= a:
             return []
-        self._ensure(a, b)
-        i = max(0, bisect_right(self._starts, a) - 1)
+        spans = self._ensure(a, b)
+        starts, ends = spans.starts, spans.ends
+        i = max(0, bisect_right(starts, a) - 1)
         out = []
-        while i < len(self._starts) and self._starts[i] < b:
-            s, e = max(self._starts[i], a), min(self._ends[i], b)
+        while i < len(starts) and starts[i] < b:
+            s, e = max(starts[i], a), min(ends[i], b)
             if s < e:
                 out.append((s, e))
             i += 1
