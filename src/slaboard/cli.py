@@ -187,6 +187,8 @@ def cmd_wall(args: argparse.Namespace) -> int:
     path = config.db_path(args.db)
     if path.is_dir():
         raise UserError(f"{path} is a directory, not a database file; give a file path with --db")
+    if path.exists() and not path.is_file():
+        raise UserError(f"{path} is not a regular file (a pipe, socket or device); give a database file with --db")
     if not path.parent.is_dir():
         raise UserError(f"no folder {path.parent}; give the database's path with --db")
     if args.page_seconds is not None and not 2 <= args.page_seconds <= 3600:

@@ -513,3 +513,15 @@ def test_demo_keeps_its_own_file_whatever_slaboard_db_says(db, run, tmp_path, mo
     assert "$SLABOARD_DB is not used" in help_text
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert "it never uses `SLABOARD_DB`" in readme
+
+
+@pytest.mark.parametrize("command", [["ticket", "list"], ["board"], ["wall"], ["report"], ["check"]])
+def test_a_pipe_given_as_the_database_is_refused_without_waiting(tmp_path: Path, command: list[str]) -> None:
+    """Opening a FIFO to read its header would wait for a writer forever; in a child
+    process with a time limit, so a regression fails instead of hanging the suite."""
+    fifo = tmp_path / "pipe.db"
+    os.mkfifo(fifo)
+    result = subprocess.run([sys.executable, "-m", "slaboard", *command, "--db", str(fifo)], capture_output=True,
+                            text=True, timeout=30, env={**os.environ, "SLABOARD_NOW": "2026-11-26T10:00:00+01:00"})
+    assert result.returncode == 2, result
+    assert result.stderr.count("\n") == 1 and "not a regular file" in result.stderr and "Traceback" not in result.stderr

@@ -83,6 +83,8 @@ def connect(
 def _connect(p: Path, *, create: bool, readonly: bool, any_thread: bool) -> sqlite3.Connection:
     if p.is_dir():
         raise StoreError(f"{p} is a directory, not a database file; give a file path with --db")
+    if p.exists() and not p.is_file():  # a pipe or a device: reading its header would wait forever
+        raise StoreError(f"{p} is not a regular file (a pipe, socket or device); give a database file with --db")
     if not p.exists():
         if not create:
             raise StoreError(f"no database at {p}; create one with 'slaboard init' (or try 'slaboard demo')")
