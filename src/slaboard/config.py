@@ -52,6 +52,12 @@ def parse_instant(text: str, what: str) -> datetime:
         raise ConfigError(f"{what} {text!r} is not an ISO-8601 instant like 2026-06-01T09:30:00+02:00") from None
     if value.tzinfo is None:
         raise ConfigError(f"{what} {text!r} has no time zone; add one, like +02:00 or Z")
+    try:
+        year = value.astimezone(UTC).year
+    except OverflowError:
+        year = 0
+    if not 2 <= year <= 9998:  # the years the SLA engine counts business time in
+        raise ConfigError(f"{what} {text!r} is outside the years slaboard counts in (2 to 9998)")
     return value
 
 

@@ -525,3 +525,13 @@ def test_a_pipe_given_as_the_database_is_refused_without_waiting(tmp_path: Path,
                             text=True, timeout=30, env={**os.environ, "SLABOARD_NOW": "2026-11-26T10:00:00+01:00"})
     assert result.returncode == 2, result
     assert result.stderr.count("\n") == 1 and "not a regular file" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("fixed", ["0001-01-01T00:00:00+00:00", "9999-12-31T23:00:00+00:00", "0001-01-01T00:30:00+14:00"])
+@pytest.mark.parametrize("command", [["ticket", "list"], ["board"], ["wall"]])
+def test_a_clock_outside_the_counted_years_is_one_line(run, monkeypatch, tmp_path: Path, fixed: str,
+                                                       command: list[str]) -> None:
+    db = tmp_path / "t.db"
+    assert run("init", "--db", str(db))[0] == 0
+    monkeypatch.setenv("SLABOARD_NOW", fixed)
+    assert_user_error(run(*command, "--db", str(db)), "SLABOARD_NOW", "2 to 9998")
