@@ -592,6 +592,18 @@ def _ticket_id(value: str) -> int:
     return int(text)
 
 
+def _bounded(low: int, high: int, what: str):  # type: ignore[no-untyped-def]
+    """An argparse type: a whole number from ``low`` to ``high`` (SQLite holds 64 bits)."""
+
+    def parse(value: str) -> int:
+        text = value.strip()
+        if not (text.isdigit() and len(text) <= 19 and low <= int(text) <= high):
+            raise argparse.ArgumentTypeError(f"{value!r} is not {what} from {low} to {high}")
+        return int(text)
+
+    return parse
+
+
 def _count(value: str) -> int:
     if not value.isdigit() or not 1 <= int(value) <= 1_000_000:
         raise argparse.ArgumentTypeError(f"{value!r} must be a number from 1 to 1000000")
@@ -635,7 +647,7 @@ def build_parser() -> Parser:
     which.add_argument("--wall", dest="board", action="store_false", help="serve the wall, read-only (the default)")
     which.add_argument("--board", dest="board", action="store_true", help="serve the board (calls can be changed)")
     p.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=int, default=8000, help="default 8000")
+    p.add_argument("--port", type=_bounded(1, 65535, "a port"), default=8000, help="default 8000")
     p.add_argument("--public-url", metavar="URL", help="the address browsers use, when behind a reverse proxy")
     p.add_argument("--page-seconds", type=float, metavar="S", help="the wall's seconds per page")
     p.set_defaults(func=cmd_serve, board=False)
@@ -649,8 +661,8 @@ def build_parser() -> Parser:
     p.set_defaults(func=cmd_load)
     p = sub.add_parser("demo", parents=[_common(argparse.SUPPRESS, DEMO_DB_HELP), theme],
                        help="build a demo database (its own file, never $SLABOARD_DB) and open the board on it")
-    p.add_argument("--tickets", type=int, default=300, metavar="N", help="closed calls of history (default 300)")
-    p.add_argument("--seed", type=int, default=7, metavar="S", help="random seed (default 7)")
+    p.add_argument("--tickets", type=_bounded(0, 100_000, "a number of calls"), default=300, metavar="N", help="closed calls of history (default 300)")
+    p.add_argument("--seed", type=_bounded(0, 2**32 - 1, "a seed"), default=7, metavar="S", help="random seed (default 7)")
     p.add_argument("--build-only", action="store_true", help="build the database and stop")
     p.set_defaults(func=cmd_demo)
 
@@ -683,7 +695,7 @@ def build_parser() -> Parser:
     p.add_argument("--urgency", type=_level, metavar="1-3")
     p.add_argument("--assignee", metavar="NAME")
     p.add_argument("--expected", metavar="WHEN", help="the resolution time promised to the customer (ISO-8601 or '+4h')")
-    p.add_argument("--version", type=int, metavar="N", help="refuse the change if the ticket is no longer at version N")
+    p.add_argument("--version", type=_bounded(1, 2**63 - 1, "a version"), metavar="N", help="refuse the change if the ticket is no longer at version N")
     p.set_defaults(func=cmd_ticket_update)
     p = tsub.add_parser("comment", parents=[common], help="add a note to a call's history")
     p.add_argument("id", type=_ticket_id, metavar="ID")

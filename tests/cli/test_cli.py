@@ -535,3 +535,14 @@ def test_a_clock_outside_the_counted_years_is_one_line(run, monkeypatch, tmp_pat
     assert run("init", "--db", str(db))[0] == 0
     monkeypatch.setenv("SLABOARD_NOW", fixed)
     assert_user_error(run(*command, "--db", str(db)), "SLABOARD_NOW", "2 to 9998")
+
+
+@pytest.mark.parametrize("argv", [
+    ["ticket", "update", "1001", "--status", "in_progress", "--version", "99999999999999999999999"],
+    ["ticket", "update", "1001", "--status", "in_progress", "--version", "-3"],
+    ["serve", "--port", "70000"],
+    ["demo", "--tickets", "10000000000"],
+])
+def test_numbers_out_of_range_are_refused_by_name(run, tmp_path: Path, argv: list[str]) -> None:
+    code, out, err = run(*argv, "--db", str(tmp_path / "t.db"))
+    assert code == 2 and "Traceback" not in err and "from" in err and "to" in err, (code, err)
