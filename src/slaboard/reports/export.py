@@ -1,11 +1,14 @@
 """A report as text for the terminal, and as JSON and CSV for other tools: numbers
-as numbers, instants in ISO-8601, one row per group."""
+as numbers, instants in ISO-8601, one row per group. Every CSV slaboard writes goes
+through ``csv_text``, so no cell of user text can run as a spreadsheet formula."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from slaboard.reports.figures import Figures, Report
 from slaboard.textfmt import compact
@@ -31,16 +34,35 @@ def to_json(report: Report) -> str:
     return json.dumps(report.to_dict(), indent=2, ensure_ascii=False)
 
 
-def to_csv(report: Report) -> str:
+# What makes Excel, LibreOffice and Google Sheets read a cell as a formula (OWASP's
+# advice on CSV injection); a leading ' makes them show it as text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """``value`` as a CSV cell that a spreadsheet shows and never runs: text that
+    starts like a formula gets a leading ``'``. Numbers stay numbers (a -5 that
+    slaboard writes is a value, not a formula), so only text is ever changed."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_text(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
+    """A header and one line per row, every cell through ``spreadsheet_cell``."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=[*CSV_COLUMNS, "period_from", "period_to", "grouping"], lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=[spreadsheet_cell(c) for c in columns], lineterminator="\n")
     writer.writeheader()
-    period = report.to_dict()["period"]
-    for figures in [*report.groups, report.total]:
-        row = figures.to_dict()
-        writer.writerow({**{k: row[k] for k in CSV_COLUMNS}, "period_from": period["from"],
-                         "period_to": period["to"], "grouping": report.grouping})
+    for row in rows:
+        writer.writerow({spreadsheet_cell(k): spreadsheet_cell(v) for k, v in row.items()})
     return out.getvalue()
+
+
+def to_csv(report: Report) -> str:
+    period = report.to_dict()["period"]
+    extra = {"period_from": period["from"], "period_to": period["to"], "grouping": report.grouping}
+    rows = [figures.to_dict() for figures in [*report.groups, report.total]]
+    return csv_text([*CSV_COLUMNS, *extra], ({**{k: row[k] for k in CSV_COLUMNS}, **extra} for row in rows))
 
 
 def table_rows(report: Report) -> tuple[list[str], list[list[str]]]:
