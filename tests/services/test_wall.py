@@ -79,3 +79,14 @@ def test_the_calls_behind_a_row_come_in_the_order_asked(small_store: Store, now:
     assert [line.customer_code for line in lines] == ["ACME", "ACME", "TUL"]
     many = call_lines(small_store, list(range(1, 1500)) + ids)  # more numbers than one statement takes
     assert [line.ticket.id for line in many] == sorted(ids) + ids
+
+
+def test_open_breached_calls_count_against_their_level_today() -> None:
+    from slaboard.services.wall import LevelToday, with_open_breaches
+
+    figures = {"Gold": LevelToday("Gold", met=4, missed=0, response=(2, 2), resolution=(2, 2))}
+    today = with_open_breaches(figures, {"Gold": 4, "Silver": 1, "none": 2})
+    assert today["Gold"].share == pytest.approx(0.5) and today["Gold"].total == 8
+    assert today["Silver"].share == 0 and today["Silver"].open_breached == 1
+    assert "none" not in today  # calls without an SLA have no target to miss
+    assert figures["Gold"].share == 1 and figures["Gold"].open_breached == 0  # what was read is left as it was

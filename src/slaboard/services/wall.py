@@ -4,7 +4,8 @@ MSP's name and the order of its levels, read once per file."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -22,10 +23,11 @@ class LevelToday:
     missed: int = 0
     response: tuple[int, int] = (0, 0)  # (met, of)
     resolution: tuple[int, int] = (0, 0)
+    open_breached: int = 0  # open calls already past a deadline: missed, though no clock stopped yet
 
     @property
     def total(self) -> int:
-        return self.met + self.missed
+        return self.met + self.missed + self.open_breached
 
     @property
     def share(self) -> float | None:
@@ -56,6 +58,16 @@ def todays_figures(store: Store, now: datetime, zone: str) -> dict[str, LevelTod
             f.missed += 1
             setattr(f, row.clock, (done, of + 1))
     return figures
+
+
+def with_open_breaches(figures: dict[str, LevelToday], breached: Mapping[str, int]) -> dict[str, LevelToday]:
+    """Today's figures with each level's open breached calls counted against it, so
+    a level with live breaches never shows 100% met."""
+    combined = {level: replace(f) for level, f in figures.items()}
+    for level, count in breached.items():
+        if count and level != "none":
+            combined.setdefault(level, LevelToday(level)).open_breached += count
+    return combined
 
 
 @dataclass

@@ -17,6 +17,7 @@ line rows; at 200x60 and more rows in big digits.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,7 +33,7 @@ from textual.screen import Screen
 from textual.widgets import Digits, Static
 
 from slaboard.services.board import STATE_ORDER, BoardModel, BoardRow, summarise
-from slaboard.services.wall import LevelToday, WallData, WallFeed, day_start
+from slaboard.services.wall import LevelToday, WallData, WallFeed, day_start, with_open_breaches
 from slaboard.settings import Settings
 from slaboard.textfmt import compact
 from slaboard.tui.text import plain
@@ -95,7 +96,8 @@ class WallScreen(Screen[None]):
         self.model = BoardModel()
         self.feed: WallFeed | None = None
         self.page = PageState()
-        self.figures: dict[str, LevelToday] = {}
+        self.figures: dict[str, LevelToday] = {}  # as read: targets met and missed since midnight
+        self.today: dict[str, LevelToday] = {}  # and with the open breached calls counted
         self.level_order: list[str] = []
         self.msp_name = ""
         self.last_good: datetime | None = None
@@ -326,6 +328,7 @@ class WallScreen(Screen[None]):
         now = int(now_dt.timestamp())
         rows = self.ordered()
         states, levels, _ = summarise(rows, now)
+        self.today = with_open_breaches(self.figures, Counter(r.level for r in rows if r.state == "breached"))
         have_data = self.last_good is not None
         for tile in self.tiles:
             tile.set_count(states.get(tile.state, 0) if have_data else None)
@@ -430,17 +433,18 @@ class WallScreen(Screen[None]):
         self._set("next-none", note)
 
     def _draw_today(self, levels: Any) -> None:
-        names = [n for n in self.level_order if n in self.figures or levels.get(n)]
-        names += sorted(n for n in set(self.figures) | {k for k, v in levels.items() if v}
+        today = self.today
+        names = [n for n in self.level_order if n in today or levels.get(n)]
+        names += sorted(n for n in set(today) | {k for k, v in levels.items() if v}
                         if n not in names and n != "none")
         for i, tile in enumerate(self.level_tiles):
             name = names[i] if i < len(names) else None
-            tile.show(name, self.figures.get(name) if name else None, levels.get(name, 0) if name else 0)
+            tile.show(name, today.get(name) if name else None, levels.get(name, 0) if name else 0)
         show_if(self.statics["today-none"], not names)
         self._set("today-none", Content.styled("No service level has calls or targets today yet.", "$foreground-muted"))
         pieces: list[tuple[str, str] | str] = [("MET TODAY  ", "bold")]
         for name in names:
-            f = self.figures.get(name)
+            f = today.get(name)
             share = f.share if f else None
             pieces.append((f"{plain(name)} ", "bold"))
             style = "$sla-ok" if share == 1 else ("$sla-warning" if share is not None else "$foreground-muted")

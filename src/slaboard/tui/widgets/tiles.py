@@ -348,6 +348,8 @@ class LevelTile(Horizontal):
             detail = f"{figures.met} of {figures.total} met"
             if figures.missed:
                 detail += f", {figures.missed} missed"
+            if figures.open_breached:
+                detail += f", {figures.open_breached} breached"
         self.text.update(Content("\n").join([
             Content.styled(plain(level), "bold"),
             Content(detail),
