@@ -245,6 +245,10 @@ def _new_call_from_json(raw: str) -> dict[str, Any]:
         data = json.loads(raw)
     except json.JSONDecodeError as err:
         raise UserError(f"--json-input: not valid JSON ({err.msg} at line {err.lineno} column {err.colno})") from None
+    except RecursionError:
+        raise UserError("--json-input: nested too deeply; give one flat JSON object with the call's fields") from None
+    except ValueError as err:  # e.g. a number of thousands of digits
+        raise UserError(f"--json-input: {err}") from None
     if not isinstance(data, dict):
         raise UserError("--json-input: give one JSON object with the call's fields")
     known = {"customer", "service", "title", "impact", "urgency", "caller", "channel", "description", "reported_at"}

@@ -58,6 +58,8 @@ def load_settings(path: Path | None = None) -> tuple[Settings, list[str]]:
         data = tomllib.loads(path.read_bytes().decode("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         return settings, [f"settings file {path} could not be read ({err}); using the defaults"]
+    except RecursionError:
+        return settings, [f"settings file {path} is nested too deeply to read; using the defaults"]
 
     def take(name: str, kind: type | tuple[type, ...], check=lambda v: True, where: dict | None = None, key: str | None = None):  # type: ignore[no-untyped-def]
         source = data if where is None else where

@@ -242,6 +242,8 @@ def test_json_input_minimal(loaded, run):
         ('{"customer": "acme", "service": "email", "title": "t", "impact": 7}', "impact must be 1, 2 or 3, not 7"),
         ('{"customer": "acme", "service": "email", "title": "t", "channel": "fax"}', "channel must be one of"),
         ('{"customer": "acme", "service": "email", "title": "t", "reported_at": "soon"}', "'soon' is not a time"),
+        ('{"customer": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
+        ('{"customer": "acme", "service": "email", "title": "t", "impact": ' + "7" * 5000 + "}", "digits"),
     ],
 )
 def test_bad_json_input_is_one_line_and_writes_nothing(loaded, run, stdin, fragment):
@@ -546,3 +548,13 @@ def test_a_clock_outside_the_counted_years_is_one_line(run, monkeypatch, tmp_pat
 def test_numbers_out_of_range_are_refused_by_name(run, tmp_path: Path, argv: list[str]) -> None:
     code, out, err = run(*argv, "--db", str(tmp_path / "t.db"))
     assert code == 2 and "Traceback" not in err and "from" in err and "to" in err, (code, err)
+
+
+def test_deep_contract_and_settings_files_are_one_line(run, monkeypatch, tmp_path: Path, loaded: Path) -> None:
+    deep = tmp_path / "deep.toml"
+    deep.write_text("x = " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+    assert_user_error(run("load", str(deep), "--db", str(loaded)), "nested too deeply")
+    from slaboard.settings import load_settings
+
+    _settings, problems = load_settings(deep)
+    assert len(problems) == 1 and "nested too deeply" in problems[0]

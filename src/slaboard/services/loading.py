@@ -34,6 +34,8 @@ def read_contract_file(path: Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ServiceError(f"{path}: invalid TOML: {err}") from None
+    except RecursionError:
+        raise ServiceError(f"{path}: nested too deeply to read; is it really a contract file?") from None
 
 
 def load_files(store: Store, paths: Sequence[Path], now: datetime) -> LoadSummary:
