@@ -619,10 +619,10 @@ DEMO_DB_HELP = ("the demo's database file (default: demo.db in the user data fol
                 "$SLABOARD_DB is not used, so the demo never rebuilds the real database)")
 
 
-def _common(default: object, db_help: str = DB_HELP) -> argparse.ArgumentParser:
+def _common(default: object, db_help: str = DB_HELP) -> Parser:
     """The options every command takes. Subcommands use SUPPRESS as the default so
     an option given before the subcommand is not reset by it."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     common.add_argument("--db", metavar="PATH", default=default, help=db_help)
     common.add_argument("--operator", metavar="NAME", default=default, help="your name in the history (default: $SLABOARD_OPERATOR, else your login)")
     common.add_argument("--json", action="store_true", default=default if default is argparse.SUPPRESS else False, help="print JSON instead of text")
@@ -631,7 +631,7 @@ def _common(default: object, db_help: str = DB_HELP) -> argparse.ArgumentParser:
 
 def build_parser() -> Parser:
     common = _common(argparse.SUPPRESS)
-    theme = argparse.ArgumentParser(add_help=False)
+    theme = Parser(add_help=False)
     theme.add_argument("--theme", metavar="NAME", default=argparse.SUPPRESS,
                        help="slaboard-dark, slaboard-light, slaboard-colourblind or slaboard-contrast")
     parser = Parser(prog="slaboard", description="A live SLA board for the operators of a Managed Service Provider.", parents=[_common(None)])

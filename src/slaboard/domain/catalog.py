@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from slaboard.domain.models import (
     CalendarDef,
@@ -82,7 +82,7 @@ class Catalog:
                 raise ContractFileError(source, "msp", f"also defined differently in {self.sources.get(('msp', 'msp'), '?')}")
             self.msp = msp
             self.sources[("msp", "msp")] = source
-        tables = {
+        tables: dict[str, tuple[type[BaseModel], dict[str, Any]]] = {
             "calendars": (CalendarDef, self.calendars),
             "levels": (ServiceLevel, self.levels),
             "services": (Service, self.services),
@@ -164,11 +164,11 @@ class Catalog:
             for service in [*contract.services, *contract.overrides]:
                 if service not in self.services:
                     raise ContractFileError(src, entry, f"services: unknown service {service!r}{self._known('services')}")
-            other = overlaps.first_other(contract)
-            if other is not None:
+            overlapped = overlaps.first_other(contract)
+            if overlapped is not None:
                 raise ContractFileError(
                     src, entry,
-                    f"valid_from/valid_to overlap contract {other.key} of the same customer"
+                    f"valid_from/valid_to overlap contract {overlapped.key} of the same customer"
                     " (to change a contract's dates, give it a stable key = \"...\" in the file)",
                 )
 

@@ -19,8 +19,8 @@ from pydantic import (
 
 from slaboard.sla import BusinessCalendar, CalendarError, Duration, DurationError, load_zone, parse_duration
 
-PRIORITIES = ("P1", "P2", "P3", "P4")
 Priority = Literal["P1", "P2", "P3", "P4"]
+PRIORITIES: tuple[Priority, ...] = ("P1", "P2", "P3", "P4")
 STATUSES = (
     "new",
     "diagnosing",

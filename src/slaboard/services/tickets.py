@@ -225,6 +225,7 @@ def preview_call(store: Store, call: NewCall, operator: str, now: datetime) -> T
             priority=priority,  # type: ignore[arg-type]
             priority_reason=reason,
             billable=billable,
+            estimate_hours=None,
             reported_at=reported,
             created_at=now,
             updated_at=now,

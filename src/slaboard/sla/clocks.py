@@ -203,10 +203,12 @@ class Clock:
         if self.stopped_ts is None:
             return None
         src = self.target.source
+        stopped_at = self.stopped_at
+        assert stopped_at is not None  # stopped_ts is set
         return {
             "clock": self.name,
             "met": self.used <= self.target_seconds,
-            "stopped_at": self.stopped_at.isoformat(),
+            "stopped_at": stopped_at.isoformat(),
             "due": self.due.isoformat(),
             "target": self.target.duration.text,
             "target_seconds": self.target_seconds,

@@ -83,9 +83,9 @@ class Explanation:
             out.append(f"holiday skipped: {d.isoformat()} {name}")
         for a, b in self.closed:
             out.append(f"closed period skipped: {when(a)} to {when(b)}")
-        for a, b, reason, secs in self.pauses:
-            end = when(b) if b is not None else "now (still paused)"
-            out.append(f"paused {when(a)} to {end}: {reason} ({secs // 60} business min)")
+        for since, until, reason, secs in self.pauses:
+            end = when(until) if until is not None else "now (still paused)"
+            out.append(f"paused {when(since)} to {end}: {reason} ({secs // 60} business min)")
         for label, t in self.thresholds:
             out.append(f"{label}: {when(t)}")
         for t, target, reason in self.changes:

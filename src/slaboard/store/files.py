@@ -35,7 +35,7 @@ def filesystem_type(path: Path, mounts: str = "/proc/mounts") -> str | None:
 
 def safety_warnings(path: Path) -> list[str]:
     """What is unsafe about where and how the shared file lives."""
-    warnings = []
+    warnings: list[str] = []
     try:
         mode = path.stat().st_mode
     except OSError:

@@ -570,7 +570,8 @@ class Store:
         return comm.model_copy(update={"id": cur.lastrowid})
 
     def communications(self, *, ticket_id: int | None = None, customer: str | None = None) -> list[Communication]:
-        where, params = [], []
+        where: list[str] = []
+        params: list[object] = []
         if ticket_id is not None:
             where.append("ticket_id = ?")
             params.append(ticket_id)

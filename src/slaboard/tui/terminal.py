@@ -11,8 +11,11 @@ from textual.app import App
 
 
 def _terminal_alive() -> bool:
+    stdin = sys.__stdin__
+    if stdin is None:
+        return False
     try:
-        return os.isatty(sys.__stdin__.fileno()) and os.getppid() != 1
+        return os.isatty(stdin.fileno()) and os.getppid() != 1
     except (OSError, ValueError, AttributeError):
         return False
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
-from textual import on, work
+from textual import getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -23,10 +24,11 @@ from textual.widgets import Footer, Input, Static, Tab, Tabs
 
 from slaboard.services.board import GLYPHS, STATE_ORDER, BoardFeed, BoardModel, BoardRow, Snapshot, summarise
 from slaboard.textfmt import compact
+from slaboard.tui.host import BoardHost
 from slaboard.tui.text import plain
 from slaboard.tui.widgets.table import SlaTable
 
-SORTS: dict[str, tuple[str, Callable[[BoardRow, int], object] | None]] = {
+SORTS: dict[str, tuple[str, Callable[[BoardRow, int], Any] | None]] = {
     "urgency": ("time to breach", None),  # BoardModel.ordered: one calendar look-up per calendar
     "priority": ("priority", lambda r, now: (r.view.ticket.priority, r.sort_key(now))),
     "age": ("oldest first", lambda r, now: (r.view.ticket.reported_at, r.id)),
@@ -42,6 +44,7 @@ STATE_LABELS = {
 
 class BoardScreen(Screen[None]):
     """The operator's board."""
+    app = getters.app(BoardHost)
 
     HELP_GROUP = "board"
 
@@ -102,10 +105,10 @@ class BoardScreen(Screen[None]):
         return self.model.rows
 
     def _now(self) -> int:
-        return int(self.app.clock().timestamp())  # type: ignore[attr-defined]
+        return int(self.app.clock().timestamp())
 
     def on_mount(self) -> None:
-        self.feed = BoardFeed(self.app.db_path)  # type: ignore[attr-defined]
+        self.feed = BoardFeed(self.app.db_path)
         self.query_one(SlaTable).focus()
         self._update_sortinfo()
         self.poll(force=True)
@@ -130,7 +133,7 @@ class BoardScreen(Screen[None]):
 
     @work(thread=True, group="poll", exit_on_error=False)
     def _poll_worker(self, force: bool) -> None:
-        now = self.app.clock()  # type: ignore[attr-defined]
+        now = self.app.clock()
         assert self.feed is not None
         try:
             snapshot = self.feed.poll(now, force=force)
@@ -150,8 +153,8 @@ class BoardScreen(Screen[None]):
     def _rearm(self) -> None:
         if self._poll_timer is not None:
             self._poll_timer.stop()
-        interval = self.app.settings.refresh_interval  # type: ignore[attr-defined]
-        if self.app.live:  # type: ignore[attr-defined]
+        interval = self.app.settings.refresh_interval
+        if self.app.live:
             self._poll_timer = self.set_timer(interval, self.poll)
 
     def _poll_finished(self) -> None:
@@ -234,7 +237,7 @@ class BoardScreen(Screen[None]):
         if key == "all":
             return True
         if key == "mine":
-            return t.assignee == self.app.operator  # type: ignore[attr-defined]
+            return t.assignee == self.app.operator
         if key == "unassigned":
             return not t.assignee
         if key == "breached":
@@ -250,7 +253,7 @@ class BoardScreen(Screen[None]):
         order = SORTS[self.sort_key][1]
         if order is None:
             return self.model.ordered(rows, now)
-        rows.sort(key=lambda r: order(r, now))  # type: ignore[misc]
+        rows.sort(key=lambda r: order(r, now))
         return rows
 
     def redraw(self) -> None:
@@ -329,25 +332,25 @@ class BoardScreen(Screen[None]):
     def action_take(self) -> None:
         ticket_id = self.selected_id()
         if ticket_id is not None:
-            self.app.take_ticket(ticket_id)  # type: ignore[attr-defined]
+            self.app.take_ticket(ticket_id)
 
     def action_diagnose(self) -> None:
         ticket_id = self.selected_id()
         if ticket_id is not None:
-            self.app.diagnose(ticket_id)  # type: ignore[attr-defined]
+            self.app.diagnose(ticket_id)
 
     def action_log(self) -> None:
         ticket_id = self.selected_id()
-        self.app.action_comm_log(ticket_id=ticket_id)  # type: ignore[attr-defined]
+        self.app.action_comm_log(ticket_id=ticket_id)
 
     def action_contracts(self) -> None:
-        self.app.action_contracts(self._selected_customer())  # type: ignore[attr-defined]
+        self.app.action_contracts(self._selected_customer())
 
     # ---------------------------------------------------------------- detail
 
     @on(SlaTable.Selected)
     def _open_ticket(self, event: SlaTable.Selected) -> None:
-        self.app.open_ticket(event.ticket_id)  # type: ignore[attr-defined]
+        self.app.open_ticket(event.ticket_id)
 
     # ---------------------------------------------------------------- header
 
@@ -380,21 +383,21 @@ class BoardScreen(Screen[None]):
         else:
             nxt_text = Content("no deadline ahead")
         refreshed = self.last_good.astimezone().strftime("%H:%M:%S") if self.last_good else "never"
-        operator = plain(self.app.operator)  # type: ignore[attr-defined]
+        operator = plain(self.app.operator)
         line3 = Content.styled(f"{level_text}   ·   {operator} · refreshed {refreshed}", "$foreground-muted")
         self.query_one("#summary", Static).update(Content("\n").join([line1, nxt_text, line3]))
 
     def _update_banner(self) -> None:
         banner = self.query_one("#banner", Static)
-        now = self.app.clock()  # type: ignore[attr-defined]
+        now = self.app.clock()
         since = self.last_good.astimezone().strftime("%H:%M:%S") if self.last_good else "never"
         if self.error:
             banner.update(Content(f"Cannot read the database: {plain(self.error)} — showing data from {since}; retrying."))
             banner.set_class(True, "-shown")
             return
-        interval = self.app.settings.refresh_interval  # type: ignore[attr-defined]
+        interval = self.app.settings.refresh_interval
         stale_after = max(5.0, 3 * interval)
-        if self.app.live and self.last_good is not None and (now - self.last_good).total_seconds() > stale_after:  # type: ignore[attr-defined]
+        if self.app.live and self.last_good is not None and (now - self.last_good).total_seconds() > stale_after:
             banner.update(Content(f"Data is stale: last good refresh at {since}."))
             banner.set_class(True, "-shown")
             return

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from textual import on
+from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -25,6 +25,7 @@ from slaboard.services.comms import CustomerLog, NewCommunication, customer_log,
 from slaboard.services.tickets import TicketView
 from slaboard.textfmt import compact, local
 from slaboard.timeinput import parse_optional
+from slaboard.tui.host import BoardHost
 from slaboard.tui.text import plain, plain_block
 from slaboard.tui.widgets.finder import CustomerFinder
 
@@ -86,6 +87,7 @@ def notice_text(view: TicketView) -> str:
 class CommLogScreen(Screen[None]):
     """The customer log of a call (``ticket_id``) or of a customer (``customer``:
     key, code or an unambiguous part of a name or contact)."""
+    app = getters.app(BoardHost)
 
     HELP_GROUP = "customer log"
 
@@ -182,7 +184,7 @@ class CommLogScreen(Screen[None]):
         if self.ticket_id is None and not self.customer_text:
             finder = self.query_one(CustomerFinder)
             finder.add_class("-shown")
-            self.app.read(lambda store: store.customers(), self._customers_read)  # type: ignore[attr-defined]
+            self.app.read(lambda store: store.customers(), self._customers_read)
             finder.focus_input()
             self.query_one("#log-scope", Static).update(Content("Find the customer whose log you want to see."))
         else:
@@ -195,9 +197,9 @@ class CommLogScreen(Screen[None]):
         self._request += 1
         request = self._request
         ticket_id, customer, everything = self.ticket_id, self.customer_text, self.everything
-        operator: str = self.app.operator  # type: ignore[attr-defined]
-        now: datetime = self.app.clock()  # type: ignore[attr-defined]
-        self.app.read(  # type: ignore[attr-defined]
+        operator: str = self.app.operator
+        now: datetime = self.app.clock()
+        self.app.read(
             lambda store: customer_log(store, ticket_id=ticket_id, customer=customer, everything=everything,
                                    operator=operator, now=now),
             lambda data: self._show(data, request, highlight_first),
@@ -260,7 +262,7 @@ class CommLogScreen(Screen[None]):
         if self.ticket_id is None:
             finder = self.query_one(CustomerFinder)
             finder.add_class("-shown")
-            self.app.read(lambda store: store.customers(), self._customers_read)  # type: ignore[attr-defined]
+            self.app.read(lambda store: store.customers(), self._customers_read)
             finder.input.value = self.customer_text or ""
             finder.focus_input()
         self.refresh_bindings()
@@ -282,7 +284,7 @@ class CommLogScreen(Screen[None]):
         entry = self.highlighted_entry()
         ticket_id = entry.ticket_id if entry is not None else None
         if ticket_id is not None:
-            self.app.open_ticket(ticket_id)  # type: ignore[attr-defined]
+            self.app.open_ticket(ticket_id)
 
     # ---------------------------------------------------------------- the form
 
@@ -354,7 +356,7 @@ class CommLogScreen(Screen[None]):
 
     def _check_promised(self, value: str) -> tuple[datetime | None, str | None]:
         """The promised time and the problem with it (None when it can be saved)."""
-        now: datetime = self.app.clock()  # type: ignore[attr-defined]
+        now: datetime = self.app.clock()
         zone = self._zone()
         try:
             when = parse_promise(value, now, zone)
@@ -420,7 +422,7 @@ class CommLogScreen(Screen[None]):
             t = data.view.ticket
             contact.value = t.caller or (data.customer.contacts[0].name if data.customer.contacts else "")
         expected = data.view.ticket.expected_at
-        now: datetime = self.app.clock()  # type: ignore[attr-defined]
+        now: datetime = self.app.clock()
         promised = self.query_one("#log-promised", Input)
         if expected is not None and expected > now and not promised.value.strip():
             promised.value = local(expected, data.customer.tz, "%Y-%m-%d %H:%M")
@@ -475,11 +477,11 @@ class CommLogScreen(Screen[None]):
             promised_at=promised_at,
             tells_of_miss=self.query_one("#log-tells", Checkbox).value,
         )
-        operator: str = self.app.operator  # type: ignore[attr-defined]
-        now: datetime = self.app.clock()  # type: ignore[attr-defined]
+        operator: str = self.app.operator
+        now: datetime = self.app.clock()
         self.saving = True
         self.query_one("#log-form-error", Static).update(Content("saving…"))
-        self.app.write(  # type: ignore[attr-defined]
+        self.app.write(
             lambda store: log_communication(store, entry, operator, now),
             self._saved,
             self._save_failed,

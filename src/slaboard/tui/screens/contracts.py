@@ -7,9 +7,10 @@ that arrives after the operator has already asked for another customer is droppe
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
-from textual import on
+from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -20,10 +21,13 @@ from textual.widgets import ContentSwitcher, Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from slaboard.domain import PRIORITIES, Contract, Customer
+from slaboard.domain.models import Priority
 from slaboard.services.board import GLYPHS
 from slaboard.services.contracts import CustomerOverview, PriceList, customer_overview, read_price_list
 from slaboard.services.tickets import TicketView
+from slaboard.sla import Duration
 from slaboard.textfmt import compact, money
+from slaboard.tui.host import BoardHost
 from slaboard.tui.text import plain
 from slaboard.tui.widgets.finder import CustomerFinder
 from slaboard.tui.widgets.table import STATUS_LABELS
@@ -49,14 +53,14 @@ def hang(content: Content, indent: int = 4, width: int = WRAP) -> list[Content]:
     return [lines[0], *(Content(" " * indent) + line for line in lines[1:])]
 
 
-def targets_table(terms: dict[str, dict[str, object]], indent: str = "  ") -> list[Content]:
+def targets_table(terms: Mapping[str, Mapping[Priority, Duration]], indent: str = "  ") -> list[Content]:
     """Response / plan / resolution targets as a small P1-P4 table."""
     lines = [Content.styled(f"{indent}{'':<11}" + "".join(f"{p:<7}" for p in PRIORITIES), "$text-muted")]
     for clock in CLOCKS:
         targets = terms.get(clock) or {}
         if not targets:
             continue
-        cells = "".join(f"{getattr(targets.get(p), 'text', '-'):<7}" for p in PRIORITIES)
+        cells = "".join(f"{target.text if (target := targets.get(p)) else '-':<7}" for p in PRIORITIES)
         lines.append(Content.assemble((f"{indent}{clock:<11}", "bold"), cells))
     return lines
 
@@ -196,6 +200,7 @@ def price_list_lines(prices: PriceList, width: int = 14) -> list[Content]:
 class ContractScreen(Screen[None]):
     """A customer's contracts, calendar, open calls and this quarter's figures; ``p``
     switches to the MSP's price list."""
+    app = getters.app(BoardHost)
 
     HELP_GROUP = "contract lookup"
 
@@ -250,7 +255,7 @@ class ContractScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._section_display(False)
-        self.app.read(lambda store: store.customers(), self._customers_read)  # type: ignore[attr-defined]
+        self.app.read(lambda store: store.customers(), self._customers_read)
         if self.customer_text:
             self.load(self.customer_text)
             self.query_one("#contracts-overview").focus()
@@ -268,8 +273,8 @@ class ContractScreen(Screen[None]):
         self._request += 1
         request = self._request
         self.customer_text = customer
-        now: datetime = self.app.clock()  # type: ignore[attr-defined]
-        self.app.read(  # type: ignore[attr-defined]
+        now: datetime = self.app.clock()
+        self.app.read(
             lambda store: customer_overview(store, customer, now),
             lambda overview: self._show(overview, request),
             lambda message: self._show_error(message, request),
@@ -285,7 +290,7 @@ class ContractScreen(Screen[None]):
         self.query_one("#contracts-figures", Static).update(Content("\n").join(figures_lines(overview)))
         calls = self.query_one("#contracts-calls", OptionList)
         calls.clear_options()
-        now = int(self.app.clock().timestamp())  # type: ignore[attr-defined]
+        now = int(self.app.clock().timestamp())
         for view in overview.open_calls:
             calls.add_option(Option(call_prompt(view, now), id=str(view.ticket.id)))
         heading = f"Open calls ({len(overview.open_calls)})" if overview.open_calls else "Open calls: none"
@@ -331,7 +336,7 @@ class ContractScreen(Screen[None]):
     @on(OptionList.OptionSelected, "#contracts-calls")
     def _open_call(self, event: OptionList.OptionSelected) -> None:
         if event.option.id is not None:
-            self.app.open_ticket(int(event.option.id))  # type: ignore[attr-defined]
+            self.app.open_ticket(int(event.option.id))
 
     # ---------------------------------------------------------------- actions
 
@@ -364,7 +369,7 @@ class ContractScreen(Screen[None]):
         self.query_one("#contracts-prices").focus()
         self.query_one("#contracts-title", Static).update(Content("Contracts · the price list (p or esc: back)"))
         if self.prices is None:
-            self.app.read(read_price_list, self._show_prices)  # type: ignore[attr-defined]
+            self.app.read(read_price_list, self._show_prices)
 
     def _show_prices(self, prices: PriceList) -> None:
         if not self.is_attached:
@@ -386,6 +391,6 @@ class ContractScreen(Screen[None]):
     def action_reload(self) -> None:
         self.prices = None
         if self.query_one("#contracts-views", ContentSwitcher).current == "contracts-prices":
-            self.app.read(read_price_list, self._show_prices)  # type: ignore[attr-defined]
+            self.app.read(read_price_list, self._show_prices)
         if self.customer_text:
             self.load(self.customer_text)

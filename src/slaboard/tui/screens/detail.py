@@ -3,6 +3,7 @@ and the messages, and the actions on the call."""
 
 from __future__ import annotations
 
+from textual import getters
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -14,6 +15,7 @@ from slaboard.services.access import Store
 from slaboard.services.tickets import TicketDetail, TicketView, ticket_detail, update_ticket
 from slaboard.sla import explain
 from slaboard.textfmt import compact, local
+from slaboard.tui.host import BoardHost
 from slaboard.tui.text import plain, plain_block
 from slaboard.tui.widgets.dialogs import (
     AssignDialog,
@@ -30,6 +32,7 @@ RUNNING = ("ok", "warning", "critical", "breached", "paused")
 
 class TicketScreen(Screen[None]):
     """One call, read from the database when opened and after every change."""
+    app = getters.app(BoardHost)
 
     HELP_GROUP = "call detail"
 
@@ -70,9 +73,9 @@ class TicketScreen(Screen[None]):
         self.load()
 
     def load(self) -> None:
-        now = self.app.clock()  # type: ignore[attr-defined]
+        now = self.app.clock()
         ticket_id = self.ticket_id
-        self.app.read(lambda store: ticket_detail(store, ticket_id, now), self._show, self._show_error)  # type: ignore[attr-defined]
+        self.app.read(lambda store: ticket_detail(store, ticket_id, now), self._show, self._show_error)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.detail is None:
@@ -91,14 +94,14 @@ class TicketScreen(Screen[None]):
         with what changed, and the screen reloads)."""
         assert self.detail is not None
         version = self.detail.view.ticket.version
-        operator = self.app.operator  # type: ignore[attr-defined]
-        now = self.app.clock()  # type: ignore[attr-defined]
+        operator = self.app.operator
+        now = self.app.clock()
         ticket_id = self.ticket_id
 
         def write(store: Store) -> TicketView:
             return update_ticket(store, ticket_id, operator=operator, now=now, expected_version=version, **changes)  # type: ignore[arg-type]
 
-        self.app.write(write, lambda view: self.load(), self._refused)  # type: ignore[attr-defined]
+        self.app.write(write, lambda view: self.load(), self._refused)
 
     def _refused(self, message: str) -> None:
         self.notify(message, severity="error", timeout=10, markup=False)
@@ -145,14 +148,14 @@ class TicketScreen(Screen[None]):
         self._change(status="in_progress", reason="reopened")
 
     def action_diagnose(self) -> None:
-        self.app.diagnose(self.ticket_id)  # type: ignore[attr-defined]
+        self.app.diagnose(self.ticket_id)
 
     def action_log(self) -> None:
-        self.app.action_comm_log(ticket_id=self.ticket_id)  # type: ignore[attr-defined]
+        self.app.action_comm_log(ticket_id=self.ticket_id)
 
     def action_contract(self) -> None:
         if self.detail is not None:
-            self.app.action_contracts(self.detail.view.customer.key)  # type: ignore[attr-defined]
+            self.app.action_contracts(self.detail.view.customer.key)
 
     # ---------------------------------------------------------------- drawing
 

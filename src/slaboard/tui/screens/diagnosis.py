@@ -3,7 +3,7 @@ the work costs. A promise past the resolution deadline shows at once."""
 
 from __future__ import annotations
 
-from textual import on
+from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -16,6 +16,7 @@ from slaboard.services.access import Store
 from slaboard.services.tickets import Change, TicketView, get_view, plan_change, update_ticket
 from slaboard.textfmt import local
 from slaboard.timeinput import TimeInputError, parse_when
+from slaboard.tui.host import BoardHost
 from slaboard.tui.text import plain
 
 CATEGORIES = ("hardware", "software", "configuration", "account", "network", "third party", "user question", "security")
@@ -23,6 +24,7 @@ CATEGORIES = ("hardware", "software", "configuration", "account", "network", "th
 
 class DiagnosisScreen(Screen[None]):
 
+    app = getters.app(BoardHost)
     HELP_GROUP = "diagnosis"
     DEFAULT_CSS = """
     DiagnosisScreen #title { text-style: bold; background: $panel; padding: 0 1; }
@@ -70,9 +72,9 @@ class DiagnosisScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        now = self.app.clock()  # type: ignore[attr-defined]
+        now = self.app.clock()
         ticket_id = self.ticket_id
-        self.app.read(lambda store: get_view(store, ticket_id, now), self._loaded, self._error)  # type: ignore[attr-defined]
+        self.app.read(lambda store: get_view(store, ticket_id, now), self._loaded, self._error)
 
     def _loaded(self, view: TicketView) -> None:
         self.view = view
@@ -93,7 +95,7 @@ class DiagnosisScreen(Screen[None]):
     def _fields(self) -> dict[str, object]:
         """The form as a change; raises ValueError with a message for a bad field."""
         assert self.view is not None
-        now = self.app.clock()  # type: ignore[attr-defined]
+        now = self.app.clock()
         fields: dict[str, object] = {
             "diagnosis": self.query_one("#found", TextArea).text,
             "category": self.query_one("#category", Input).value,
@@ -141,14 +143,14 @@ class DiagnosisScreen(Screen[None]):
             ))
         else:
             cost.update(Content("Billable work: estimate the hours to tell the customer the cost."))
-        now = self.app.clock()  # type: ignore[attr-defined]
-        operator = self.app.operator  # type: ignore[attr-defined]
+        now = self.app.clock()
+        operator = self.app.operator
         ticket_id = self.ticket_id
 
         def plan(store: Store) -> Change:
             return plan_change(store, ticket_id, operator=operator, now=now, **fields)  # type: ignore[arg-type]
 
-        self.app.read(plan, self._planned, self._error)  # type: ignore[attr-defined]
+        self.app.read(plan, self._planned, self._error)
 
     def _planned(self, change: Change) -> None:
         self.change = change
@@ -180,14 +182,17 @@ class DiagnosisScreen(Screen[None]):
         if self.view.ticket.status == "new":
             fields["status"] = "diagnosing"
         version = self.view.ticket.version
-        now = self.app.clock()  # type: ignore[attr-defined]
-        operator = self.app.operator  # type: ignore[attr-defined]
+        now = self.app.clock()
+        operator = self.app.operator
         ticket_id = self.ticket_id
 
         def write(store: Store) -> TicketView:
             return update_ticket(store, ticket_id, operator=operator, now=now, expected_version=version, **fields)  # type: ignore[arg-type]
 
-        self.app.write(write, lambda view: self.dismiss(), self._error)  # type: ignore[attr-defined]
+        def close(view: TicketView) -> None:
+            self.dismiss()
+
+        self.app.write(write, close, self._error)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from textual import on
+from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -14,6 +14,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from slaboard.services.tickets import CallLine, call_lines
+from slaboard.tui.host import BoardHost
 from slaboard.tui.text import plain
 from slaboard.tui.widgets.table import STATUS_LABELS
 
@@ -30,6 +31,7 @@ def call_prompt(line: CallLine, tz: str) -> Content:
 
 class GroupCallsScreen(ModalScreen[None]):
     """The calls behind one row of the report; enter opens a call."""
+    app = getters.app(BoardHost)
 
     HELP_GROUP = "report: calls"
 
@@ -67,7 +69,7 @@ class GroupCallsScreen(ModalScreen[None]):
             calls.add_option(Option(Content.styled("No calls behind this row.", "$text-muted"), disabled=True))
             return
         calls.add_option(Option(Content.styled("reading the calls…", "$text-muted"), disabled=True))
-        self.app.read(lambda store: call_lines(store, shown), self._show)  # type: ignore[attr-defined]
+        self.app.read(lambda store: call_lines(store, shown), self._show)
 
     def _show(self, lines: list[CallLine]) -> None:
         calls = self.query_one("#calls", OptionList)
@@ -79,7 +81,7 @@ class GroupCallsScreen(ModalScreen[None]):
     @on(OptionList.OptionSelected, "#calls")
     def _open(self, event: OptionList.OptionSelected) -> None:
         if event.option.id is not None:
-            self.app.open_ticket(int(event.option.id))  # type: ignore[attr-defined]
+            self.app.open_ticket(int(event.option.id))
 
 
 CALLS_SHOWN = 2000  # the calls listed behind one row; a year of a big desk has more

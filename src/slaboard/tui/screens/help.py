@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 
-def binding_rows(classes: list[type], keymap: dict[str, str] | None = None) -> list[tuple[str, str, str, str, str]]:
+class KeyRow(NamedTuple):
+    """One key of the app as the help and the README's key table show it."""
+
+    keys: str
+    id: str
+    description: str
+    tooltip: str
+    where: str
+
+
+def binding_rows(classes: list[type[DOMNode]], keymap: dict[str, str] | None = None) -> list[KeyRow]:
     """(keys, id, description, tooltip, where) of every binding with an id, in order,
     with the keys a keymap gives them; ``where`` is the class's HELP_GROUP."""
-    rows = []
-    seen = set()
+    rows: list[KeyRow] = []
+    seen: set[str] = set()
     for cls in classes:
         where = getattr(cls, "HELP_GROUP", cls.__name__)
         for item in cls.BINDINGS:
@@ -24,7 +37,7 @@ def binding_rows(classes: list[type], keymap: dict[str, str] | None = None) -> l
             remapped = (keymap or {}).get(item.id)
             keys = remapped or item.key
             shown = (item.key_display if not remapped else None) or ", ".join(display_key(k) for k in keys.split(","))
-            rows.append((shown, item.id, item.description, item.tooltip, where))
+            rows.append(KeyRow(shown, item.id, item.description, item.tooltip or "", where))
     return rows
 
 
@@ -45,7 +58,7 @@ class HelpScreen(ModalScreen[None]):
     """
     BINDINGS = [Binding("escape,q,question_mark", "app.pop_screen", "Close", id="help.close", tooltip="Close the help")]
 
-    def __init__(self, rows: list[tuple[str, str, str, str, str]]) -> None:
+    def __init__(self, rows: list[KeyRow]) -> None:
         super().__init__()
         self.rows = rows
 
@@ -67,19 +80,19 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Content("\n").join(lines))
 
 
-def collapse_views(rows: list[tuple[str, str, str, str, str]]) -> list[tuple[str, str, str, str, str]]:
+def collapse_views(rows: list[KeyRow]) -> list[KeyRow]:
     """The nine "view N" keys as one line."""
     views = [r for r in rows if r[1].startswith("board.view_")]
     if len(views) < 2:
         return rows
     out = [r for r in rows if not r[1].startswith("board.view_")]
     at = rows.index(views[0])
-    out.insert(at, (f"{views[0][0]}-{views[-1][0]}", f"{views[0][1]} .. {views[-1][1]}", "View N",
+    out.insert(at, KeyRow(f"{views[0][0]}-{views[-1][0]}", f"{views[0][1]} .. {views[-1][1]}", "View N",
                     "Jump to the N-th view tab", views[0][4]))
     return out
 
 
-def markdown_key_table(rows: list[tuple[str, str, str, str]]) -> str:
+def markdown_key_table(rows: list[KeyRow]) -> str:
     """The README's key table, generated from the bindings."""
     lines = ["| where | key | what it does | binding id |", "|---|---|---|---|"]
     for keys, binding_id, description, tooltip, where in collapse_views(rows):

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
-from textual import events, on
+from textual import events, getters, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -31,6 +31,7 @@ from slaboard.domain import (
     URGENCY_LABELS,
     Contract,
     Customer,
+    CustomerMatch,
     Service,
     contract_in_force,
     match_customers,
@@ -40,6 +41,7 @@ from slaboard.services.contracts import contract_standing
 from slaboard.services.tickets import IntakeCatalog, NewCall, TicketView, intake_catalog, open_call, preview_call
 from slaboard.textfmt import compact, local, money
 from slaboard.timeinput import parse_optional
+from slaboard.tui.host import BoardHost
 from slaboard.tui.text import due_text, here, hourly, plain
 from slaboard.tui.widgets.choices import LevelChoice
 from slaboard.tui.widgets.dialogs import ConfirmDiscard
@@ -115,6 +117,7 @@ FIELD_OF_ERROR = (
 
 class NewCallScreen(Screen[None]):
     """Log a call: customer, contract, service, who called, what is wrong, how bad."""
+    app = getters.app(BoardHost)
 
     HELP_GROUP = "new call"
 
@@ -131,7 +134,7 @@ class NewCallScreen(Screen[None]):
         super().__init__()
         self.catalog: IntakeCatalog | None = None
         self.customer: Customer | None = None
-        self.matches: list[tuple[Customer, str]] = []
+        self.matches: list[CustomerMatch] = []
         self.preview: TicketView | None = None
         self.errors: dict[str, str] = {}
         self.saving = False
@@ -195,10 +198,10 @@ class NewCallScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        now = self.app.clock()  # type: ignore[attr-defined]
+        now = self.app.clock()
         self.query_one("#heading", Static).update(Content.assemble(
             ("New call", "bold"),
-            (f"   taken by {plain(self.app.operator)} · {here(now)}", "$foreground-muted"),  # type: ignore[attr-defined]
+            (f"   taken by {plain(self.app.operator)} · {here(now)}", "$foreground-muted"),
         ))
         self.query_one("#matches", OptionList).display = False
         self.query_one("#matches", OptionList).can_focus = False
@@ -206,7 +209,7 @@ class NewCallScreen(Screen[None]):
         self._show_reported()
         self._show_preview()
         self.query_one("#customer", Input).focus()
-        self.app.read(intake_catalog, self._catalog_loaded, self._catalog_failed)  # type: ignore[attr-defined]
+        self.app.read(intake_catalog, self._catalog_loaded, self._catalog_failed)
 
     def _catalog_loaded(self, catalog: IntakeCatalog) -> None:
         self.catalog = catalog
@@ -447,19 +450,19 @@ class NewCallScreen(Screen[None]):
     def _zone(self) -> str:
         if self.customer is not None:
             return self.customer.tz
-        now = self.app.clock()  # type: ignore[attr-defined]
+        now = self.app.clock()
         return getattr(now.tzinfo, "key", "Etc/UTC")
 
     def _reported(self) -> datetime | None:
         """The reported time typed (None for now); ValueError when it cannot be read."""
-        now = self.app.clock()  # type: ignore[attr-defined]
+        now = self.app.clock()
         return parse_reported(self.query_one("#reported", Input).value, now, self._zone())
 
     def _reported_or_now(self) -> datetime:
         try:
-            return self._reported() or self.app.clock()  # type: ignore[attr-defined]
+            return self._reported() or self.app.clock()
         except ValueError:
-            return self.app.clock()  # type: ignore[attr-defined]
+            return self.app.clock()
 
     @on(Input.Changed, "#reported")
     def _reported_typed(self, event: Input.Changed) -> None:
@@ -472,7 +475,7 @@ class NewCallScreen(Screen[None]):
 
     def _show_reported(self) -> None:
         hint = self.query_one("#reported-hint", Static)
-        now = self.app.clock()  # type: ignore[attr-defined]
+        now = self.app.clock()
         zone = self._zone()
         try:
             reported = self._reported()
@@ -519,7 +522,7 @@ class NewCallScreen(Screen[None]):
         except ValueError as err:
             errors["reported"] = str(err)
         else:
-            if reported is not None and reported > self.app.clock():  # type: ignore[attr-defined]
+            if reported is not None and reported > self.app.clock():
                 errors["reported"] = "in the future"
         override = self._override()
         if override and override != self._matrix() and not self.query_one("#reason", Input).value.strip():
@@ -568,7 +571,7 @@ class NewCallScreen(Screen[None]):
 
     def _ask_preview(self) -> None:
         self._preview_timer = None
-        now = self.app.clock()  # type: ignore[attr-defined]
+        now = self.app.clock()
         call = self._call(now)
         self._preview_gen += 1
         gen = self._preview_gen
@@ -578,8 +581,8 @@ class NewCallScreen(Screen[None]):
             return
         if not call.title.strip():
             call.title = "(no title yet)"  # the deadlines do not depend on it
-        operator = self.app.operator  # type: ignore[attr-defined]
-        self.app.read(  # type: ignore[attr-defined]
+        operator = self.app.operator
+        self.app.read(
             lambda store: preview_call(store, call, operator, now),
             lambda view: self._previewed(gen, view),
             lambda message: self._preview_failed(gen, message),
@@ -603,7 +606,7 @@ class NewCallScreen(Screen[None]):
 
     def _show_preview(self, error: str | None = None) -> None:
         panel = self.query_one("#preview", Static)
-        now = self.app.clock()  # type: ignore[attr-defined]
+        now = self.app.clock()
         if error is not None:
             field = _field_of(error)
             panel.update(Content.assemble(("Deadlines  ", "bold"), (f"✗ {field}: " if field else "✗ ", "$error"), plain(error)))
@@ -666,13 +669,13 @@ class NewCallScreen(Screen[None]):
             widget_id = {"priority": "reason"}.get(first, first)
             self.query_one(f"#{widget_id}").focus()
             return
-        now = self.app.clock()  # type: ignore[attr-defined]
+        now = self.app.clock()
         call = self._call(now)
         assert call is not None
-        operator = self.app.operator  # type: ignore[attr-defined]
+        operator = self.app.operator
         self.saving = True
         self._set_status(Content.styled("saving…", "$foreground-muted"))
-        self.app.write(  # type: ignore[attr-defined]
+        self.app.write(
             lambda store: open_call(store, call, operator, now),
             self._saved,
             self._save_failed,

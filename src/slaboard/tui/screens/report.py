@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from rich.text import Text
-from textual import on, work
+from textual import getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -30,6 +30,7 @@ from slaboard.reports.export import share, table_rows, to_csv, to_json
 from slaboard.reports.figures import GROUPINGS, Period, Report, build_report, parse_period
 from slaboard.services.access import USER_ERRORS, open_store
 from slaboard.services.tickets import ServiceError
+from slaboard.tui.host import BoardHost
 from slaboard.tui.screens.group_calls import GroupCallsScreen
 from slaboard.tui.text import plain
 from slaboard.tui.widgets.dialogs import EXPORTS, ExportChooser, export_name
@@ -134,6 +135,7 @@ class _Superseded(Exception):
 class ReportScreen(Screen[None]):
     """SLA figures for a period: a table by group, a chart per month, the calls
     behind each row, and exports."""
+    app = getters.app(BoardHost)
 
     HELP_GROUP = "report"
 
@@ -187,7 +189,7 @@ class ReportScreen(Screen[None]):
         yield Footer()
 
     def today(self) -> date:
-        return self.app.clock().date()  # type: ignore[attr-defined, no-any-return]
+        return self.app.clock().date()  
 
     def on_mount(self) -> None:
         self.period = read_period("", self.today())
@@ -203,7 +205,7 @@ class ReportScreen(Screen[None]):
         """Compute the figures for the period, grouping and customer now chosen."""
         assert self.period is not None
         self._number += 1
-        self.running = ReportRequest(self._number, self.period, self.grouping, self.customer, self.app.clock())  # type: ignore[attr-defined]
+        self.running = ReportRequest(self._number, self.period, self.grouping, self.customer, self.app.clock())
         self.error = ""
         self._show_status("starting")
         self.compute(self.running)
@@ -220,7 +222,7 @@ class ReportScreen(Screen[None]):
             self.app.call_from_thread(self._progress, request, message)
 
         try:
-            with open_store(self.app.db_path) as store:  # type: ignore[attr-defined]
+            with open_store(self.app.db_path) as store:
                 report = build_report(store, request.period, request.now, grouping=request.grouping,
                                       customer=request.customer, progress=progress)
         except _Superseded:
@@ -424,7 +426,12 @@ class ReportScreen(Screen[None]):
     def action_export(self) -> None:
         if self.report is not None:
             report = self.report
-            self.app.push_screen(ExportChooser(report), lambda fmt: self.export(report, fmt) if fmt else None)
+
+            def chosen(fmt: str | None) -> None:
+                if fmt:
+                    self.export(report, fmt)
+
+            self.app.push_screen(ExportChooser(report), chosen)
 
     def export(self, report: Report, fmt: str) -> Path | None:
         """Write ``report`` as ``fmt`` (csv, json, md, html) to the current directory;

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from rich.text import Text
-from textual import on
+from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -34,6 +34,7 @@ from slaboard.services.tickets import (
     update_ticket,
 )
 from slaboard.textfmt import compact
+from slaboard.tui.host import BoardHost
 from slaboard.tui.text import due_text, here, hourly, plain, plain_block
 from slaboard.tui.widgets.choices import LevelChoice
 
@@ -70,6 +71,7 @@ class Conflict:
 
 class TriageScreen(Screen[None]):
     """Step through the new, unassigned calls and set what matters with single keys."""
+    app = getters.app(BoardHost)
 
     HELP_GROUP = "triage"
 
@@ -166,8 +168,8 @@ class TriageScreen(Screen[None]):
         self.watch(self.query_one("#service", Select), "expanded", self._service_closed, init=False)
         self.query_one("#call").focus()
         self._show_heading()
-        now = self.app.clock()  # type: ignore[attr-defined]
-        self.app.read(lambda store: triage_queue(store, now), self._loaded, self._load_failed)  # type: ignore[attr-defined]
+        now = self.app.clock()
+        self.app.read(lambda store: triage_queue(store, now), self._loaded, self._load_failed)
 
     def _loaded(self, queue: TriageQueue) -> None:
         self.calls, self.services, self.loaded = queue.calls, queue.services, True
@@ -191,8 +193,8 @@ class TriageScreen(Screen[None]):
         self.choices = Choices.of(view) if view else None
         self._show()
         if view is not None:
-            ticket_id, now = view.ticket.id, self.app.clock()  # type: ignore[attr-defined]
-            self.app.read(lambda store: get_view(store, ticket_id, now), self._reloaded,  # type: ignore[attr-defined]
+            ticket_id, now = view.ticket.id, self.app.clock()
+            self.app.read(lambda store: get_view(store, ticket_id, now), self._reloaded,
                           lambda message: self._message(message, error=True))
 
     def _reloaded(self, fresh: TicketView) -> None:
@@ -240,7 +242,7 @@ class TriageScreen(Screen[None]):
         view = self.current
         if view is None or self.choices is None:
             return
-        me = self.app.operator  # type: ignore[attr-defined]
+        me = self.app.operator
         self._set(assignee=view.ticket.assignee if self.choices.assignee == me else me)
 
     def action_assign(self) -> None:
@@ -297,7 +299,7 @@ class TriageScreen(Screen[None]):
     # ------------------------------------------------------------------ preview and save
 
     def _plan(self, store: Store, ticket_id: int, choices: Choices, version: int, now: datetime) -> Change:
-        return plan_change(store, ticket_id, operator=self.app.operator, now=now,  # type: ignore[attr-defined]
+        return plan_change(store, ticket_id, operator=self.app.operator, now=now,
                            impact=choices.impact, urgency=choices.urgency, service=choices.service,
                            assignee=choices.assignee, expected_version=version)
 
@@ -306,8 +308,8 @@ class TriageScreen(Screen[None]):
         if view is None or choices is None:
             return
         gen = self._next_gen()
-        ticket_id, version, now = view.ticket.id, view.ticket.version, self.app.clock()  # type: ignore[attr-defined]
-        self.app.read(lambda store: self._plan(store, ticket_id, choices, version, now),  # type: ignore[attr-defined]
+        ticket_id, version, now = view.ticket.id, view.ticket.version, self.app.clock()
+        self.app.read(lambda store: self._plan(store, ticket_id, choices, version, now),
                       lambda change: self._previewed(gen, change), lambda message: self._preview_failed(gen, message))
 
     def _previewed(self, gen: int, change: Change) -> None:
@@ -328,7 +330,7 @@ class TriageScreen(Screen[None]):
         if view is None or choices is None:
             return
         index, ticket_id, version = self.index, view.ticket.id, view.ticket.version
-        now, operator = self.app.clock(), self.app.operator  # type: ignore[attr-defined]
+        now, operator = self.app.clock(), self.app.operator
 
         def save(store: Store) -> Saved | Conflict:
             try:
@@ -339,7 +341,7 @@ class TriageScreen(Screen[None]):
                 return Conflict(str(err), get_view(store, ticket_id, now))
             return Saved(stored, stored.ticket.version != version)
 
-        self.app.write(save, lambda outcome: self._saved(index, outcome),  # type: ignore[attr-defined]
+        self.app.write(save, lambda outcome: self._saved(index, outcome),
                        lambda message: self._save_failed(index, choices, message))
         self.index += 1
         self._message("")
@@ -384,7 +386,7 @@ class TriageScreen(Screen[None]):
         box.set_class(bool(text) and not error, "-ok")
 
     def _show_heading(self) -> None:
-        now = self.app.clock()  # type: ignore[attr-defined]
+        now = self.app.clock()
         if not self.loaded:
             where = "reading…"
         elif not self.calls:
@@ -395,7 +397,7 @@ class TriageScreen(Screen[None]):
             where = f"call {self.index + 1} of {len(self.calls)}, oldest first"
         self.query_one("#heading", Static).update(Content.assemble(
             ("Triage", "bold"), f"  {where}", (f" · {len(self.saved)} saved", "$foreground-muted"),
-            (f"   {plain(self.app.operator)} · {here(now)}", "$foreground-muted"),  # type: ignore[attr-defined]
+            (f"   {plain(self.app.operator)} · {here(now)}", "$foreground-muted"),
         ))
 
     def _show_queue(self) -> None:
@@ -426,7 +428,7 @@ class TriageScreen(Screen[None]):
             for w in (title, meta, description):
                 w.update("")
             return
-        t, now = view.ticket, self.app.clock()  # type: ignore[attr-defined]
+        t, now = view.ticket, self.app.clock()
         contract = view.level if view.contract else "no contract: billable"
         mark = Content.styled("  ✓ saved", "bold $success") if t.id in self.saved else Content("")
         head.update(Content.assemble((f"#{t.id}", "bold"), "  ", plain(view.customer.name),
@@ -489,7 +491,7 @@ class TriageScreen(Screen[None]):
             hint.update(Content.styled("covered", "$success"))
         else:
             hint.update(Content.styled(f"not covered: billable at {hourly(contract.terms.hourly_rate)}", "$warning"))
-        me = self.app.operator  # type: ignore[attr-defined]
+        me = self.app.operator
         who = Content.styled(plain(choices.assignee), "bold") if choices.assignee else Content.styled("nobody", "$foreground-muted")
         self.query_one("#assignee", Static).update(Content.assemble(
             ("m", "bold $accent"), f" me ({plain(me)})  ", ("a", "bold $accent"), " someone   → ", who,
@@ -503,7 +505,7 @@ class TriageScreen(Screen[None]):
         if change is None or change.before.ticket.id != view.ticket.id:
             result.update(Content.styled("working out the deadlines…", "$foreground-muted"))
             return
-        now = self.app.clock()  # type: ignore[attr-defined]
+        now = self.app.clock()
         before, after = change.before.ticket, change.after.ticket
         prio = Content.styled(after.priority, "bold")
         if after.priority != before.priority:

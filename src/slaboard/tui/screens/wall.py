@@ -24,7 +24,7 @@ from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
-from textual import events, work
+from textual import events, getters, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
@@ -36,6 +36,7 @@ from slaboard.services.board import STATE_ORDER, BoardModel, BoardRow, summarise
 from slaboard.services.wall import LevelToday, WallData, WallFeed, day_start, with_open_breaches
 from slaboard.settings import Settings
 from slaboard.textfmt import compact
+from slaboard.tui.host import Host
 from slaboard.tui.text import plain
 from slaboard.tui.widgets.tiles import LevelTile, NextBreach, StateTile, WallQueue, show_if
 
@@ -82,6 +83,7 @@ class PageState:
 class WallScreen(Screen[None]):
     """The wall. Reads ``db_path``, ``clock``, ``settings`` and ``live`` from its app
     (``SlaboardApp`` or ``WallApp``), and ``page_seconds`` if the app has it."""
+    app = getters.app(Host)
 
     CSS_PATH = "wall.tcss"
     AUTO_FOCUS = None
@@ -136,7 +138,7 @@ class WallScreen(Screen[None]):
         return getattr(self.app, "settings", None) or Settings()
 
     def _clock(self) -> datetime:
-        return self.app.clock()  # type: ignore[attr-defined,no-any-return]
+        return self.app.clock()  
 
     def compose(self) -> ComposeResult:
         statics = self.statics
@@ -162,7 +164,7 @@ class WallScreen(Screen[None]):
         yield self.queue
 
     def on_mount(self) -> None:
-        self.feed = WallFeed(self.app.db_path)  # type: ignore[attr-defined]
+        self.feed = WallFeed(self.app.db_path)
         self._apply_size()
         self.kick(force=True)
         self.set_interval(1.0, self.tick, name="wall-countdown")

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from textual import on
+from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -21,6 +21,7 @@ from slaboard.reports.figures import Report
 from slaboard.services.access import Store
 from slaboard.services.tickets import Change, TicketView, plan_change
 from slaboard.textfmt import local
+from slaboard.tui.host import BoardHost
 from slaboard.tui.text import plain
 from slaboard.tui.widgets.figures import period_text
 
@@ -66,6 +67,7 @@ def describe_change(change: Change) -> Content:
 
 class _Dialog(ModalScreen[object]):
 
+    app = getters.app(BoardHost)
     HELP_GROUP = "change dialogs"
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="dialog.cancel", tooltip="Close without saving"),
@@ -82,15 +84,15 @@ class _Dialog(ModalScreen[object]):
 
     def preview(self, **changes: object) -> None:
         """Plan the change on its own connection and show what it does."""
-        now = self.app.clock()  # type: ignore[attr-defined]
-        operator = self.app.operator  # type: ignore[attr-defined]
+        now = self.app.clock()
+        operator = self.app.operator
         ticket_id = self.view.ticket.id
         version = self.view.ticket.version
 
         def plan(store: Store) -> Change:
             return plan_change(store, ticket_id, operator=operator, now=now, expected_version=version, **changes)  # type: ignore[arg-type]
 
-        self.app.read(plan, self._planned, self._failed)  # type: ignore[attr-defined]
+        self.app.read(plan, self._planned, self._failed)
 
     def _planned(self, change: Change) -> None:
         self.change = change
@@ -100,6 +102,10 @@ class _Dialog(ModalScreen[object]):
 
     def after_preview(self, change: Change) -> None:
         pass
+
+    def action_save(self) -> None:
+        """Each dialog saves its own change."""
+        raise NotImplementedError
 
     def _failed(self, message: str) -> None:
         self.change = None
@@ -253,7 +259,7 @@ class AssignDialog(_Dialog):
         t = self.view.ticket
         with Vertical():
             yield Label(Content(f"Assign #{t.id} (now: {plain(t.assignee) or 'nobody'})"), classes="title")
-            yield Input(value=self.app.operator, placeholder="operator name; empty: unassigned", id="name")  # type: ignore[attr-defined]
+            yield Input(value=self.app.operator, placeholder="operator name; empty: unassigned", id="name")
             yield Static(classes="preview")
             yield Static(classes="error")
             yield from self.buttons()

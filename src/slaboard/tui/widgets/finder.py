@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from slaboard.domain import Customer, match_customers
+from slaboard.domain import Customer, CustomerMatch, match_customers
 from slaboard.tui.text import plain
 
 
@@ -48,7 +48,7 @@ class CustomerFinder(Vertical):
         super().__init__(id=id)
         self.placeholder = placeholder
         self.customers: list[Customer] = []
-        self.matches: list[tuple[Customer, str]] = []
+        self.matches: list[CustomerMatch] = []
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="finder-line"):

@@ -1,0 +1,191 @@
+"""What the screens may ask of the app that runs them, typed.
+
+``Host`` is what the board app and the wall app share (the database, the clock,
+the settings, whether the clock is live); ``BoardHost`` adds the operator, the
+store workers and the ways from one screen to another. The screens declare
+``app = getters.app(BoardHost)`` (or ``Host`` for the wall, which runs in both),
+so a type checker knows every attribute they use, and a screen mounted in some
+other app fails at once instead of at its first key. The screen classes are
+imported only inside the methods that open them: the screens import this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
+
+from textual import work
+from textual.app import App
+
+from slaboard.services.access import USER_ERRORS, Store, open_store
+from slaboard.services.tickets import update_ticket
+from slaboard.settings import Settings
+from slaboard.tui.terminal import end_with_terminal
+from slaboard.tui.themes import use_theme
+
+T = TypeVar("T")
+
+
+class Host(App[None]):
+    """An app over one database file: the board's or the wall's."""
+
+    #: Seconds between wall pages when the app sets its own (the wall app's
+    #: ``--page``); None means the settings file's.
+    page_seconds: float | None = None
+    #: How long a start-up notice stays on screen.
+    NOTICE_SECONDS = 10
+
+    def __init__(
+        self,
+        db_path: str | Path,
+        *,
+        clock: Callable[[], datetime],
+        settings: Settings | None,
+        theme: str,
+        default_theme: str,
+        live: bool,
+        notices: Iterable[str],
+    ) -> None:
+        super().__init__()
+        self.db_path = Path(db_path)
+        self.clock = clock
+        self.settings = settings or Settings()
+        self.live = live
+        self._notices = list(notices)
+        notice = use_theme(self, theme, default_theme)
+        if notice:
+            self._notices.append(notice)
+        if self.settings.keymap:
+            self.set_keymap(self.settings.keymap)
+
+    def on_mount(self) -> None:
+        for notice in self._notices:
+            self.notify(notice, severity="warning", timeout=self.NOTICE_SECONDS, markup=False)
+        if self.live:
+            end_with_terminal(self)
+
+
+class BoardHost(Host):
+    """The operator's app: who is at the keyboard, reads and writes in workers,
+    and the screens one screen opens from another."""
+
+    def __init__(
+        self,
+        db_path: str | Path,
+        *,
+        operator: str,
+        clock: Callable[[], datetime],
+        settings: Settings | None = None,
+        theme: str | None = None,
+        live: bool = True,
+        notices: Iterable[str] = (),
+    ) -> None:
+        settings = settings or Settings()
+        super().__init__(db_path, clock=clock, settings=settings, theme=theme or settings.theme,
+                         default_theme="slaboard-dark", live=live, notices=notices)
+        self.operator = operator
+
+    # ---------------------------------------------------------------- screens
+
+    def open_ticket(self, ticket_id: int) -> None:
+        from slaboard.tui.screens.detail import TicketScreen
+
+        self.push_screen(TicketScreen(ticket_id))
+
+    def board_changed(self, select: int | None = None) -> None:
+        """After a local write: the board reads the database at once (and puts the
+        cursor on ``select``, e.g. a call just logged)."""
+        from slaboard.tui.screens.board import BoardScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, BoardScreen):
+                screen.refresh_now(select)
+
+    def diagnose(self, ticket_id: int) -> None:
+        from slaboard.tui.screens.diagnosis import DiagnosisScreen
+
+        self.push_screen(DiagnosisScreen(ticket_id))
+
+    def action_new_call(self) -> None:
+        from slaboard.tui.screens.newcall import NewCallScreen
+
+        self.push_screen(NewCallScreen())
+
+    def action_triage(self) -> None:
+        from slaboard.tui.screens.triage import TriageScreen
+
+        self.push_screen(TriageScreen())
+
+    def action_contracts(self, customer: str | None = None) -> None:
+        from slaboard.tui.screens.contracts import ContractScreen
+
+        self.push_screen(ContractScreen(customer))
+
+    def action_report(self, customer: str | None = None) -> None:
+        from slaboard.tui.screens.report import ReportScreen
+
+        self.push_screen(ReportScreen(customer))
+
+    def action_comm_log(self, ticket_id: int | None = None, customer: str | None = None) -> None:
+        from slaboard.tui.screens.commlog import CommLogScreen
+
+        self.push_screen(CommLogScreen(ticket_id=ticket_id, customer=customer))
+
+    # ---------------------------------------------------------------- data
+
+    def read(self, query: Callable[[Store], T], done: Callable[[T], None], failed: Callable[[str], None] | None = None) -> None:
+        """Run ``query`` on its own connection in a thread worker; ``done`` gets the
+        result on the main thread. A failure is shown to the operator (or passed to
+        ``failed``), never raised into the app."""
+        self._run_store(query, done, failed, write=False)
+
+    def write(self, change: Callable[[Store], T], done: Callable[[T], None] | None = None,
+              failed: Callable[[str], None] | None = None,
+              select: int | Callable[[T], int | None] | None = None) -> None:
+        """Like :meth:`read` for a change; the board shows it at once afterwards,
+        with the cursor on ``select`` (a ticket number, or a function of the result
+        for a call whose number the write gives)."""
+        self._run_store(change, done, failed, write=True, select=select)
+
+    @work(thread=True, group="store", exit_on_error=False)
+    def _run_store(self, job: Callable[[Store], T], done: Callable[[T], None] | None,
+                   failed: Callable[[str], None] | None, write: bool,
+                   select: int | Callable[[T], int | None] | None = None) -> None:
+        try:
+            with open_store(self.db_path) as store:
+                result = job(store)
+        except USER_ERRORS as err:
+            self.call_from_thread(self._job_failed, str(err), failed)
+            return
+        except Exception as err:  # a bug: say so on screen rather than end the app
+            self.call_from_thread(self._job_failed, f"unexpected error: {err!r}", failed)
+            return
+        self.call_from_thread(self._job_done, result, done, write, select)
+
+    def _job_failed(self, message: str, failed: Callable[[str], None] | None) -> None:
+        if failed is not None:
+            failed(message)
+        else:
+            self.notify(message, severity="error", timeout=8, markup=False)
+
+    def _job_done(self, result: T, done: Callable[[T], None] | None, write: bool,
+                  select: int | Callable[[T], int | None] | None) -> None:
+        if write:
+            self.board_changed(select(result) if callable(select) else select)
+        if done is not None:
+            try:
+                done(result)
+            except Exception as err:  # a bug in a screen: say so, keep the app running
+                self.notify(f"unexpected error: {err!r}", severity="error", timeout=10, markup=False)
+
+    # ---------------------------------------------------------------- actions
+
+    def take_ticket(self, ticket_id: int) -> None:
+        """Assign a call to the operator."""
+        now = self.clock()
+        self.write(
+            lambda store: update_ticket(store, ticket_id, operator=self.operator, now=now, assignee=self.operator),
+            done=lambda view: self.notify(f"#{ticket_id} is yours", timeout=3, markup=False),
+        )
