@@ -15,7 +15,7 @@ What slaboard adds to textual-serve's server (:class:`BoardServer`):
   the wall or drive the board. A request without Origin comes from no browser (curl,
   a monitoring probe, a script): it is let through, as it gets no more than anyone
   who can reach the port gets anyway.
-* **A cap on sessions.** Every tab is a process (and some 30 MB); beyond
+* **A cap on sessions.** Every tab is a process (some 55 to 70 MB for the wall); beyond
   ``max_sessions`` a new websocket is closed at once with a reason the page shows.
   A session is released when its tab closes (or its connection drops: the
   websocket's heartbeat notices in 15 s).
@@ -332,8 +332,8 @@ def _server_class() -> type:
                 self.say(f"refused a tab: {self.sessions} of {self.max_sessions} sessions open (--max-sessions)")
                 websocket = web.WebSocketResponse()
                 await websocket.prepare(request)
-                reason = (f"This server already shows {self.sessions} tabs, the most it allows. "
-                          "Close one, then Restart.")
+                tabs = f"{self.sessions} tab" + ("" if self.sessions == 1 else "s")
+                reason = f"This server already shows {tabs}, as many as it allows. Close one, then Restart."
                 await websocket.close(code=SESSIONS_FULL_CODE, message=reason.encode("utf-8")[:123])
                 return websocket
             self.sessions += 1
