@@ -14,8 +14,10 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -24,7 +26,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from slaboard.serve import PAGE_TEMPLATES, app_command, notice, public_url, serve
+from slaboard.serve import (
+    PAGE_TEMPLATES,
+    allowed_origins,
+    app_command,
+    checked_public_url,
+    known_names,
+    listen,
+    notice,
+    origin_allowed,
+    public_url,
+    serve,
+)
 from slaboard.services.demo import build_demo
 from slaboard.services.tickets import ServiceError
 
@@ -61,16 +74,15 @@ def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def server(demo_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
-    """``serve(demo)`` in its own process on a free loopback port (its output in a
+@contextmanager
+def running_server(demo_path: Path, folder: Path, host: str = "127.0.0.1", **options: object) -> Iterator[tuple[int, Path]]:
+    """``serve(demo, **options)`` in its own process on a free port (its output in a
     file); always stopped."""
     port = free_port()
-    folder = tmp_path_factory.mktemp("server")
     log = folder / "serve.log"
     env = {**os.environ, "SLABOARD_SETTINGS": str(folder / "none.toml"),
            "SLABOARD_NOW": NOW.isoformat(), "TEXTUAL_ANIMATIONS": "none"}
-    code = f"from slaboard.serve import serve; serve({str(demo_path)!r}, port={port})"
+    code = f"from slaboard.serve import serve; serve({str(demo_path)!r}, host={host!r}, port={port}, **{options!r})"
     with log.open("wb") as sink:
         proc = subprocess.Popen([sys.executable, "-c", code], stdout=sink, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, env=env)
@@ -84,6 +96,13 @@ def server(demo_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def server(demo_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
+    """``serve(demo)`` with its defaults on a free loopback port."""
+    with running_server(demo_path, tmp_path_factory.mktemp("server")) as running:
+        yield running
 
 
 class PageParts(HTMLParser):
@@ -283,3 +302,205 @@ def test_the_server_said_there_is_no_login(server: tuple[int, Path]) -> None:
     _, log = server
     text = log.read_text(errors="replace")
     assert "NO LOGIN" in text and "loopback (127.0.0.1) only" in text, text
+
+
+# --------------------------------------------------------------------- who may use it, and how many
+
+
+def test_an_origin_must_be_this_server_under_a_name_it_knows() -> None:
+    origins = allowed_origins(known_names("127.0.0.1"), 8000)
+    for ours in ("http://127.0.0.1:8000", "http://localhost:8000", "http://[::1]:8000", "HTTP://LocalHost:8000"):
+        assert origin_allowed(ours, origins), ours
+    for theirs in ("http://evil.example", "http://evil.example:8000", "http://localhost.evil.example:8000",
+                   "http://127.0.0.1:8001", "https://127.0.0.1:8000", "null", "", "file://", "http://[::1:8000"):
+        assert not origin_allowed(theirs, origins), theirs
+    proxied = allowed_origins(known_names("127.0.0.1", "https://wall.example.com"), 8000, "https://wall.example.com")
+    assert origin_allowed("https://wall.example.com", proxied) and origin_allowed("https://wall.example.com:443", proxied)
+    assert not origin_allowed("https://wall.example.com.evil.example", proxied)
+
+
+def test_a_public_url_must_be_a_web_address() -> None:
+    assert checked_public_url(" https://wall.example.com/ ") == "https://wall.example.com"
+    assert checked_public_url("http://noc:8080/wall/") == "http://noc:8080/wall"
+    for wrong in ("wall.example.com", "ftp://wall.example.com", "http://", "http://noc:port", "https://noc/?a=1"):
+        with pytest.raises(ServiceError, match="--public-url must be an http"):
+            checked_public_url(wrong)
+
+
+def test_listening_beyond_loopback_without_a_public_url_says_which_names_work() -> None:
+    wide = notice("/x/noc.db", "wall", "0.0.0.0", 8000, "http://noc:8000", names={"noc.example", "10.0.0.5", "::1"},
+                  max_sessions=3)
+    assert "--public-url" in wide and "noc.example" in wide and "at most 3 at a time" in wide
+    assert "--public-url" not in notice("/x/noc.db", "wall", "0.0.0.0", 8000, "https://w", public="https://w")
+    assert "--public-url" not in notice("/x/noc.db", "wall", "127.0.0.1", 8000, "http://127.0.0.1:8000")
+
+
+@pytest.mark.parametrize("host", ["bogus..host", "no-such-host.invalid", "192.0.2.254"])
+def test_a_host_that_cannot_be_listened_on_is_one_line(host: str) -> None:
+    with pytest.raises(ServiceError, match=r"cannot listen on .*(not a host name|not an address of this machine)"):
+        listen(host, free_port())
+
+
+def test_a_port_in_use_is_one_line() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        with pytest.raises(ServiceError, match=f"port {port} is in use"):
+            listen("127.0.0.1", port)
+
+
+@pytest.mark.parametrize("options", [["--host", "bogus..host"], ["--host", "no-such-host.invalid"],
+                                     ["--public-url", "wall.example.com"], ["--max-sessions", "0"], ["port in use"]])
+def test_serve_on_the_command_line_says_what_cannot_work_in_one_line(demo_path: Path, options: list[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1] if options == ["port in use"] else free_port()
+        args = [] if options == ["port in use"] else options
+        done = subprocess.run([sys.executable, "-m", "slaboard", "serve", "--db", str(demo_path), "--port", str(port),
+                               *args], check=False, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert done.returncode == 2, done
+    assert len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stdout == "", "nothing is announced for a server that does not start"
+
+
+def http_get(url: str, headers: dict[str, str]) -> tuple[int, str]:
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode("utf-8")
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode("utf-8")
+
+
+async def handshake(url: str, origin: str | None) -> int:
+    """The HTTP status a websocket handshake with ``origin`` gets (101 when accepted)."""
+    import aiohttp
+
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=STARTUP_TIMEOUT)) as session:
+        try:
+            async with session.ws_connect(url, origin=origin) as ws:
+                await ws.close()
+                return 101
+        except aiohttp.WSServerHandshakeError as err:
+            return err.status
+
+
+def test_a_page_from_elsewhere_can_neither_open_a_tab_nor_fetch_the_page(server: tuple[int, Path]) -> None:
+    port, log = server
+    websocket = f"ws://127.0.0.1:{port}/ws"
+    for theirs in ("http://evil.example", f"http://evil.example:{port}", f"http://127.0.0.1:{port + 1}", "null"):
+        assert asyncio.run(handshake(websocket, theirs)) == 403, theirs
+    status, body = http_get(f"http://127.0.0.1:{port}/", {"Origin": "http://evil.example"})
+    assert status == 403 and "evil.example" in body
+    assert "refused /ws for a page at 'http://evil.example'" in log.read_text(errors="replace")
+
+
+def test_this_servers_own_page_and_non_browsers_open_tabs(server: tuple[int, Path]) -> None:
+    port, _ = server
+    for ours in (f"http://127.0.0.1:{port}", f"http://localhost:{port}", None):
+        assert asyncio.run(handshake(f"ws://127.0.0.1:{port}/ws", ours)) == 101, ours
+
+
+def test_the_page_sends_the_browser_back_to_the_address_it_used(server: tuple[int, Path]) -> None:
+    port, _ = server
+    status, html = http_get(f"http://127.0.0.1:{port}/", {"Host": f"localhost:{port}"})
+    assert status == 200
+    assert f'data-session-websocket-url="ws://localhost:{port}/ws"' in html
+    assert f"http://localhost:{port}/static/js/textual.js" in html
+
+
+def test_a_name_the_server_does_not_know_is_refused_and_told_about_public_url(server: tuple[int, Path]) -> None:
+    """A page fetched by another name (a DNS alias, or a site rebinding its own name
+    to this address) would point its websocket at that name: refused, with the fix."""
+    port, _ = server
+    status, body = http_get(f"http://127.0.0.1:{port}/", {"Host": f"wall.evil.example:{port}"})
+    assert status == 403 and f"--public-url http://wall.evil.example:{port}" in body
+
+
+@pytest.fixture(scope="module")
+def capped(demo_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
+    with running_server(demo_path, tmp_path_factory.mktemp("capped"), max_sessions=1) as running:
+        yield running
+
+
+def wait_for_line(log: Path, text: str, timeout: float = STARTUP_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in log.read_text(errors="replace"):
+        if time.monotonic() > deadline:
+            pytest.fail(f"the server never said {text!r}:\n{log.read_text(errors='replace')}")
+        time.sleep(0.05)
+
+
+def test_a_tab_beyond_the_cap_is_told_why_and_a_closed_tab_makes_room(capped: tuple[int, Path]) -> None:
+    import aiohttp
+
+    port, log = capped
+    url = f"ws://127.0.0.1:{port}/ws?width=120&height=40"
+    origin = f"http://127.0.0.1:{port}"
+
+    async def first_message(ws: aiohttp.ClientWebSocketResponse) -> aiohttp.WSMessage:
+        return await ws.receive(timeout=STARTUP_TIMEOUT)
+
+    async def scenario() -> tuple[aiohttp.WSMessage, aiohttp.WSMessage, aiohttp.WSMessage]:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=3 * STARTUP_TIMEOUT)) as session:
+            async with session.ws_connect(url, origin=origin) as first:
+                running = await first_message(first)
+                async with session.ws_connect(url, origin=origin) as second:
+                    refused = await first_message(second)
+                await first.close()
+            await asyncio.to_thread(wait_for_line, log, "a tab closed: 0 of 1 sessions")
+            async with session.ws_connect(url, origin=origin) as third:
+                again = await first_message(third)
+                await third.close()
+        return running, refused, again
+
+    running, refused, again = asyncio.run(scenario())
+    assert running.type == aiohttp.WSMsgType.BINARY, "the first tab gets its wall"
+    assert refused.type == aiohttp.WSMsgType.CLOSE and refused.data == 1013, refused
+    assert refused.extra == "This server already shows 1 tab, as many as it allows. Close one, then Restart."
+    assert again.type == aiohttp.WSMsgType.BINARY, "the closed tab's session was given back"
+    assert "refused a tab: 1 of 1 sessions open" in log.read_text(errors="replace")
+
+
+def test_the_page_shows_why_its_websocket_was_closed() -> None:
+    """The reason the server gives lands in the page's "Session ended." box."""
+    html = (PAGE_TEMPLATES / "app_index.html").read_text(encoding="utf-8")
+    script = html.split("window.WebSocket = class extends NativeWebSocket", 1)[1].split("</script>", 1)[0]
+    assert 'document.querySelector(".closed-dialog .message")' in script and "event.reason" in script
+    assert {".closed-dialog", ".message"} <= parse_page(html).hooks
+
+
+def this_machines_address() -> str | None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))
+        except OSError:
+            return None
+        address = probe.getsockname()[0]
+    return None if address.startswith("127.") else address
+
+
+def test_listening_everywhere_a_remote_browser_gets_addresses_it_can_reach(demo_path: Path, tmp_path: Path) -> None:
+    address = this_machines_address()
+    if address is None:
+        pytest.skip("this machine has no address but loopback")
+    with running_server(demo_path, tmp_path, host="0.0.0.0") as (port, log):
+        status, html = http_get(f"http://{address}:{port}/", {})
+        assert status == 200
+        assert f'data-session-websocket-url="ws://{address}:{port}/ws"' in html
+        assert f"http://{address}:{port}/static/js/textual.js" in html
+        assert asyncio.run(handshake(f"ws://{address}:{port}/ws", f"http://{address}:{port}")) == 101
+        assert asyncio.run(handshake(f"ws://{address}:{port}/ws", f"http://evil.example:{port}")) == 403
+        assert "--public-url" in log.read_text(errors="replace")
+
+
+def test_behind_a_proxy_the_page_uses_the_public_url(demo_path: Path, tmp_path: Path) -> None:
+    with running_server(demo_path, tmp_path, public="https://wall.example.com/") as (port, _):
+        status, html = http_get(f"http://127.0.0.1:{port}/", {"Host": "wall.example.com"})
+        assert status == 200
+        assert 'data-session-websocket-url="wss://wall.example.com/ws"' in html
+        assert "https://wall.example.com/static/js/textual.js" in html
+        assert asyncio.run(handshake(f"ws://127.0.0.1:{port}/ws", "https://wall.example.com")) == 101
+        assert asyncio.run(handshake(f"ws://127.0.0.1:{port}/ws", "http://wall.example.com.evil.example")) == 403

@@ -213,7 +213,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         serve(path, mode="board" if args.board else "wall", host=args.host, port=args.port,
               public=args.public_url, page_seconds=args.page_seconds, theme=getattr(args, "theme", None),
-              operator=args.operator)
+              operator=args.operator, max_sessions=args.max_sessions)
     except OSError as err:  # the port is taken, or the address is not this machine's
         raise UserError(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}") from None
     return 0
@@ -653,6 +653,8 @@ def build_parser() -> Parser:
     p.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=_bounded(1, 65535, "a port"), default=8000, help="default 8000")
     p.add_argument("--public-url", metavar="URL", help="the address browsers use, when behind a reverse proxy")
+    p.add_argument("--max-sessions", type=_bounded(1, 64, "a number of browser tabs"), default=4, metavar="N",
+                   help="browser tabs served at once, each its own process (default 4)")
     p.add_argument("--page-seconds", type=float, metavar="S", help="the wall's seconds per page")
     p.set_defaults(func=cmd_serve, board=False)
     p = sub.add_parser("keys", parents=[common], help="the board's keys (with your keymap)")

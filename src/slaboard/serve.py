@@ -6,6 +6,26 @@ to the page. It has no login of its own: whoever reaches the address sees the ca
 (and, with the board, can change them). So it listens on loopback unless told
 otherwise, and says so, plainly, when it starts.
 
+What slaboard adds to textual-serve's server (:class:`BoardServer`):
+
+* **Origin check.** A browser sends an ``Origin`` header with every websocket it
+  opens. A websocket (or any request) whose Origin is not this server, under a name
+  it knows (:func:`known_names`), is refused with 403: a web page the operator
+  happens to visit, or one that rebinds its own name to this address, cannot read
+  the wall or drive the board. A request without Origin comes from no browser (curl,
+  a monitoring probe, a script): it is let through, as it gets no more than anyone
+  who can reach the port gets anyway.
+* **A cap on sessions.** Every tab is a process (some 55 to 70 MB for the wall); beyond
+  ``max_sessions`` a new websocket is closed at once with a reason the page shows.
+  A session is released when its tab closes (or its connection drops: the
+  websocket's heartbeat notices in 15 s).
+* **Addresses browsers can reach.** Without ``--public-url`` the page tells the
+  browser to open its websocket, and load its files, at the name the browser used
+  to reach the page (when it is one of the names this server knows), not at a
+  wildcard's host name the browser may not resolve.
+* **One line for a host or port that cannot work**, before anything is printed:
+  the listening sockets are bound first (:func:`listen`).
+
 The page comes from slaboard's own template (``web/app_index.html``): textual-serve's
 links its font from fonts.googleapis.com, and a NOC screen may have no internet or
 should not tell anyone it was opened. Everything the page loads comes from this
@@ -14,19 +34,31 @@ server.
 
 from __future__ import annotations
 
+import asyncio
+import errno
+import ipaddress
 import shlex
+import signal
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+from urllib.parse import urlsplit
 
 from slaboard.services.tickets import ServiceError
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 MODES = ("wall", "board")
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 WILDCARD = ("0.0.0.0", "::", "")
 PAGE_TEMPLATES = Path(__file__).resolve().parent / "web"
+DEFAULT_MAX_SESSIONS = 4
+MOST_SESSIONS = 64
+# RFC 6455 1013 "try again later": the page shows the reason (at most 123 bytes).
+SESSIONS_FULL_CODE = 1013
 
 
 def app_command(
@@ -41,21 +73,167 @@ def app_command(
     return " ".join(shlex.quote(a) for a in args)
 
 
+def _bracketed(name: str) -> str:
+    return f"[{name}]" if ":" in name and not name.startswith("[") else name
+
+
+def machine_name() -> str:
+    """This machine as others on the network know it: its full name, or (where that
+    is only loopback, as on many hosts whose name maps to 127.0.x.1) the address it
+    sends from."""
+    name = socket.getfqdn()
+    if not is_loopback(name) and not all(is_loopback(a) for a in _addresses_of(name) or {"-"}):
+        return name
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # a documentation address; a UDP connect sends nothing
+            return str(probe.getsockname()[0])
+    except OSError:
+        return socket.gethostname()
+
+
 def public_url(host: str, port: int) -> str:
-    """The address browsers use (textual-serve writes it into the page for the
-    websocket): a wildcard host is replaced by this machine's name."""
-    name = socket.getfqdn() if host in WILDCARD else host
-    if ":" in name and not name.startswith("["):
-        name = f"[{name}]"  # an IPv6 literal
-    return f"http://{name}:{port}"
+    """The address to tell people (and the default for browsers that give no Host):
+    a wildcard host is replaced by this machine's name."""
+    name = machine_name() if host in WILDCARD else host
+    return f"http://{_bracketed(name)}:{port}"
 
 
-def notice(db_path: str | Path, mode: str, host: str, port: int, url: str) -> str:
-    """What ``serve`` prints before it starts: where, and that there is no login."""
+def checked_public_url(url: str) -> str:
+    """``--public-url`` as the page will use it (no trailing slash); ServiceError when
+    it is not an http(s) address with a host."""
+    try:
+        split = urlsplit(url.strip())
+        split.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        split = None
+    if split is None or split.scheme not in ("http", "https") or not split.hostname or split.query or split.fragment:
+        raise ServiceError(f"serve: --public-url must be an http:// or https:// address such as "
+                           f"https://wall.example.com, not {url!r}")
+    return url.strip().rstrip("/")
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _is_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def _addresses_of(name: str) -> set[str]:
+    try:
+        return {info[4][0] for info in socket.getaddrinfo(name, None, type=socket.SOCK_STREAM)}
+    except (OSError, UnicodeError):
+        return set()
+
+
+def known_names(host: str, public: str | None = None) -> frozenset[str]:
+    """The host names and addresses under which browsers may use this server: the
+    --public-url's host; loopback's names when listening on loopback or everywhere;
+    otherwise the --host itself and this machine's names, with their addresses."""
+    names: set[str] = set()
+    if public:
+        names.add(urlsplit(public).hostname or "")
+    if host in WILDCARD or is_loopback(host):
+        names |= {"localhost", "127.0.0.1", "::1"}
+    if not is_loopback(host):
+        machine = {socket.gethostname(), socket.getfqdn(), machine_name()}
+        if host not in WILDCARD:
+            machine.add(host.strip("[]"))
+        for name in machine:
+            names |= {name} | _addresses_of(name)
+    return frozenset(name.lower() for name in names if name)
+
+
+def _origin_parts(url: str) -> tuple[str, str, int] | None:
+    try:
+        split = urlsplit(url)
+        port = split.port
+    except ValueError:
+        return None
+    if split.scheme not in ("http", "https") or not split.hostname:
+        return None
+    return split.scheme, split.hostname.lower(), port or (443 if split.scheme == "https" else 80)
+
+
+def allowed_origins(names: Iterable[str], port: int, public: str | None = None) -> frozenset[tuple[str, str, int]]:
+    """(scheme, host, port) of every page allowed to open a websocket here."""
+    origins = {("http", name, port) for name in names}
+    if public and (parts := _origin_parts(public)):
+        origins.add(parts)
+    return frozenset(origins)
+
+
+def origin_allowed(origin: str, origins: frozenset[tuple[str, str, int]]) -> bool:
+    """Whether a browser's Origin header names one of ``origins`` ("null", from a
+    sandboxed frame or a file, never does)."""
+    parts = _origin_parts(origin.strip())
+    return parts is not None and parts in origins
+
+
+def listen(host: str, port: int) -> list[socket.socket]:
+    """Bound, listening sockets for ``host:port`` (every address a name resolves to);
+    ServiceError, one line, for a host that does not resolve or is not this
+    machine's, or a port that is taken or needs privileges."""
+    where = f"{_bracketed(host) or '*'}:{port}"
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError):
+        raise ServiceError(f"serve: cannot listen on {where}: {host!r} is not a host name or address "
+                           "this machine can resolve; give --host 127.0.0.1, 0.0.0.0 or one of its addresses") from None
+    sockets: list[socket.socket] = []
+    seen: set[Any] = set()
+    try:
+        for family, kind, proto, _, address in infos:
+            if address in seen:
+                continue
+            seen.add(address)
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            if sys.platform != "win32":
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+            sock.listen(128)
+            sock.setblocking(False)
+    except OSError as err:
+        for sock in sockets:
+            sock.close()
+        raise ServiceError(f"serve: cannot listen on {where}: {_why_not(err, port)}") from None
+    return sockets
+
+
+def _why_not(err: OSError, port: int) -> str:
+    if err.errno == errno.EADDRINUSE:
+        return f"port {port} is in use (another slaboard serve?); stop it or give another --port"
+    if err.errno == errno.EADDRNOTAVAIL:
+        return "not an address of this machine; give one of its addresses as --host, or 0.0.0.0 for all"
+    if err.errno == errno.EACCES:
+        return f"not allowed to use port {port} (ports below 1024 need privileges); give --port 8000 or another"
+    return err.strerror or str(err)
+
+
+def notice(db_path: str | Path, mode: str, host: str, port: int, url: str, *,
+           max_sessions: int = DEFAULT_MAX_SESSIONS, public: str | None = None,
+           names: Iterable[str] = ()) -> str:
+    """What ``serve`` prints before it starts: where, that there is no login, how many
+    tabs, and which names browsers must use."""
     what = "the wall (read-only)" if mode == "wall" else "the board (operators can change calls in it)"
     lines = [
         f"slaboard serve: {what} of {db_path}",
-        f"  open {url} in a browser; every tab runs its own slaboard.",
+        (f"  open {url} in a browser; every tab runs its own slaboard, at most {max_sessions} at a time"
+         " (--max-sessions)."),
         "  There is NO LOGIN: anyone who can reach this address sees every open call"
         + (" and can change them." if mode == "board" else "."),
         "  Keep it behind an authenticating reverse proxy (single sign-on, or basic auth over HTTPS).",
@@ -64,8 +242,128 @@ def notice(db_path: str | Path, mode: str, host: str, port: int, url: str) -> st
         lines.append(f"  Listening on loopback ({host}) only; give --host to listen on a network interface.")
     else:
         lines.append(f"  LISTENING ON {host or 'every interface'}: reachable from the network, without a login.")
+        if not public:
+            known = ", ".join(sorted(n for n in names if not is_loopback(n) and not _is_address(n)))
+            lines.append(f"  Browsers must reach it by an address of this machine{' or as ' + known if known else ''}."
+                         " Known by another name, or through a proxy? Give that address as --public-url;"
+                         " pages at other names are refused.")
     lines.append("  Ctrl+C stops it.")
     return "\n".join(lines)
+
+
+def _server_class() -> type:
+    """textual-serve's Server with slaboard's guards (imported late: a dependency
+    whose absence is one line, see :func:`serve`)."""
+    import aiohttp_jinja2
+    from aiohttp import web
+    from aiohttp.web_runner import GracefulExit
+    from textual_serve.server import Server
+
+    class BoardServer(Server):  # type: ignore[misc]
+        def __init__(self, command: str, *, host: str, port: int, title: str, public: str | None,
+                     names: frozenset[str], max_sessions: int, out: TextIO) -> None:
+            super().__init__(command, host=host, port=port, title=title,
+                             public_url=public or public_url(host, port), templates_path=PAGE_TEMPLATES)
+            self.public = public
+            self.names = names
+            self.max_sessions = max_sessions
+            self.sessions = 0
+            self.out = out
+
+        def say(self, line: str) -> None:
+            self.out.write(f"slaboard serve: {line}\n")
+            self.out.flush()
+
+        async def _make_app(self) -> web.Application:
+            app = await super()._make_app()
+            app.middlewares.append(self.check_origin)
+            return app
+
+        def names_for(self, request: web.Request) -> frozenset[str]:
+            """The known names, and the address this connection reached (an address
+            cannot be rebound by another site's DNS, and a wildcard listens on
+            interfaces the machine's names may not resolve to)."""
+            local = request.transport.get_extra_info("sockname") if request.transport else None
+            return self.names | {str(local[0]).lower()} if local else self.names
+
+        @web.middleware
+        async def check_origin(self, request: web.Request, handler: Any) -> web.StreamResponse:
+            origin = request.headers.get("Origin")
+            if origin is not None and not origin_allowed(origin, allowed_origins(self.names_for(request), self.port,
+                                                                                   self.public)):
+                self.say(f"refused {request.path} for a page at {origin[:200]!r}: not this server")
+                raise web.HTTPForbidden(text=f"slaboard serve: pages at {origin[:200]} may not use this server\n")
+            return await handler(request)
+
+        def page_base(self, request: web.Request) -> str | None:
+            """The address the page's websocket and files use: --public-url, else
+            the one the browser used (None when it is no name this server knows)."""
+            if self.public:
+                return self.public
+            given = request.headers.get("Host")
+            if given is None:
+                return self.public_url
+            parts = _origin_parts(f"http://{given}")
+            if parts is None or parts[1] not in self.names_for(request):
+                return None
+            _, name, port = parts
+            return f"http://{_bracketed(name)}" + ("" if port == 80 else f":{port}")
+
+        @aiohttp_jinja2.template("app_index.html")
+        async def handle_index(self, request: web.Request) -> dict[str, Any] | web.Response:
+            base = self.page_base(request)
+            if base is None:
+                name = request.headers.get("Host", "")[:200]
+                self.say(f"refused the page for {name!r}: not a name of this server (give it as --public-url)")
+                return web.Response(status=403, text=f"slaboard serve does not know itself as {name}; start it "
+                                    f"with --public-url http://{name} to be used at that address\n")
+            websocket = base + str(request.app.router["websocket"].url_for())
+            scheme = "wss:" if websocket.startswith("https:") else "ws:"
+            font_size = request.query.get("fontsize", "16")
+            return {
+                "font_size": int(font_size) if font_size.isdigit() and 4 <= int(font_size) <= 96 else 16,
+                "app_websocket_url": scheme + websocket.split(":", 1)[1],
+                "config": {"static": {"url": base + "/static/"}},
+                "application": {"name": self.title},
+            }
+
+        async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+            if self.sessions >= self.max_sessions:  # no await between the check and the count
+                self.say(f"refused a tab: {self.sessions} of {self.max_sessions} sessions open (--max-sessions)")
+                websocket = web.WebSocketResponse()
+                await websocket.prepare(request)
+                tabs = f"{self.sessions} tab" + ("" if self.sessions == 1 else "s")
+                reason = f"This server already shows {tabs}, as many as it allows. Close one, then Restart."
+                await websocket.close(code=SESSIONS_FULL_CODE, message=reason.encode("utf-8")[:123])
+                return websocket
+            self.sessions += 1
+            self.say(f"a tab opened: {self.sessions} of {self.max_sessions} sessions")
+            try:
+                return await super().handle_websocket(request)  # type: ignore[no-any-return]
+            finally:
+                self.sessions -= 1
+                self.say(f"a tab closed: {self.sessions} of {self.max_sessions} sessions")
+
+        async def on_startup(self, app: web.Application) -> None:
+            """slaboard prints its own notice (textual-serve's names the wildcard host)."""
+
+        def serve_on(self, sockets: list[socket.socket]) -> None:
+            """Serve on sockets already bound (see :func:`listen`) until Ctrl+C or SIGTERM."""
+            self.initialize_logging()
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+
+            def stop() -> None:
+                raise GracefulExit()
+
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                try:
+                    loop.add_signal_handler(signum, stop)
+                except (NotImplementedError, RuntimeError):  # Windows
+                    pass
+            web.run_app(self._make_app(), sock=sockets, handle_signals=False, loop=loop, print=lambda *_: None)
+
+    return BoardServer
 
 
 def serve(
@@ -78,21 +376,25 @@ def serve(
     page_seconds: float | None = None,
     theme: str | None = None,
     operator: str | None = None,
+    max_sessions: int = DEFAULT_MAX_SESSIONS,
     out: TextIO | None = None,
 ) -> None:
     """Serve the wall (default) or the board of ``db_path`` until Ctrl+C.
 
-    Raises ServiceError (one line for people) for a mode, port or file that cannot
-    work, before anything listens."""
+    Raises ServiceError (one line for people) for a mode, port, host, address or
+    file that cannot work, before anything is printed."""
     if mode not in MODES:
         raise ServiceError(f"serve: mode must be wall or board, not {mode!r}")
     if not 0 < port < 65536:
         raise ServiceError(f"serve: --port must be 1-65535, not {port}")
+    if not 1 <= max_sessions <= MOST_SESSIONS:
+        raise ServiceError(f"serve: --max-sessions must be 1-{MOST_SESSIONS}, not {max_sessions}")
+    public = checked_public_url(public) if public is not None else None
     path = Path(db_path).expanduser()
     if not path.is_file():
         raise ServiceError(f"no database at {path}; create one with 'slaboard init' (or try 'slaboard demo')")
     try:
-        from textual_serve.server import Server
+        server_class = _server_class()
     except ImportError:  # a dependency; a broken install gets one line, not a traceback
         raise ServiceError("serve needs textual-serve: pip install textual-serve") from None
 
@@ -103,10 +405,12 @@ def serve(
         options += ["--theme", theme]
     if operator and mode == "board":
         options += ["--operator", operator]
-    url = public or public_url(host, port)
-    server = Server(app_command(path, mode, options=options), host=host, port=port,
-                    title=f"slaboard {mode}", public_url=url, templates_path=PAGE_TEMPLATES)
+    sockets = listen(host, port)
+    names = known_names(host, public)
     stream = out or sys.stdout
-    stream.write(notice(path, mode, host, port, url) + "\n")
+    server = server_class(app_command(path, mode, options=options), host=host, port=port, title=f"slaboard {mode}",
+                          public=public, names=names, max_sessions=max_sessions, out=stream)
+    stream.write(notice(path, mode, host, port, public or public_url(host, port), max_sessions=max_sessions,
+                        public=public, names=names) + "\n")
     stream.flush()
-    server.serve()
+    server.serve_on(sockets)
