@@ -22,6 +22,7 @@ from slaboard.services.tickets import (
     get_view,
     open_call,
     open_views,
+    reopen_ticket,
     resolve_customer,
     update_ticket,
     urgency_key,
@@ -387,10 +388,8 @@ def cmd_ticket_resolve(args: argparse.Namespace) -> int:
 
 def cmd_ticket_reopen(args: argparse.Namespace) -> int:
     with _open_store(args) as store:
-        view = update_ticket(
-            store, args.id, operator=config.operator_name(args.operator), now=config.now(), status="in_progress",
-            reason=args.reason or "reopened",
-        )
+        view = reopen_ticket(store, args.id, operator=config.operator_name(args.operator), now=config.now(),
+                             reason=args.reason or "reopened")
     return _changed(args, view)
 
 

@@ -558,3 +558,63 @@ def test_deep_contract_and_settings_files_are_one_line(run, monkeypatch, tmp_pat
 
     _settings, problems = load_settings(deep)
     assert len(problems) == 1 and "nested too deeply" in problems[0]
+
+
+# ------------------------------------------------------------------ no-op changes and skewed clocks
+
+
+def resolved_call(run) -> None:
+    new_json(run, "--customer", "acme", "--service", "email", "--title", "x")
+    assert run("ticket", "resolve", "1001", "--note", "restarted the mail server")[0] == 0
+
+
+def test_resolving_a_resolved_call_is_refused_and_says_nothing_was_recorded(loaded, run):
+    resolved_call(run)
+    before = counts(loaded)
+    assert_user_error(run("ticket", "resolve", "1001", "--note", "also cleared the queue", "--justification", "busy"),
+                      "ticket #1001 is already resolved", "nothing was recorded")
+    assert counts(loaded) == before
+    code, out, _ = run("ticket", "show", "1001", "--json")
+    assert json.loads(out)["resolution_note"] == "restarted the mail server"
+
+
+def test_reopening_an_open_call_is_refused(loaded, run):
+    new_json(run, "--customer", "acme", "--service", "email", "--title", "x")
+    before = counts(loaded)
+    assert_user_error(run("ticket", "reopen", "1001", "--reason", "customer called back"),
+                      "ticket #1001 is already open (new)", "only a resolved call can be reopened", "nothing was recorded")
+    assert counts(loaded) == before
+
+
+def test_reopening_a_resolved_call_works(loaded, run):
+    resolved_call(run)
+    code, out, _ = run("ticket", "reopen", "1001", "--reason", "back again", "--json")
+    assert code == 0 and json.loads(out)["status"] == "in_progress"
+
+
+def test_update_to_the_status_the_call_has_is_refused(loaded, run):
+    new_json(run, "--customer", "acme", "--service", "email", "--title", "x")
+    assert run("ticket", "update", "1001", "--status", "in_progress")[0] == 0
+    before = counts(loaded)
+    assert_user_error(run("ticket", "update", "1001", "--status", "in_progress", "--reason", "still on it"),
+                      "ticket #1001 is already in progress", "nothing was recorded")
+    assert counts(loaded) == before
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["ticket", "resolve", "1001", "--note", "fixed"],
+        ["ticket", "update", "1001", "--status", "in_progress"],
+        ["ticket", "assign", "1001", "bob"],
+        ["ticket", "comment", "1001", "called back"],
+    ],
+    ids=["resolve", "update", "assign", "comment"],
+)
+def test_an_action_whose_clock_is_before_the_report_is_refused(loaded, run, monkeypatch, argv):
+    new_json(run, "--customer", "acme", "--service", "email", "--title", "x", "--reported-at", "-30m")
+    before = counts(loaded)
+    monkeypatch.setenv("SLABOARD_NOW", (NOW - timedelta(hours=1)).isoformat())
+    assert_user_error(run(*argv), "ticket #1001 was reported at", "after this action's time", "clock",
+                      "nothing was recorded")
+    assert counts(loaded) == before

@@ -497,6 +497,11 @@ class Store:
         ).fetchall()
         return [f"{op} set {fld or 'it'} from {old!r} to {new!r}" for op, fld, old, new in reversed(rows)]
 
+    def last_event_at(self, ticket_id: int) -> datetime | None:
+        """When the ticket's latest event happened (by its time, not its order)."""
+        row = self.conn.execute("SELECT MAX(at) FROM events WHERE ticket_id = ?", [ticket_id]).fetchone()
+        return _parse_time(row[0]) if row and row[0] else None
+
     def add_events(self, events: Sequence[Event]) -> None:
         """Append events to tickets' histories (comments: no change of the ticket)."""
         with self.write():
