@@ -575,7 +575,7 @@ def test_resolving_a_resolved_call_is_refused_and_says_nothing_was_recorded(load
                       "ticket #1001 is already resolved", "nothing was recorded")
     assert counts(loaded) == before
     code, out, _ = run("ticket", "show", "1001", "--json")
-    assert json.loads(out)["resolution_note"] == "restarted the mail server"
+    assert code == 0 and json.loads(out)["resolution_note"] == "restarted the mail server"
 
 
 def test_reopening_an_open_call_is_refused(loaded, run):
