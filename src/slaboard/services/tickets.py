@@ -3,6 +3,7 @@ transaction through the store; each change is an event with the operator's name.
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -529,6 +530,23 @@ def open_views(store: Store, now: datetime | int) -> list[TicketView]:
     return out
 
 
+def recent_views(store: Store, now: datetime | int, limit: int) -> Generator[TicketView, None, None]:
+    """The newest ``limit`` calls (open or not) with their clocks, newest first, one
+    at a time as the store reads them: customers are read once and contracts once
+    each, so memory stays flat however many calls are listed."""
+    customers = {c.key: c for c in store.customers()}
+    contracts: dict[int, Contract | None] = {}
+    for ticket, tz in store.iter_recent_tickets(limit):
+        contract = None
+        if ticket.contract_id is not None:
+            if ticket.contract_id not in contracts:
+                contracts[ticket.contract_id] = store.contract(ticket.contract_id)
+            contract = contracts[ticket.contract_id]
+        customer = customers.get(ticket.customer) or store.customer(ticket.customer)
+        assert customer is not None  # a foreign key
+        yield TicketView(ticket, customer, contract, clocks_for(ticket, contract, tz, now), tz)
+
+
 def urgency_key(view: TicketView) -> tuple[int, int, int]:
     """Board order: breached first (most overdue first), then by business time to
     breach; paused calls and calls without an SLA last."""
@@ -619,6 +637,7 @@ __all__ = [
     "open_views",
     "already_message",
     "check_in_order",
+    "recent_views",
     "reopen_ticket",
     "resolve_customer",
     "resolve_service",
