@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Generator, Iterable, Sequence
+from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -22,6 +24,8 @@ from slaboard.services.tickets import (
     get_view,
     open_call,
     open_views,
+    recent_views,
+    reopen_ticket,
     resolve_customer,
     update_ticket,
     urgency_key,
@@ -302,22 +306,38 @@ def cmd_ticket_new(args: argparse.Namespace) -> int:
     return _changed(args, view)
 
 
+def _json_array(items: Iterable[Any]) -> None:
+    """What ``_json(list(items))`` prints, written one item at a time."""
+    out = sys.stdout
+    first = True
+    for item in items:
+        text = json.dumps(item, indent=2, ensure_ascii=False, default=str)
+        out.write(("[\n" if first else ",\n") + "  " + text.replace("\n", "\n  "))
+        first = False
+    out.write("[]\n" if first else "\n]\n")
+
+
 def cmd_ticket_list(args: argparse.Namespace) -> int:
     now = config.now()
-    with _open_store(args) as store:
+    with _open_store(args) as store, store.read():
+        # Every call (--all) is streamed from the store's cursor as it is printed,
+        # so listing 200,000 calls needs no more memory than listing 100; the open
+        # calls are few and must be sorted by urgency, so they are read at once.
+        views: Generator[TicketView, None, None]
         if args.all:
-            from slaboard.services.tickets import view_of
-
-            views = [view_of(store, t, tz, now) for t, tz in store.recent_tickets(args.limit)]
+            views = recent_views(store, now, args.limit)
         else:
-            views = sorted(open_views(store, now), key=urgency_key)
-    if args.json:
-        _json([v.to_dict() for v in views])
-    else:
-        if not views:
+            views = (v for v in sorted(open_views(store, now), key=urgency_key))
+        with closing(views) as rows:  # a reader gone mid-way stops the cursor here, not later
+            if args.json:
+                _json_array(v.to_dict() for v in rows)
+                return 0
+            shown = 0
+            for v in rows:
+                print(_line(v))
+                shown += 1
+        if not shown:
             print("no open calls" if not args.all else "no calls")
-        for v in views:
-            print(_line(v))
     return 0
 
 
@@ -387,10 +407,8 @@ def cmd_ticket_resolve(args: argparse.Namespace) -> int:
 
 def cmd_ticket_reopen(args: argparse.Namespace) -> int:
     with _open_store(args) as store:
-        view = update_ticket(
-            store, args.id, operator=config.operator_name(args.operator), now=config.now(), status="in_progress",
-            reason=args.reason or "reopened",
-        )
+        view = reopen_ticket(store, args.id, operator=config.operator_name(args.operator), now=config.now(),
+                             reason=args.reason or "reopened")
     return _changed(args, view)
 
 
@@ -810,6 +828,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
+        # The reader (`| head`) has gone: say nothing more, and keep Python from
+        # complaining when it flushes standard output at exit.
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):  # no file descriptor behind stdout
+            pass
         return 0
 
 

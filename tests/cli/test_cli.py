@@ -558,3 +558,132 @@ def test_deep_contract_and_settings_files_are_one_line(run, monkeypatch, tmp_pat
 
     _settings, problems = load_settings(deep)
     assert len(problems) == 1 and "nested too deeply" in problems[0]
+
+
+# ------------------------------------------------------------------ no-op changes and skewed clocks
+
+
+def resolved_call(run) -> None:
+    new_json(run, "--customer", "acme", "--service", "email", "--title", "x")
+    assert run("ticket", "resolve", "1001", "--note", "restarted the mail server")[0] == 0
+
+
+def test_resolving_a_resolved_call_is_refused_and_says_nothing_was_recorded(loaded, run):
+    resolved_call(run)
+    before = counts(loaded)
+    assert_user_error(run("ticket", "resolve", "1001", "--note", "also cleared the queue", "--justification", "busy"),
+                      "ticket #1001 is already resolved", "nothing was recorded")
+    assert counts(loaded) == before
+    code, out, _ = run("ticket", "show", "1001", "--json")
+    assert code == 0 and json.loads(out)["resolution_note"] == "restarted the mail server"
+
+
+def test_reopening_an_open_call_is_refused(loaded, run):
+    new_json(run, "--customer", "acme", "--service", "email", "--title", "x")
+    before = counts(loaded)
+    assert_user_error(run("ticket", "reopen", "1001", "--reason", "customer called back"),
+                      "ticket #1001 is already open (new)", "only a resolved call can be reopened", "nothing was recorded")
+    assert counts(loaded) == before
+
+
+def test_reopening_a_resolved_call_works(loaded, run):
+    resolved_call(run)
+    code, out, _ = run("ticket", "reopen", "1001", "--reason", "back again", "--json")
+    assert code == 0 and json.loads(out)["status"] == "in_progress"
+
+
+def test_update_to_the_status_the_call_has_is_refused(loaded, run):
+    new_json(run, "--customer", "acme", "--service", "email", "--title", "x")
+    assert run("ticket", "update", "1001", "--status", "in_progress")[0] == 0
+    before = counts(loaded)
+    assert_user_error(run("ticket", "update", "1001", "--status", "in_progress", "--reason", "still on it"),
+                      "ticket #1001 is already in progress", "nothing was recorded")
+    assert counts(loaded) == before
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["ticket", "resolve", "1001", "--note", "fixed"],
+        ["ticket", "update", "1001", "--status", "in_progress"],
+        ["ticket", "assign", "1001", "bob"],
+        ["ticket", "comment", "1001", "called back"],
+    ],
+    ids=["resolve", "update", "assign", "comment"],
+)
+def test_an_action_whose_clock_is_before_the_report_is_refused(loaded, run, monkeypatch, argv):
+    new_json(run, "--customer", "acme", "--service", "email", "--title", "x", "--reported-at", "-30m")
+    before = counts(loaded)
+    monkeypatch.setenv("SLABOARD_NOW", (NOW - timedelta(hours=1)).isoformat())
+    assert_user_error(run(*argv), "ticket #1001 was reported at", "after this action's time", "clock",
+                      "nothing was recorded")
+    assert counts(loaded) == before
+
+
+# ------------------------------------------------------------------ listing every call, streamed
+
+
+def many_calls(path: Path, n: int) -> None:
+    from slaboard.services.tickets import NewCall, open_call, update_ticket
+    from slaboard.store import Store
+
+    with Store.open(path) as store:
+        for i in range(n):
+            ticket = open_call(store, NewCall(customer=("acme", "tulip")[i % 2], service="email", title=f"call {i}",
+                                              impact=1 + i % 3), "ann", NOW).ticket
+            if i % 3 == 0:
+                update_ticket(store, ticket.id, operator="ann", now=NOW + timedelta(hours=1), status="resolved",
+                              reason="done", justification="late")
+
+
+def test_list_all_json_is_the_same_document_as_a_whole_array(loaded, run):
+    """Streamed item by item, the output is byte for byte what one json.dumps of the
+    whole list printed before."""
+    from slaboard.services.tickets import view_of
+    from slaboard.store import Store
+
+    many_calls(loaded, 7)
+    code, out, err = run("ticket", "list", "--all", "--limit", "1000000", "--json")
+    with Store.open(loaded) as store:
+        whole = [view_of(store, t, tz, NOW).to_dict() for t, tz in store.recent_tickets(1_000_000)]
+    assert (code, err) == (0, "")
+    assert out == json.dumps(whole, indent=2, ensure_ascii=False, default=str) + "\n"
+    assert [t["id"] for t in json.loads(out)] == list(range(1007, 1000, -1))
+    code, out, _ = run("ticket", "list", "--all", "--limit", "3")
+    assert code == 0 and [line.split()[0] for line in out.splitlines()] == ["#1007", "#1006", "#1005"]
+
+
+def test_list_all_on_an_empty_file(loaded, run):
+    assert run("ticket", "list", "--all") == (0, "no calls\n", "")
+    assert run("ticket", "list", "--all", "--json") == (0, "[]\n", "")
+
+
+@pytest.mark.parametrize("json_output", [False, True], ids=["table", "json"])
+def test_list_all_prints_each_call_as_it_is_read(loaded, monkeypatch, json_output):
+    """The listing is streamed from the store's cursor: when the reader goes away
+    after the first call, only a few rows have been read, not all of them (before,
+    every row was read and turned into a view before the first line was printed)."""
+    from slaboard.store import store as store_module
+
+    many_calls(loaded, 40)
+    read = []
+    real = store_module.Store._ticket
+
+    def counting(self, row):  # type: ignore[no-untyped-def]
+        read.append(row[0])
+        return real(self, row)
+
+    monkeypatch.setattr(store_module.Store, "_ticket", counting)
+
+    class GoneAfterTheFirstCall(io.StringIO):
+        def write(self, text: str) -> int:
+            if "1040" in self.getvalue():
+                raise BrokenPipeError
+            return super().write(text)
+
+    out = GoneAfterTheFirstCall()
+    monkeypatch.setattr(sys, "stdout", out)
+    argv = ["ticket", "list", "--all", "--limit", "1000000"] + (["--json"] if json_output else [])
+    assert main(argv) == 0
+    assert "1040" in out.getvalue() and "1039" not in out.getvalue()
+    assert 1 <= len(read) <= 3, read

@@ -211,3 +211,36 @@ def test_conflict_names_only_what_changed_since_the_version_the_operator_had(db:
     assert_one_line_error(loser, "was changed by someone else")
     assert "set assignee" in loser.stderr
     assert "OLD-DIAGNOSIS-SEEN-BEFORE" not in loser.stderr, loser.stderr
+
+
+# ----------------------------------------------------------------------------- many resolves of one call
+
+SIMULTANEOUS_RESOLVES = 12
+
+
+def test_simultaneous_resolves_one_wins_the_others_are_told_it_is_resolved(db: Path) -> None:
+    """Twelve operators resolve the same call at once, each with its own note: one
+    resolves it, every other is refused in one line saying it is already resolved
+    and that nothing was recorded; the history holds exactly one resolution."""
+    [ticket_id] = shared_calls(db, 1)
+    names = [f"op{i}" for i in range(SIMULTANEOUS_RESOLVES)]
+    procs = [
+        subprocess.Popen([PY, "-m", "slaboard", "ticket", "resolve", str(ticket_id), f"--note=fixed by {name}",
+                          "--operator", name, "--db", str(db)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(), cwd=HERE)
+        for name in names
+    ]
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        results.append(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
+    codes = [r.returncode for r in results]
+    assert sorted(codes) == [0] + [2] * (SIMULTANEOUS_RESOLVES - 1), [(r.returncode, r.stderr) for r in results]
+    winner = names[codes.index(0)]
+    for loser in (r for r in results if r.returncode == 2):
+        assert_one_line_error(loser, f"ticket #{ticket_id} is already resolved", "nothing was recorded")
+    with Store.open(db) as store:
+        ticket = store.ticket(ticket_id)
+        resolutions = [e for e in store.events(ticket_id) if e.kind == "status" and e.new == "resolved"]
+    assert ticket is not None and ticket.resolution_note == f"fixed by {winner}"
+    assert [(e.operator, e.note) for e in resolutions] == [(winner, f"fixed by {winner}")]

@@ -125,3 +125,28 @@ def test_restore_refuses_a_backup_that_is_not_a_database(db: Path, tmp_path: Pat
     assert_one_line_error(run_cli(db, "restore", str(junk)), "not a SQLite database")
     assert_one_line_error(run_cli(db, "restore", str(tmp_path / "missing.db")), "no such backup")
     assert content(db) == before
+
+
+def test_check_finds_a_call_resolved_before_it_was_reported(db: Path) -> None:
+    """What a writer whose clock was behind left before such changes were refused:
+    the resolution (and its event) dated an hour before the report."""
+    import sqlite3
+
+    assert run_cli(db, "ticket", "new", "--customer=ACME", "--service=email", "--title=x").returncode == 0
+    assert run_cli(db, "ticket", "new", "--customer=ACME", "--service=email", "--title=fine").returncode == 0
+    assert run_cli(db, "ticket", "resolve", "1001", "--note=fixed").returncode == 0
+    assert run_cli(db, "check").returncode == 0
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE tickets SET resolved_at = '2026-11-26T08:00:00+00:00' WHERE id = 1001")  # reported 09:00 UTC
+    conn.execute("INSERT INTO events (ticket_id, at, operator, kind, field, old, new, note, version) "
+                 "VALUES (1001, '2026-11-26T08:00:00+00:00', 'skewed', 'comment', '', NULL, NULL, 'early', 2)")
+    conn.commit()
+    conn.close()
+    result = run_cli(db, "check")
+    assert result.returncode == 1, result.stdout
+    assert "PROBLEM #1001: resolved at 2026-11-26T08:00:00+00:00, before it was reported at 2026-11-26T09:00:00" \
+        in result.stdout, result.stdout
+    assert "PROBLEM #1001: 1 event(s) dated before it was reported" in result.stdout and "by skewed" in result.stdout
+    assert "#1002" not in result.stdout
+    report = json.loads(run_cli(db, "check", "--json").stdout)
+    assert not report["ok"] and len(report["problems"]) == 2

@@ -13,9 +13,11 @@ import pytest
 from slaboard.services.tickets import (
     NewCall,
     ServiceError,
+    add_comment,
     get_view,
     open_call,
     open_views,
+    reopen_ticket,
     resolve_customer,
     update_ticket,
     urgency_key,
@@ -346,9 +348,81 @@ def test_assignee_change_is_logged(small_store, now):
 def test_nothing_to_change_writes_nothing(small_store, now, row_counts):
     ticket = open_call(small_store, call(), "ann", now).ticket
     before = row_counts(small_store.path)
-    view = update_ticket(small_store, ticket.id, operator="ann", now=now, status="new", assignee="")
+    view = update_ticket(small_store, ticket.id, operator="ann", now=now, assignee="", diagnosis="")
     assert view.ticket.version == 1
     assert row_counts(small_store.path) == before
+
+
+def test_resolving_a_resolved_call_is_refused_and_keeps_nothing(small_store, now, row_counts):
+    ticket = open_call(small_store, call(), "ann", now).ticket
+    update_ticket(small_store, ticket.id, operator="ann", now=now + timedelta(hours=1), status="resolved",
+                  reason="first fix")
+    before = row_counts(small_store.path)
+    with pytest.raises(ServiceError, match=r"ticket #1001 is already resolved \(since .*\); nothing was recorded"):
+        update_ticket(small_store, ticket.id, operator="bob", now=now + timedelta(hours=2), status="resolved",
+                      reason="second fix", justification="late anyway")
+    assert row_counts(small_store.path) == before
+    assert small_store.ticket(ticket.id).resolution_note == "first fix"
+
+
+def test_a_status_the_call_already_has_is_refused(small_store, now, row_counts):
+    ticket = open_call(small_store, call(), "ann", now).ticket
+    update_ticket(small_store, ticket.id, operator="ann", now=now, status="in_progress")
+    before = row_counts(small_store.path)
+    with pytest.raises(ServiceError, match="is already in progress .*nothing was recorded"):
+        update_ticket(small_store, ticket.id, operator="ann", now=now, status="in_progress", assignee="bob")
+    assert row_counts(small_store.path) == before
+
+
+@pytest.mark.parametrize("status", ["new", "in_progress", "waiting_customer"])
+def test_reopening_an_open_call_is_refused(small_store, now, row_counts, status):
+    ticket = open_call(small_store, call(), "ann", now).ticket
+    if status != "new":
+        update_ticket(small_store, ticket.id, operator="ann", now=now, status=status)
+    before = row_counts(small_store.path)
+    with pytest.raises(ServiceError, match=r"is already open .*only a resolved call can be reopened; nothing was recorded"):
+        reopen_ticket(small_store, ticket.id, operator="ann", now=now, reason="customer called back")
+    assert row_counts(small_store.path) == before
+    assert small_store.ticket(ticket.id).status == status
+
+
+def test_reopening_a_resolved_call_moves_it_back_to_work(small_store, now):
+    ticket = open_call(small_store, call(), "ann", now).ticket
+    update_ticket(small_store, ticket.id, operator="ann", now=now + timedelta(hours=1), status="resolved")
+    view = reopen_ticket(small_store, ticket.id, operator="ann", now=now + timedelta(hours=2), reason="back again")
+    assert (view.ticket.status, view.ticket.resolved_at) == ("in_progress", None)
+    assert ("status", "status", "resolved", "in_progress") in kinds(small_store, ticket.id)
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        lambda store, tid, at: update_ticket(store, tid, operator="bob", now=at, status="resolved", reason="fixed"),
+        lambda store, tid, at: update_ticket(store, tid, operator="bob", now=at, assignee="bob"),
+        lambda store, tid, at: add_comment(store, tid, "called back", "bob", at),
+    ],
+    ids=["resolve", "assign", "comment"],
+)
+def test_an_action_dated_before_the_report_is_refused(small_store, now, row_counts, action):
+    reported = now - timedelta(hours=1)
+    ticket = open_call(small_store, call(reported_at=reported), "ann", now).ticket
+    before = row_counts(small_store.path)
+    with pytest.raises(ServiceError, match=r"ticket #1001 was reported at .*, after this action's time .*clock"):
+        action(small_store, ticket.id, reported - timedelta(minutes=5))
+    assert row_counts(small_store.path) == before
+    assert small_store.ticket(ticket.id).status == "new"
+
+
+def test_an_action_dated_before_the_calls_last_event_is_refused(small_store, now, row_counts):
+    ticket = open_call(small_store, call(), "ann", now).ticket
+    update_ticket(small_store, ticket.id, operator="ann", now=now + timedelta(hours=1), assignee="ann")
+    before = row_counts(small_store.path)
+    # After the report, but before the assignment another writer made.
+    with pytest.raises(ServiceError, match=r"last changed at .*after this action's time"):
+        update_ticket(small_store, ticket.id, operator="bob", now=now + timedelta(minutes=30), status="resolved")
+    assert row_counts(small_store.path) == before
+    # At the same second as the last event is fine: clocks are read to the second.
+    update_ticket(small_store, ticket.id, operator="bob", now=now + timedelta(hours=1), status="resolved")
 
 
 def test_expected_resolution_is_recorded_and_stops_the_plan_clock(loaded_store, now):

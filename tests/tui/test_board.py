@@ -15,6 +15,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -731,3 +732,31 @@ async def test_a_forced_refresh_asked_during_a_poll_is_forced_when_it_runs(small
         screen.poll()
         screen._poll_finished()
         assert asked == [True, False]
+
+
+async def test_a_refused_resolve_is_a_one_line_notice_and_the_call_stays_open(small_board: SmallBoard,
+                                                                              make_app: AppFactory) -> None:
+    """An operator whose clock is behind resolves a call reported after that time:
+    the screen says why in one notice, keeps running, and nothing is written."""
+    mine = small_board.ids["mine"]  # reported ten minutes before BOARD_NOW
+
+    def behind() -> datetime:
+        return BOARD_NOW - 20 * M
+
+    app = make_app(small_board.path, clock=behind)
+    async with app.run_test(size=(100, 40), notifications=True) as pilot:
+        await settle(app, pilot)
+        app.open_ticket(mine)
+        await settle(app, pilot)
+        await pilot.press("v")
+        await settle(app, pilot)
+        await type_text(pilot, "rebooted the access point")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        messages = [n.message for n in app._notifications]
+        refusals = [m for m in messages if f"ticket #{mine} was reported at" in m]
+        assert len(refusals) == 1 and "nothing was recorded" in refusals[0] and "\n" not in refusals[0], messages
+        assert app.is_running and isinstance(app.screen, TicketScreen) and app.screen.ticket_id == mine
+    with Store.open(small_board.path) as store:
+        ticket = store.ticket(mine)
+        assert ticket is not None and ticket.status == "new" and ticket.resolved_at is None

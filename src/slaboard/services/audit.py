@@ -70,3 +70,25 @@ def differences(ticket: Ticket, events: Iterable[Event]) -> list[str]:
         if got != expected:
             out.append(f"#{ticket.id} {name}: the trail says {got!r}, the ticket says {expected!r}")
     return out
+
+
+def out_of_order(ticket: Ticket, events: Iterable[Event]) -> list[str]:
+    """What happened to the call before it was reported: a resolution, a closing, a
+    status change or an event dated before ``reported_at`` (a writer whose clock was
+    behind). Such a call stops its clocks before they start, so its outcome is never
+    written and reports leave it out. The 'created' event is exempt: a call may be
+    logged a little before the reported time an operator typed."""
+    reported = ticket.reported_at
+    out = []
+    for name in ("resolved_at", "closed_at"):
+        moment = getattr(ticket, name)
+        if moment is not None and moment < reported:
+            what = name.removesuffix("_at")
+            out.append(f"#{ticket.id}: {what} at {moment.isoformat()}, before it was reported at {reported.isoformat()}")
+    early = [e for e in events if e.kind != "created" and e.at < reported]
+    if early:
+        first = min(early, key=lambda e: e.at)
+        what = f"{first.kind} {first.field}" if first.field else first.kind
+        out.append(f"#{ticket.id}: {len(early)} event(s) dated before it was reported at {reported.isoformat()}, "
+                   f"the first a {what} at {first.at.isoformat()} by {first.operator}")
+    return out

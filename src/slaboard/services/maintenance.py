@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from slaboard.services.audit import differences
+from slaboard.services.audit import differences, out_of_order
 from slaboard.services.clocks import clocks_for
 from slaboard.services.tickets import ServiceError
 from slaboard.store import Store, StoreError
@@ -36,7 +36,8 @@ class CheckReport:
 
 def check(store: Store, now: datetime) -> CheckReport:
     """SQLite's integrity and foreign-key checks, the schema version, every open
-    ticket's clocks recomputable, and every ticket's events replaying to it."""
+    ticket's clocks recomputable, every ticket's events replaying to it, and no
+    call resolved, closed or changed before it was reported."""
     report = CheckReport(str(store.path))
     integrity = store.integrity_problems()
     report.problems.extend(f"integrity: {p}" for p in integrity)
@@ -62,7 +63,9 @@ def check(store: Store, now: datetime) -> CheckReport:
     for ticket, events in store.tickets_with_events():
         report.tickets += 1
         report.problems.extend(differences(ticket, events))
+        report.problems.extend(out_of_order(ticket, events))
     report.checked.append("events replay to every ticket")
+    report.checked.append("nothing happens to a call before it was reported")
     return report
 
 

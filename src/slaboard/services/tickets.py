@@ -3,6 +3,8 @@ transaction through the store; each change is an event with the operator's name.
 
 from __future__ import annotations
 
+from collections.abc import Generator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -246,6 +248,37 @@ def get_view(store: Store, ticket_id: int, now: datetime | int) -> TicketView:
     return view_of(store, ticket, tz, now)
 
 
+def _instant(t: datetime, like: datetime) -> str:
+    return t.astimezone(like.tzinfo).isoformat(timespec="seconds")
+
+
+def already_message(ticket: Ticket) -> str:
+    """Why asking a call for the status it already has is refused: what it is, since
+    when, and that nothing of the request (note, justification) was kept."""
+    since = ticket.statuses[-1].at if ticket.statuses else ticket.updated_at
+    what = ticket.status.replace("_", " ")
+    hint = "; add to it with a comment" + (", or reopen it first" if ticket.status == "resolved" else "")
+    return (f"ticket #{ticket.id} is already {what} (since {_instant(since, since)}); "
+            f"nothing was recorded{hint}")
+
+
+def check_in_order(store: Store, ticket: Ticket, now: datetime) -> None:
+    """Refuse an action dated before the call was reported or before its latest
+    event: a writer whose clock is behind would otherwise stop clocks before they
+    started and write a history out of order."""
+    if now < ticket.reported_at:
+        raise ServiceError(
+            f"ticket #{ticket.id} was reported at {_instant(ticket.reported_at, now)}, after this action's time "
+            f"{_instant(now, now)}; check this computer's clock (or SLABOARD_NOW); nothing was recorded"
+        )
+    last = store.last_event_at(ticket.id)
+    if last is not None and now < last:
+        raise ServiceError(
+            f"ticket #{ticket.id} last changed at {_instant(last, now)}, after this action's time "
+            f"{_instant(now, now)}; check this computer's clock (or SLABOARD_NOW); nothing was recorded"
+        )
+
+
 @dataclass
 class Change:
     """A planned change of a ticket: the new ticket, its clocks and its events."""
@@ -300,6 +333,7 @@ def plan_change(
     Raises ServiceError for a change that cannot be made."""
     view = get_view(store, ticket_id, now)
     ticket = view.ticket
+    check_in_order(store, ticket, now)
     version = ticket.version if expected_version is None else expected_version
     updates: dict[str, Any] = {"updated_at": now}
     events: list[Event] = []
@@ -310,7 +344,9 @@ def plan_change(
                   old=None if old is None else str(old), new=None if new is None else str(new), note=note)
         )
 
-    if status is not None and status != ticket.status:
+    if status is not None and status == ticket.status:
+        raise ServiceError(already_message(ticket))
+    if status is not None:
         if status not in STATUSES:
             raise ServiceError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
         if status not in TRANSITIONS[ticket.status]:
@@ -438,23 +474,48 @@ def update_ticket(
     its targets from the start; stopped clocks' outcomes are written down. With
     ``expected_version``, a save over someone else's change raises ConflictError.
     With ``require_justification``, stopping a clock late needs a justification."""
-    change = plan_change(store, ticket_id, operator=operator, now=now, **changes)
-    if require_justification and change.missed and not justification.strip():
-        names = " and ".join(change.missed)
-        raise ServiceError(
-            f"ticket #{ticket_id} misses its {names} target; give a justification (why it was late)"
-        )
-    return commit_change(store, change, now, justification)
+    # Without a version to hold against, the change is planned and written in one
+    # write transaction: of two operators resolving at once, the second sees the
+    # call resolved (and is told so) instead of failing on a version it never chose.
+    with store.write() if changes.get("expected_version") is None else nullcontext():
+        change = plan_change(store, ticket_id, operator=operator, now=now, **changes)
+        if require_justification and change.missed and not justification.strip():
+            names = " and ".join(change.missed)
+            raise ServiceError(
+                f"ticket #{ticket_id} misses its {names} target; give a justification (why it was late)"
+            )
+        return commit_change(store, change, now, justification)
+
+
+def reopen_ticket(store: Store, ticket_id: int, *, operator: str, now: datetime, reason: str = "reopened",
+                  expected_version: int | None = None) -> TicketView:
+    """Move a resolved call back to in progress; a call that is not resolved is
+    refused (moving an open call to in progress is a status change, not a reopen)."""
+    with store.write():
+        ticket = store.ticket(ticket_id)
+        if ticket is None:
+            raise ServiceError(f"no ticket #{ticket_id}")
+        if ticket.status != "resolved":
+            what = ticket.status.replace("_", " ")
+            if ticket.status == "closed":
+                raise ServiceError(f"ticket #{ticket_id} is closed; a closed call cannot be reopened, log a new one")
+            raise ServiceError(f"ticket #{ticket_id} is already open ({what}); only a resolved call can be reopened; "
+                               "nothing was recorded")
+        return update_ticket(store, ticket_id, operator=operator, now=now, status="in_progress",
+                             reason=reason or "reopened", expected_version=expected_version)
 
 
 def add_comment(store: Store, ticket_id: int, text: str, operator: str, now: datetime) -> Event:
     """A note in the ticket's history (not a message to the customer)."""
     if not text or not text.strip():
         raise ServiceError("comment: write something")
-    if store.ticket(ticket_id) is None:
-        raise ServiceError(f"no ticket #{ticket_id}")
-    event = Event(ticket_id=ticket_id, at=now, operator=operator, kind="comment", note=text)
-    store.add_events([event])
+    with store.write():
+        ticket = store.ticket(ticket_id)
+        if ticket is None:
+            raise ServiceError(f"no ticket #{ticket_id}")
+        check_in_order(store, ticket, now)
+        event = Event(ticket_id=ticket_id, at=now, operator=operator, kind="comment", note=text)
+        store.add_events([event])
     return event
 
 
@@ -468,6 +529,23 @@ def open_views(store: Store, now: datetime | int) -> list[TicketView]:
         contract = contracts.get(ticket.contract_id) if ticket.contract_id is not None else None
         out.append(TicketView(ticket, customers[ticket.customer], contract, clocks_for(ticket, contract, tz, now), tz))
     return out
+
+
+def recent_views(store: Store, now: datetime | int, limit: int) -> Generator[TicketView, None, None]:
+    """The newest ``limit`` calls (open or not) with their clocks, newest first, one
+    at a time as the store reads them: customers are read once and contracts once
+    each, so memory stays flat however many calls are listed."""
+    customers = {c.key: c for c in store.customers()}
+    contracts: dict[int, Contract | None] = {}
+    for ticket, tz in store.iter_recent_tickets(limit):
+        contract = None
+        if ticket.contract_id is not None:
+            if ticket.contract_id not in contracts:
+                contracts[ticket.contract_id] = store.contract(ticket.contract_id)
+            contract = contracts[ticket.contract_id]
+        customer = customers.get(ticket.customer) or store.customer(ticket.customer)
+        assert customer is not None  # a foreign key
+        yield TicketView(ticket, customer, contract, clocks_for(ticket, contract, tz, now), tz)
 
 
 def urgency_key(view: TicketView) -> tuple[int, int, int]:
@@ -558,6 +636,10 @@ __all__ = [
     "get_view",
     "open_call",
     "open_views",
+    "already_message",
+    "check_in_order",
+    "recent_views",
+    "reopen_ticket",
     "resolve_customer",
     "resolve_service",
     "update_ticket",

@@ -497,6 +497,11 @@ class Store:
         ).fetchall()
         return [f"{op} set {fld or 'it'} from {old!r} to {new!r}" for op, fld, old, new in reversed(rows)]
 
+    def last_event_at(self, ticket_id: int) -> datetime | None:
+        """When the ticket's latest event happened (by its time, not its order)."""
+        row = self.conn.execute("SELECT MAX(at) FROM events WHERE ticket_id = ?", [ticket_id]).fetchone()
+        return _parse_time(row[0]) if row and row[0] else None
+
     def add_events(self, events: Sequence[Event]) -> None:
         """Append events to tickets' histories (comments: no change of the ticket)."""
         with self.write():
@@ -543,8 +548,14 @@ class Store:
         return rows
 
     def recent_tickets(self, limit: int = 100) -> list[tuple[Ticket, str]]:
-        sql = _SELECT_TICKET + " ORDER BY id DESC LIMIT ?"
-        return [(self._ticket(r), r[3]) for r in self.conn.execute(sql, [limit])]
+        return list(self.iter_recent_tickets(limit))
+
+    def iter_recent_tickets(self, limit: int = 100) -> Iterator[tuple[Ticket, str]]:
+        """The newest ``limit`` tickets with their zones, newest first, read from the
+        cursor one row at a time: memory does not grow with ``limit``. Iterate
+        inside :meth:`read` for one snapshot of a file others write to."""
+        for row in self.conn.execute(_SELECT_TICKET + " ORDER BY id DESC LIMIT ?", [limit]):
+            yield self._ticket(row), row[3]
 
     def count_tickets(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]

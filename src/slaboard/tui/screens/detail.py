@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from slaboard.services.access import Store
-from slaboard.services.tickets import TicketDetail, TicketView, ticket_detail, update_ticket
+from slaboard.services.tickets import TicketDetail, TicketView, reopen_ticket, ticket_detail, update_ticket
 from slaboard.sla import explain
 from slaboard.textfmt import compact, local
 from slaboard.tui.host import BoardHost
@@ -145,7 +145,14 @@ class TicketScreen(Screen[None]):
         self.app.push_screen(ResolveDialog(self.detail.view), done)
 
     def action_reopen(self) -> None:
-        self._change(status="in_progress", reason="reopened")
+        assert self.detail is not None
+        version = self.detail.view.ticket.version
+        operator, now, ticket_id = self.app.operator, self.app.clock(), self.ticket_id  # type: ignore[attr-defined]
+
+        def write(store: Store) -> TicketView:
+            return reopen_ticket(store, ticket_id, operator=operator, now=now, expected_version=version)
+
+        self.app.write(write, lambda view: self.load(), self._refused)  # type: ignore[attr-defined]
 
     def action_diagnose(self) -> None:
         self.app.diagnose(self.ticket_id)
