@@ -132,7 +132,7 @@ def _is_address(name: str) -> bool:
 
 def _addresses_of(name: str) -> set[str]:
     try:
-        return {info[4][0] for info in socket.getaddrinfo(name, None, type=socket.SOCK_STREAM)}
+        return {str(info[4][0]) for info in socket.getaddrinfo(name, None, type=socket.SOCK_STREAM)}
     except (OSError, UnicodeError):
         return set()
 
