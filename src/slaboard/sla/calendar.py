@@ -327,6 +327,9 @@ class BusinessCalendar:
         self._midnights: dict[date, int] = {}
         self._bd_cache: dict[tuple[int, int], int] = {}
         self._business_dates: dict[date, bool] = {}
+        self._owned: dict[date, tuple[tuple[int, int], ...]] = {}
+        # Per weekday: whether one of its shifts runs past midnight into the next.
+        self._overnight = [any(end > DAY for _, end in day) for day in self._by_weekday]
         self._spans = _NO_SPANS
         # Reentrant: compiling spans loads holiday years, which takes it again.
         self._grow_lock = threading.RLock()
@@ -717,9 +720,12 @@ class BusinessCalendar:
     # away (the shift's hours after midnight are still business time, rule 6, but no
     # business day).
 
-    def _owned_intervals(self, d: date) -> list[tuple[int, int]]:
+    def _owned_intervals(self, d: date) -> tuple[tuple[int, int], ...]:
         """The opening intervals the local date ``d`` owns, as UTC seconds (before
         holidays and closed ranges are cut out)."""
+        known = self._owned.get(d)
+        if known is not None:
+            return known
         base = datetime(d.year, d.month, d.day)
         out = []
         for start, end in self._by_weekday[d.weekday()]:
@@ -727,7 +733,10 @@ class BusinessCalendar:
             e = self.resolve_local(base + timedelta(seconds=end))
             if e > s:
                 out.append((s, e))
-        return out
+        if len(self._owned) > 100_000:
+            self._owned = {}
+        self._owned[d] = answer = tuple(out)
+        return answer
 
     def is_business_date(self, d: date) -> bool:
         """Whether a shift starts on the local date ``d``: one of the intervals it
@@ -737,13 +746,20 @@ class BusinessCalendar:
             return known
         midnight = self._midnight(d + timedelta(days=1))
         answer = False
-        for s, e in self._owned_intervals(d):
-            hi = min(e, midnight)
-            if hi > s:
-                spans = self._ensure(s, hi)
-                if spans.position(hi) > spans.position(s):
-                    answer = True
-                    break
+        if not self._overnight[(d.weekday() - 1) % 7]:
+            # Nothing runs into ``d`` from the day before: all its business time is
+            # its own shifts'.
+            lo = self._midnight(d)
+            spans = self._ensure(lo, midnight)
+            answer = spans.position(midnight) > spans.position(lo)
+        else:
+            for s, e in self._owned_intervals(d):
+                hi = min(e, midnight)
+                if hi > s:
+                    spans = self._ensure(s, hi)
+                    if spans.position(hi) > spans.position(s):
+                        answer = True
+                        break
         if len(self._business_dates) > 100_000:
             self._business_dates = {}
         self._business_dates[d] = answer
@@ -752,15 +768,16 @@ class BusinessCalendar:
     def shift_day(self, t: int) -> tuple[date, timedelta]:
         """The local date that owns the shift holding the business instant ``t``,
         and ``t``'s wall-clock time counted from that date's midnight (past 24 hours
-        in the part of an overnight shift after midnight)."""
+        in the part of an overnight shift after midnight). An instant in no shift
+        gets its own date."""
         local = datetime.fromtimestamp(t, self.tz).replace(tzinfo=None)
         today = local.date()
-        # An interval ends less than two days after its date's midnight.
-        for back in range(3):
-            d = today - timedelta(days=back)
-            if any(s <= t < e for s, e in self._owned_intervals(d)):
-                return d, local - datetime(d.year, d.month, d.day)
-        # Not inside a shift (a caller passed a closed instant): its own date.
+        # An interval is shorter than a day on the wall clock, so only the day
+        # before can own an instant of ``today``, and only by an overnight shift.
+        if self._overnight[(today.weekday() - 1) % 7]:
+            yesterday = today - timedelta(days=1)
+            if any(s <= t < e for s, e in self._owned_intervals(yesterday)):
+                return yesterday, local - datetime(yesterday.year, yesterday.month, yesterday.day)
         return today, local - datetime(today.year, today.month, today.day)
 
     def add_business_days(self, t: int, days: int) -> int:
