@@ -37,7 +37,7 @@ from slaboard.sla import (  # noqa: E402
 
 try:
     from tests.sla import reference as _reference  # noqa: E402
-    from tests.sla.reference import ref_add, ref_elapsed, ref_is_open  # noqa: E402
+    from tests.sla.reference import ref_add, ref_add_business_days, ref_elapsed, ref_is_open  # noqa: E402
 except ImportError as exc:  # pragma: no cover - the reference is part of the repo
     raise SystemExit(f"cannot import tests.sla.reference ({exc}); run from the repo root") from exc
 
@@ -87,6 +87,14 @@ TARGET_ADD_US = 20.0
 TARGET_ELAPSED_US = 20.0
 TARGET_CLOCKS_MS = 50.0
 TARGET_REFUSAL_MS = 10.0
+TARGET_BUSINESS_DAYS_US = 50.0
+MAX_BUSINESS_DAYS = 5
+# Night shifts Mon-Fri 22:00-06:00 (a business day is a date on which a shift starts).
+NIGHT_SPEC = {
+    "tz": TZ_NAME,
+    "hours": {day: [["22:00", "06:00"]] for day in ("mon", "tue", "wed", "thu", "fri")},
+    "holiday_country": "NL",
+}
 REFUSAL_RUNS = 5
 # A calendar closed from 2026 to the end of the years the engine counts.
 CLOSED_FOR_GOOD = {**SPEC, "closed": [["2026-01-01", "9999-12-31"]]}
@@ -392,6 +400,25 @@ def run_benchmark() -> int:
     tick_ms, _ = median_run_ms(tick, TICK_RUNS)
     tick_int_ms, _ = median_run_ms(tick_int, TICK_RUNS)
 
+    # add_business_days on its own (compute_clocks caches the budget per start):
+    # office hours and night shifts, 1 to 5 business days, warmed as the board is.
+    brng = random.Random(SEED + 2)
+    bd_samples = [
+        (int(random_start(brng).timestamp()), brng.randint(1, MAX_BUSINESS_DAYS)) for _ in range(ENGINE_CALLS)
+    ]
+    night = BusinessCalendar.from_spec(NIGHT_SPEC)
+    night.elapsed(YEAR_START - timedelta(days=30), YEAR_END + timedelta(days=30))
+    for c in (cal, night):
+        for t, d in bd_samples[:300]:
+            c.add_business_days(t, d)
+    bd_office_us, _ = per_call_us(cal.add_business_days, bd_samples)
+    bd_night_us, bd_night = per_call_us(night.add_business_days, bd_samples)
+    bd_ref = bd_samples[:REFERENCE_CALLS]
+    ref_bd_us, ref_bd_out = per_call_us(
+        lambda t, d: ref_add_business_days(NIGHT_SPEC, None, datetime.fromtimestamp(t, TZ), d), bd_ref, cache
+    )
+    bd_agree = sum(int(r.timestamp()) == e for r, e in zip(ref_bd_out, bd_night))
+
     # Impossible requests: refused at once, not after compiling millennia of spans.
     huge_ms = refusal_ms(SPEC, lambda c: c.add(NOW, 10**12))
     closed_add_ms = refusal_ms(CLOSED_FOR_GOOD, lambda c: c.add(NOW, 3600))
@@ -435,6 +462,14 @@ def run_benchmark() -> int:
             "-",
             "-",
             "n/a",
+        ),
+        (
+            f"add_business_days 1-{MAX_BUSINESS_DAYS} bd, office / night shifts (n={ENGINE_CALLS:,})",
+            f"{fmt_us(bd_office_us)} / {fmt_us(bd_night_us)}",
+            f"{fmt_us(ref_bd_us)} (ref nights, n={REFERENCE_CALLS})",
+            ratio(ref_bd_us, bd_night_us),
+            f"< {TARGET_BUSINESS_DAYS_US:.0f} us",
+            met(max(bd_office_us, bd_night_us), TARGET_BUSINESS_DAYS_US),
         ),
         (
             f"refuse add(10**12 s) (median of {REFUSAL_RUNS})",
@@ -484,6 +519,9 @@ def run_benchmark() -> int:
     print(
         f"engine vs reference answers: add {add_agree}/{REFERENCE_CALLS} equal, "
         f"elapsed {ela_agree}/{REFERENCE_CALLS} equal"
+    )
+    print(
+        f"engine vs reference answers: add_business_days on night shifts {bd_agree}/{REFERENCE_CALLS} equal"
     )
     print(
         f"clocks: {len(clocks):,} from {CLOCK_TICKETS:,} tickets "

@@ -291,3 +291,43 @@ def ref_elapsed_by_minutes(
             total += 60
         t += minute
     return total
+
+
+def _owned_ranges(cal: RefCalendar, day: date):
+    """Opening ranges owned by ``day`` (a shift belongs to the date it starts on)."""
+    return list(_opening_ranges(cal, day))
+
+
+def ref_is_business_date(spec: dict, tz: str | None, day: date) -> bool:
+    """A business day is a date on which a shift starts: one of the shifts it owns is
+    open at some instant before the next local midnight."""
+    cal = parse(spec, tz)
+    midnight = resolve(cal.zone, _at(day + DAY, 0))
+    for opening, closing in _owned_ranges(cal, day):
+        end = min(closing, midnight)
+        if opening < end and any(counts for _, _, counts in _pieces(cal, opening, end, [])):
+            return True
+    return False
+
+
+def ref_add_business_days(spec: dict, tz: str | None, a: datetime, days: int) -> datetime:
+    """The wall-clock time of the first business instant at or after ``a``, counted
+    from the midnight of the date whose shift holds it, on the ``days``-th following
+    business date; then the first business instant at or after that."""
+    cal = parse(spec, tz)
+    first = ref_next_open(spec, tz, a)
+    if days == 0:
+        return first
+    local = wall(cal.zone, first)
+    owner = next(
+        day
+        for day in (local.date(), local.date() - DAY, local.date() - 2 * DAY)
+        if any(o <= first < c for o, c in _owned_ranges(cal, day))
+    )
+    since_midnight = local - _at(owner, 0)
+    day, count = owner, 0
+    while count < days:
+        day += DAY
+        if ref_is_business_date(spec, tz, day):
+            count += 1
+    return ref_next_open(spec, tz, resolve(cal.zone, _at(day, 0) + since_midnight))

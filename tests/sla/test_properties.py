@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from .reference import (
     ref_add,
+    ref_add_business_days,
     ref_boundaries,
     ref_elapsed,
     ref_elapsed_by_minutes,
@@ -364,6 +365,34 @@ def test_add_is_monotone_in_start(scn, data):
     calendar = calendar_of(scn)
     first, second = calendar.add(a1, seconds, pauses=pauses), calendar.add(a2, seconds, pauses=pauses)
     assert utc(first) <= utc(second), show(a1=a1, a2=a2, seconds=seconds, pauses=pauses)
+
+
+# ------------------------------------------------------------- business days
+
+
+def business_days(calendar, a: datetime, days: int) -> datetime:
+    return datetime.fromtimestamp(calendar.add_business_days(int(utc(a).timestamp()), days), UTC)
+
+
+@PROPERTY
+@given(scn=scenarios(), data=st.data())
+def test_add_business_days_agrees_with_reference(scn, data):
+    """A business day is a date on which a shift starts; a start counts from the date
+    whose shift it is in (overnight shifts included)."""
+    a = near(data.draw, scn)
+    days = data.draw(st.integers(0, 4))
+    due = business_days(calendar_of(scn), a, days)
+    assert due == ref_add_business_days(scn.spec, scn.tz, a, days), show(start=a, days=days, due=due)
+
+
+@FEWER
+@given(scn=scenarios(), data=st.data())
+def test_add_business_days_is_monotone_and_lands_on_business_time(scn, data):
+    a = near(data.draw, scn)
+    calendar = calendar_of(scn)
+    answers = [business_days(calendar, a, days) for days in range(4)]
+    assert answers == sorted(answers), show(start=a, answers=answers)
+    assert all(calendar.is_open(t) for t in answers), show(start=a, answers=answers)
 
 
 @PROPERTY

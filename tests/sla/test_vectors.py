@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .reference import ref_add, ref_elapsed
+from .reference import ref_add, ref_add_business_days, ref_elapsed
 
 UTC = timezone.utc
 
@@ -77,6 +77,16 @@ def test_engine_agrees_with_vector(vector):
         # The due instant spends exactly the budget (rule 3 with rule 5).
         spent = calendar.elapsed(start, due, pauses=pauses_of(vector))
         assert spent == vector["duration_s"], describe(vector)
+    elif vector["op"] == "add_business_days":
+        from slaboard.sla import Duration
+
+        t = int(start.timestamp())
+        due = calendar.add_business_days(t, vector["days"])
+        assert due == int(instant(vector["expect"]).timestamp()), describe(vector)
+        if vector["days"]:
+            # A business-day target is the business time from the start to that instant.
+            budget = Duration(business_days=vector["days"]).business_seconds(calendar, t)
+            assert budget == calendar.elapsed_seconds(t, due), describe(vector)
     elif vector["op"] == "elapsed":
         spent = calendar.elapsed(start, instant(vector["end"]), pauses=pauses_of(vector))
         assert isinstance(spent, int) and not isinstance(spent, bool), type(spent)
@@ -91,6 +101,9 @@ def test_reference_agrees_with_vector(vector):
     spec, start = vector["calendar"], instant(vector["start"])
     if vector["op"] == "add":
         due = ref_add(spec, None, start, vector["duration_s"], pauses_of(vector))
+        assert due == instant(vector["expect"]).astimezone(UTC), describe(vector)
+    elif vector["op"] == "add_business_days":
+        due = ref_add_business_days(spec, None, start, vector["days"])
         assert due == instant(vector["expect"]).astimezone(UTC), describe(vector)
     else:
         spent = ref_elapsed(spec, None, start, instant(vector["end"]), pauses_of(vector))

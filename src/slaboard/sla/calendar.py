@@ -4,6 +4,15 @@ A calendar is read in one IANA zone. Its weekly opening hours are local wall-clo
 intervals; holidays close whole local dates and ``closed`` ranges close parts of days.
 All arithmetic is done on integer UTC epoch seconds.
 
+A shift (an opening interval) belongs to the weekday it starts on, overnight or not,
+and that holds for business days too: a business day is a local date on which one of
+its own shifts is open before the next midnight. With Mon-Fri 22:00-06:00, Saturday is
+no business day, so Fri 23:00 + 1 business day is Mon 23:00 and + 2 is Tue 23:00. A
+holiday takes its date's shift away as a business day even though the shift's hours
+after midnight stay business time. ``add_business_days`` keeps the wall-clock time
+counted from the midnight of the start's shift date (Sat 02:00 in Friday's shift + 1
+business day is Tue 02:00, in Monday's shift); see its docstring.
+
 The calendar is compiled lazily: for a range of local dates it holds the sorted,
 merged business spans as UTC seconds and a running sum of their lengths, so that the
 business position ``B(t)`` (business seconds from a fixed origin up to ``t``) is one
@@ -317,6 +326,10 @@ class BusinessCalendar:
         self._weekly_seconds = sum(iv.end - iv.start + _DST_SLACK for iv in self.intervals)
         self._midnights: dict[date, int] = {}
         self._bd_cache: dict[tuple[int, int], int] = {}
+        self._business_dates: dict[date, bool] = {}
+        self._owned: dict[date, tuple[tuple[int, int], ...]] = {}
+        # Per weekday: whether one of its shifts runs past midnight into the next.
+        self._overnight = [any(end > DAY for _, end in day) for day in self._by_weekday]
         self._spans = _NO_SPANS
         # Reentrant: compiling spans loads holiday years, which takes it again.
         self._grow_lock = threading.RLock()
@@ -697,22 +710,93 @@ class BusinessCalendar:
         return datetime.fromtimestamp(self.add_seconds(to_epoch(t, "t"), 0), self.tz)
 
     # ---------------------------------------------------------- business days
+    #
+    # A business day is a local date on which a shift starts. A shift (an opening
+    # interval) belongs to the weekday it starts on, for business days as for hours,
+    # so the hours an overnight shift runs past midnight do not make the next date a
+    # business day: with Mon-Fri 22:00-06:00, Saturday is not one. A date counts when
+    # one of its own shifts is open for a moment before the next midnight; a holiday,
+    # or a closed range that covers that part of every shift it owns, takes the day
+    # away (the shift's hours after midnight are still business time, rule 6, but no
+    # business day).
+
+    def _owned_intervals(self, d: date) -> tuple[tuple[int, int], ...]:
+        """The opening intervals the local date ``d`` owns, as UTC seconds (before
+        holidays and closed ranges are cut out)."""
+        known = self._owned.get(d)
+        if known is not None:
+            return known
+        base = datetime(d.year, d.month, d.day)
+        out = []
+        for start, end in self._by_weekday[d.weekday()]:
+            s = self.resolve_local(base + timedelta(seconds=start))
+            e = self.resolve_local(base + timedelta(seconds=end))
+            if e > s:
+                out.append((s, e))
+        if len(self._owned) > 100_000:
+            self._owned = {}
+        self._owned[d] = answer = tuple(out)
+        return answer
 
     def is_business_date(self, d: date) -> bool:
-        """Whether the local date ``d`` has any business time."""
-        lo, hi = self._midnight(d), self._midnight(d + timedelta(days=1))
-        spans = self._ensure(lo, hi)
-        return spans.position(hi) > spans.position(lo)
+        """Whether a shift starts on the local date ``d``: one of the intervals it
+        owns has business time before the next local midnight."""
+        known = self._business_dates.get(d)
+        if known is not None:
+            return known
+        midnight = self._midnight(d + timedelta(days=1))
+        answer = False
+        if not self._overnight[(d.weekday() - 1) % 7]:
+            # Nothing runs into ``d`` from the day before: all its business time is
+            # its own shifts'.
+            lo = self._midnight(d)
+            spans = self._ensure(lo, midnight)
+            answer = spans.position(midnight) > spans.position(lo)
+        else:
+            for s, e in self._owned_intervals(d):
+                hi = min(e, midnight)
+                if hi > s:
+                    spans = self._ensure(s, hi)
+                    if spans.position(hi) > spans.position(s):
+                        answer = True
+                        break
+        if len(self._business_dates) > 100_000:
+            self._business_dates = {}
+        self._business_dates[d] = answer
+        return answer
+
+    def shift_day(self, t: int) -> tuple[date, timedelta]:
+        """The local date that owns the shift holding the business instant ``t``,
+        and ``t``'s wall-clock time counted from that date's midnight (past 24 hours
+        in the part of an overnight shift after midnight). An instant in no shift
+        gets its own date."""
+        local = datetime.fromtimestamp(t, self.tz).replace(tzinfo=None)
+        today = local.date()
+        # An interval is shorter than a day on the wall clock, so only the day
+        # before can own an instant of ``today``, and only by an overnight shift.
+        if self._overnight[(today.weekday() - 1) % 7]:
+            yesterday = today - timedelta(days=1)
+            if any(s <= t < e for s, e in self._owned_intervals(yesterday)):
+                return yesterday, local - datetime(yesterday.year, yesterday.month, yesterday.day)
+        return today, local - datetime(today.year, today.month, today.day)
 
     def add_business_days(self, t: int, days: int) -> int:
-        """The same local time of day as the first business instant at or after ``t``,
-        on the ``days``-th following business date (then the first business instant
-        at or after that, should the calendar be closed at that time)."""
-        if days <= 0:
-            raise ValueError(f"business days must be positive, got {days}")
+        """``days`` business days after UTC second ``t``.
+
+        From the first business instant at or after ``t``, take the date whose shift
+        it is in (:meth:`shift_day`) and the wall-clock time since that date's
+        midnight; the answer is that wall-clock time on the ``days``-th following
+        business date (:meth:`is_business_date`), or the first business instant at
+        or after it should the calendar be closed then. A wall-clock time that does
+        not exist or occurs twice resolves as an opening time does (rule 7). Zero
+        days is the first business instant at or after ``t``, as ``add(t, 0)`` is.
+        """
+        if days < 0:
+            raise ValueError(f"business days must not be negative, got {days}")
         first = self.add_seconds(t, 0)
-        local = datetime.fromtimestamp(first, self.tz).replace(tzinfo=None)
-        d, count = local.date(), 0
+        if days == 0:
+            return first
+        d, since_midnight = self.shift_day(first)
         last = _MAX_DATE
         if self._closed_from is not None:
             last = min(last, datetime.fromtimestamp(self._closed_from, self.tz).date())
@@ -721,6 +805,7 @@ class BusinessCalendar:
                 "business days run past the end of the calendar"
             )
         one = timedelta(days=1)
+        count = 0
         while count < days:
             d += one
             if d > last:
@@ -729,7 +814,7 @@ class BusinessCalendar:
                 )
             if self.is_business_date(d):
                 count += 1
-        return self.add_seconds(self.resolve_local(datetime.combine(d, local.time())), 0)
+        return self.add_seconds(self.resolve_local(datetime(d.year, d.month, d.day) + since_midnight), 0)
 
     # ------------------------------------------------------------ explanation
 

@@ -57,8 +57,9 @@ class Duration:
         """The budget in business seconds for a clock starting at UTC second ``start``.
 
         Business days become the business time from ``start`` to the same local time
-        of day on the N-th following business date, so pauses and priority changes
-        treat both kinds of target alike.
+        of day on the N-th following business date (a date on which a shift starts;
+        see :meth:`BusinessCalendar.add_business_days`), so pauses and priority
+        changes treat both kinds of target alike.
         """
         if not self.business_days:
             return self.seconds
