@@ -518,13 +518,18 @@ class BusinessCalendar:
                 spans = self._compiled(start, end, self._generate(start, end))
                 self._spans = spans
                 return spans
-            while lo_date < spans.d0:
-                spans = self._grown_back(spans, min(lo_date, spans.d0 - timedelta(days=_CHUNK_DAYS)))
+            d0, d1 = spans.d0, spans.d1
+            assert d1 is not None  # both are set once anything is compiled
+            while lo_date < d0:
+                spans = self._grown_back(spans, min(lo_date, d0 - timedelta(days=_CHUNK_DAYS)))
                 self._spans = spans
-            while hi_date >= spans.d1:
-                new_d1 = max(hi_date + timedelta(days=1), spans.d1 + timedelta(days=_CHUNK_DAYS))
-                spans = self._compiled(spans.d0, new_d1, self._generate(spans.d1, new_d1), spans)
+                assert spans.d0 is not None
+                d0 = spans.d0
+            while hi_date >= d1:
+                new_d1 = max(hi_date + timedelta(days=1), d1 + timedelta(days=_CHUNK_DAYS))
+                spans = self._compiled(d0, new_d1, self._generate(d1, new_d1), spans)
                 self._spans = spans
+                d1 = new_d1
             return spans
 
     def _grown_back(self, spans: _Spans, new_d0: date) -> _Spans:
@@ -532,6 +537,7 @@ class BusinessCalendar:
         instant inside the old range keeps its position (clocks cache positions)."""
         anchor = spans.cover_lo
         before = spans.position(anchor)
+        assert spans.d0 is not None and spans.d1 is not None  # only a compiled snapshot grows back
         merged = _merge(self._generate(new_d0, spans.d0) + list(zip(spans.starts, spans.ends)))
         grown = self._compiled(new_d0, spans.d1, merged)
         shift = before - grown.position(anchor)
