@@ -75,7 +75,8 @@ def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @contextmanager
-def running_server(demo_path: Path, folder: Path, host: str = "127.0.0.1", **options: object) -> Iterator[tuple[int, Path]]:
+def running_server(demo_path: Path, folder: Path, host: str = "127.0.0.1",
+                   **options: object) -> Iterator[tuple[int, Path]]:
     """``serve(demo, **options)`` in its own process on a free port (its output in a
     file); always stopped."""
     port = free_port()
@@ -315,7 +316,8 @@ def test_an_origin_must_be_this_server_under_a_name_it_knows() -> None:
                    "http://127.0.0.1:8001", "https://127.0.0.1:8000", "null", "", "file://", "http://[::1:8000"):
         assert not origin_allowed(theirs, origins), theirs
     proxied = allowed_origins(known_names("127.0.0.1", "https://wall.example.com"), 8000, "https://wall.example.com")
-    assert origin_allowed("https://wall.example.com", proxied) and origin_allowed("https://wall.example.com:443", proxied)
+    assert origin_allowed("https://wall.example.com", proxied)
+    assert origin_allowed("https://wall.example.com:443", proxied)
     assert not origin_allowed("https://wall.example.com.evil.example", proxied)
 
 
@@ -358,8 +360,9 @@ def test_serve_on_the_command_line_says_what_cannot_work_in_one_line(demo_path: 
         taken.listen(1)
         port = taken.getsockname()[1] if options == ["port in use"] else free_port()
         args = [] if options == ["port in use"] else options
-        done = subprocess.run([sys.executable, "-m", "slaboard", "serve", "--db", str(demo_path), "--port", str(port),
-                               *args], check=False, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        command = [sys.executable, "-m", "slaboard", "serve", "--db", str(demo_path), "--port", str(port), *args]
+        done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=60,
+                              stdin=subprocess.DEVNULL)
     assert done.returncode == 2, done
     assert len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr, done.stderr
     assert done.stdout == "", "nothing is announced for a server that does not start"

@@ -670,7 +670,8 @@ def build_parser() -> Parser:
     which.add_argument("--board", dest="board", action="store_true", help="serve the board (calls can be changed)")
     p.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=_bounded(1, 65535, "a port"), default=8000, help="default 8000")
-    p.add_argument("--public-url", metavar="URL", help="the address browsers use, when behind a reverse proxy")
+    p.add_argument("--public-url", metavar="URL",
+                   help="the address browsers use: a reverse proxy's, or another name of this machine")
     p.add_argument("--max-sessions", type=_bounded(1, 64, "a number of browser tabs"), default=4, metavar="N",
                    help="browser tabs served at once, each its own process (default 4)")
     p.add_argument("--page-seconds", type=float, metavar="S", help="the wall's seconds per page")
