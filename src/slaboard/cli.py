@@ -614,7 +614,7 @@ def _ticket_id(value: str) -> int:
     return int(text)
 
 
-def _bounded(low: int, high: int, what: str):  # type: ignore[no-untyped-def]
+def _bounded(low: int, high: int, what: str):
     """An argparse type: a whole number from ``low`` to ``high`` (SQLite holds 64 bits)."""
 
     def parse(value: str) -> int:

@@ -259,7 +259,7 @@ def _server_class() -> type:
     from aiohttp.web_runner import GracefulExit
     from textual_serve.server import Server
 
-    class BoardServer(Server):  # type: ignore[misc]
+    class BoardServer(Server):
         def __init__(self, command: str, *, host: str, port: int, title: str, public: str | None,
                      names: frozenset[str], max_sessions: int, out: TextIO) -> None:
             super().__init__(command, host=host, port=port, title=title,
@@ -339,7 +339,7 @@ def _server_class() -> type:
             self.sessions += 1
             self.say(f"a tab opened: {self.sessions} of {self.max_sessions} sessions")
             try:
-                return await super().handle_websocket(request)  # type: ignore[no-any-return]
+                return await super().handle_websocket(request)
             finally:
                 self.sessions -= 1
                 self.say(f"a tab closed: {self.sessions} of {self.max_sessions} sessions")

@@ -61,7 +61,7 @@ def load_settings(path: Path | None = None) -> tuple[Settings, list[str]]:
     except RecursionError:
         return settings, [f"settings file {path} is nested too deeply to read; using the defaults"]
 
-    def take(name: str, kind: type | tuple[type, ...], check=lambda v: True, where: dict | None = None, key: str | None = None):  # type: ignore[no-untyped-def]
+    def take(name: str, kind: type | tuple[type, ...], check=lambda v: True, where: dict | None = None, key: str | None = None):
         source = data if where is None else where
         value = source.get(key or name)
         if value is None:

@@ -188,7 +188,7 @@ migrations = Migrations(MIGRATION_SET)
 KNOWN_MIGRATIONS: list[str] = []
 
 
-def migration(name: str):  # type: ignore[no-untyped-def]
+def migration(name: str):
     """Register a migration under ``name`` (and remember the name, in order)."""
     KNOWN_MIGRATIONS.append(name)
     return migrations(name=name)

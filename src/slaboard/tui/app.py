@@ -60,7 +60,7 @@ class SlaboardApp(BoardHost):
     def key_rows(self) -> list[KeyRow]:
         return key_rows(self.settings.keymap)
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:  # type: ignore[type-arg]
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         if isinstance(screen, BoardScreen):
             yield SystemCommand("Filter calls", "Show only calls whose row contains some text (/)", screen.action_filter)

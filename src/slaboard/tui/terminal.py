@@ -20,7 +20,7 @@ def _terminal_alive() -> bool:
         return False
 
 
-def end_with_terminal(app: App) -> None:  # type: ignore[type-arg]
+def end_with_terminal(app: App) -> None:
     """Exit ``app`` on SIGHUP or when its terminal goes away (checked every 5 s).
     Not for headless runs or the browser, which have no terminal to lose."""
     if app.is_headless or app.is_web:

@@ -37,7 +37,7 @@ def shipped_themes() -> list[Theme]:
     return [load_theme(p) for p in sorted(data_dir("themes").glob("*.toml"))]
 
 
-def use_theme(app: App, wanted: str, fallback: str) -> str | None:  # type: ignore[type-arg]
+def use_theme(app: App, wanted: str, fallback: str) -> str | None:
     """Register the shipped themes on ``app`` and switch to ``wanted`` (or
     ``fallback`` when it is unknown); the notice to show, if any."""
     for theme in shipped_themes():

@@ -144,7 +144,7 @@ class BoardScreen(Screen[None]):
         # changes, so dropping the snapshot would lose them.
         self._deliver(self._poll_done, snapshot, now)
 
-    def _deliver(self, callback, *args) -> None:  # type: ignore[no-untyped-def]
+    def _deliver(self, callback, *args) -> None:
         try:
             self.app.call_from_thread(callback, *args)
         except RuntimeError:  # the app has stopped

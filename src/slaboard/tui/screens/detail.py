@@ -147,12 +147,12 @@ class TicketScreen(Screen[None]):
     def action_reopen(self) -> None:
         assert self.detail is not None
         version = self.detail.view.ticket.version
-        operator, now, ticket_id = self.app.operator, self.app.clock(), self.ticket_id  # type: ignore[attr-defined]
+        operator, now, ticket_id = self.app.operator, self.app.clock(), self.ticket_id
 
         def write(store: Store) -> TicketView:
             return reopen_ticket(store, ticket_id, operator=operator, now=now, expected_version=version)
 
-        self.app.write(write, lambda view: self.load(), self._refused)  # type: ignore[attr-defined]
+        self.app.write(write, lambda view: self.load(), self._refused)
 
     def action_diagnose(self) -> None:
         self.app.diagnose(self.ticket_id)
