@@ -245,3 +245,21 @@ def test_init_through_a_dangling_link_is_one_line(tmp_path: Path) -> None:
     link.symlink_to(victim)
     assert_one_line_error(run_cli(link, "init"), "symbolic link")
     assert not victim.exists()
+
+
+def test_a_partial_file_swapped_while_written_is_not_given_the_name(tmp_path: Path) -> None:
+    from slaboard.store import StoreError
+    from slaboard.store.files import write_private
+
+    database = tmp_path / "floor.db"
+    database.write_bytes(b"")
+    final = tmp_path / "copy.db"
+
+    def fill(fd: int, partial: Path) -> None:  # another user of the folder puts a file of theirs in its place
+        planted = tmp_path / "planted"
+        planted.write_bytes(b"not the backup")
+        planted.replace(partial)
+
+    with pytest.raises(StoreError, match="replaced by another file"):
+        write_private(final, database, fill, replace=False)
+    assert not final.exists() and names(tmp_path) == ["floor.db"]

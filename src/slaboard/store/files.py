@@ -180,6 +180,11 @@ def write_private(final: Path, database: Path, fill: Callable[[int, Path], None]
         try:
             fill(fd, partial)
             os.fsync(fd)
+            opened, named = os.fstat(fd), os.lstat(partial)
+            if (opened.st_dev, opened.st_ino) != (named.st_dev, named.st_ino):
+                # Someone swapped the file while it was written by name: what is there now is not ours.
+                raise StoreError(f"{partial} was replaced by another file while it was written; "
+                                 f"{final} not written (who else can write to {final.parent}?)")
         finally:
             os.close(fd)
         _publish(partial, final, replace=replace)
