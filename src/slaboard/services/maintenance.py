@@ -87,10 +87,10 @@ def restore(source: Path, database: Path, now: datetime) -> CheckReport:
     """Put a backup in place of the database, only when no process has it open."""
     if not source.exists():
         raise ServiceError(f"{source}: no such backup")
+    with Store.open(source, readonly=True) as copy:  # a folder or a non-database is named as such first
+        report = check(copy, now)
     if same_file(source, database):
         raise ServiceError(f"{source} is the database itself ({database}); give a backup file to restore from")
-    with Store.open(source, readonly=True) as copy:
-        report = check(copy, now)
     if not report.ok:
         raise ServiceError(f"{source} fails its check ({report.problems[0]}); not restored")
     try:
