@@ -545,10 +545,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
         text = document.to_markdown(report) if fmt == "md" else document.to_html(report)
     if args.output:
-        try:
-            Path(args.output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-        except OSError as err:
-            raise UserError(f"cannot write {args.output}: {err.strerror or err}") from None
+        from slaboard.services.outputs import write_output
+
+        write_output(Path(args.output), text, config.db_path(args.db))
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")

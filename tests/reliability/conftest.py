@@ -66,6 +66,9 @@ def make_db(path: Path) -> Path:
 
 def cli_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLABOARD_")}
+    if env.get("PYTHONPATH"):
+        # The commands run in another folder: a relative PYTHONPATH=src would import some other slaboard.
+        env["PYTHONPATH"] = os.pathsep.join(str(Path(p).resolve()) for p in env["PYTHONPATH"].split(os.pathsep) if p)
     env.update({"SLABOARD_NOW": NOW_ISO, "SLABOARD_OPERATOR": "ann", "PYTHONIOENCODING": "utf-8",
                 "SLABOARD_SETTINGS": "/nonexistent/slaboard-settings.toml"})
     env.update(extra)

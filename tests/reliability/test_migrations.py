@@ -45,6 +45,7 @@ def test_the_stored_file_is_the_first_schema() -> None:
 
 def test_upgrade_takes_a_backup_first_and_keeps_every_row(tmp_path: Path) -> None:
     path = old_copy(tmp_path)
+    path.chmod(0o600)
     before = content(path)
     assert rows(path, "SELECT COUNT(*) FROM tickets")[0][0] > 0 and rows(path, "SELECT COUNT(*) FROM clock_outcomes")[0][0] > 0
     with Store.open(path) as store:
@@ -52,7 +53,7 @@ def test_upgrade_takes_a_backup_first_and_keeps_every_row(tmp_path: Path) -> Non
         tickets = {t.id: t for t, _ in store.ticket_rows_with_zone()}
         assert set(tickets) == {r[0] for r in before["table tickets"]}
     backup = tmp_path / "old.db.schema-1.bak"
-    assert backup.exists() and backup.stat().st_mode & 0o777 == 0o660
+    assert backup.exists() and backup.stat().st_mode & 0o777 == 0o600  # as private as the database, no wider
     assert content(backup) == before
     original, copy = SCHEMA_1.read_bytes(), backup.read_bytes()
     assert len(original) == len(copy)

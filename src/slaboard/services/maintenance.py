@@ -11,7 +11,7 @@ from slaboard.services.audit import differences, out_of_order
 from slaboard.services.clocks import clocks_for
 from slaboard.services.tickets import ServiceError
 from slaboard.store import Store, StoreError
-from slaboard.store.files import backup_file, replace_unused
+from slaboard.store.files import backup_file, replace_unused, same_file
 
 
 @dataclass
@@ -71,6 +71,9 @@ def check(store: Store, now: datetime) -> CheckReport:
 
 def backup(store: Store, destination: Path, now: datetime) -> CheckReport:
     """An online copy (SQLite's backup API: safe while boards write), checked."""
+    if destination.is_symlink():
+        raise ServiceError(f"{destination} is a symbolic link; give the name of a new file "
+                           "(a backup is never written through a link)")
     if destination.exists():
         raise ServiceError(f"{destination} exists; give a new file name (a backup never overwrites)")
     if not destination.parent.exists():
@@ -87,8 +90,10 @@ def restore(source: Path, database: Path, now: datetime) -> CheckReport:
     """Put a backup in place of the database, only when no process has it open."""
     if not source.exists():
         raise ServiceError(f"{source}: no such backup")
-    with Store.open(source, readonly=True) as copy:
+    with Store.open(source, readonly=True) as copy:  # a folder or a non-database is named as such first
         report = check(copy, now)
+    if same_file(source, database):
+        raise ServiceError(f"{source} is the database itself ({database}); give a backup file to restore from")
     if not report.ok:
         raise ServiceError(f"{source} fails its check ({report.problems[0]}); not restored")
     try:
@@ -97,3 +102,4 @@ def restore(source: Path, database: Path, now: datetime) -> CheckReport:
         raise ServiceError(str(err)) from None
     with Store.open(database) as restored:
         return check(restored, now)
+

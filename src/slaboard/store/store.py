@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -42,7 +43,7 @@ from slaboard.store.connection import (
     share,
     write_transaction,
 )
-from slaboard.store.files import backup_file, create_private
+from slaboard.store.files import LinkRefused, backup_file, create_private
 
 TICKET_START = 1001  # the first ticket number
 _TICKET_COLUMNS = (
@@ -106,12 +107,20 @@ def _upgrade(conn: sqlite3.Connection, path: Path) -> None:
     """Upgrade an older schema: a backup first, then every migration in one
     transaction (a failure leaves the file as it was)."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
-    copy = path.with_name(f"{path.name}.schema-{version}.bak")
     n = 1
-    while copy.exists():
+    while True:
+        copy = path.with_name(f"{path.name}.schema-{version}.bak" if n == 1 else f"{path.name}.schema-{version}.{n}.bak")
+        # A name already taken (by a file or a link planted there) is skipped, never written through.
+        if not os.path.lexists(copy):
+            try:
+                backup_file(conn, copy)
+                break
+            except LinkRefused:
+                pass
+            except StoreError:
+                if not os.path.lexists(copy):
+                    raise
         n += 1
-        copy = path.with_name(f"{path.name}.schema-{version}.{n}.bak")
-    backup_file(conn, copy)
     try:
         migrate(conn)
     except (sqlite3.DatabaseError, StoreError) as err:

@@ -29,6 +29,7 @@ from slaboard.reports import document
 from slaboard.reports.export import share, table_rows, to_csv, to_json
 from slaboard.reports.figures import GROUPINGS, Period, Report, build_report, parse_period
 from slaboard.services.access import USER_ERRORS, open_store
+from slaboard.services.outputs import write_output
 from slaboard.services.tickets import ServiceError
 from slaboard.tui.host import BoardHost
 from slaboard.tui.screens.group_calls import GroupCallsScreen
@@ -444,10 +445,9 @@ class ReportScreen(Screen[None]):
             else:
                 text = document.to_markdown(report) if fmt == "md" else document.to_html(report)
             path = Path.cwd() / export_name(report, fmt)
-            path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-        except OSError as err:
-            self.notify(f"Cannot write the {EXPORTS[fmt][0]} file: {err.strerror or err}", severity="error",
-                        timeout=8, markup=False)
+            write_output(path, text, Path(self.app.db_path))  # type: ignore[attr-defined]
+        except ServiceError as err:
+            self.notify(f"Cannot write the {EXPORTS[fmt][0]} file: {err}", severity="error", timeout=8, markup=False)
             return None
         except Exception as err:  # a bug in an exporter: say so, keep the screen
             self.notify(f"Export failed: {err!r}", severity="error", timeout=8, markup=False)
