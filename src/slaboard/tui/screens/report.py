@@ -445,7 +445,7 @@ class ReportScreen(Screen[None]):
             else:
                 text = document.to_markdown(report) if fmt == "md" else document.to_html(report)
             path = Path.cwd() / export_name(report, fmt)
-            write_output(path, text, Path(self.app.db_path))  # type: ignore[attr-defined]
+            write_output(path, text, Path(self.app.db_path))
         except ServiceError as err:
             self.notify(f"Cannot write the {EXPORTS[fmt][0]} file: {err}", severity="error", timeout=8, markup=False)
             return None
