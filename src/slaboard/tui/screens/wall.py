@@ -45,7 +45,7 @@ from slaboard.services.wall import (
 )
 from slaboard.settings import Settings
 from slaboard.textfmt import compact
-from slaboard.tui.text import plain
+from slaboard.tui.text import headline, plain
 from slaboard.tui.widgets.tiles import LevelTile, NextBreach, StateTile, WallQueue, show_if
 
 FIGURES_EVERY = 60.0  # seconds between readings of today's figures when nothing changed
@@ -484,7 +484,7 @@ class WallScreen(Screen[None]):
         if not fresh:
             return
         fresh.sort(key=lambda r: r.remaining(now))
-        items = "   ".join(f"#{r.id} {plain(r.view.customer.code)} {plain(r.view.ticket.title)}" for r in fresh)
+        items = "   ".join(f"#{r.id} {plain(r.view.customer.code)} {headline(r.view.ticket.title, 120)}" for r in fresh)
         self._set("fresh", Content.assemble((f"✖ NEW BREACH{'ES' if len(fresh) > 1 else ''}  ", "bold"), items))
 
     # ------------------------------------------------------------ for tests

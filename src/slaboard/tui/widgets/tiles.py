@@ -17,7 +17,7 @@ from textual.widgets import Digits, Static
 from slaboard.services.board import GLYPHS, STATE_ORDER, BoardRow
 from slaboard.services.wall import LevelToday, UpcomingBreach, resumes_at, zone_time
 from slaboard.textfmt import compact
-from slaboard.tui.text import plain
+from slaboard.tui.text import headline, plain
 from slaboard.tui.widgets.table import STATUS_LABELS
 
 STATE_TITLES = {
@@ -170,7 +170,7 @@ class WallQueue(Widget):
             pieces.append(("⚠ TELL CUSTOMER · ", "risk"))
         if row.id in self.new_ids:
             pieces.append(("NEW BREACH · ", "breached"))
-        pieces.append((("$ " if t.billable else "") + plain(t.title), self._text_class(row)))
+        pieces.append((("$ " if t.billable else "") + headline(t.title), self._text_class(row)))
         return pieces
 
     def _single_line(self, row: BoardRow, width: int) -> list[tuple[str, str]]:
@@ -332,7 +332,7 @@ class NextBreach(Horizontal):
         who = plain(t.assignee) or "nobody"
         text = Content("\n").join([
             Content.assemble((f"#{row.id}  ", "bold"), (plain(row.view.customer.name), "bold")),
-            Content(plain(t.title)),
+            Content(headline(t.title)),
             Content.styled(f"{name} {when} · {row.view.level} {t.priority} · {who}", "$foreground-muted"),
         ])
         self.text.update(text)
