@@ -456,6 +456,13 @@ async def test_next_breaches_at_night_come_by_real_instant_and_stopped_clocks_sa
         assert "response clock stopped, resumes Fri 08:30 CET" in queue_text(app)
         assert "response due Thu 22:28 GMT" in queue_text(app)
 
+    app = make_wall(tmp_path / "night.db", clock=lambda: NIGHT)
+    async with app.run_test(size=(250, 70)) as pilot:  # rows in big digits: the stopped one says when instead
+        await settle(app, pilot)
+        lines = queue_text(app).splitlines()
+        first = next(i for i, line in enumerate(lines) if f"#{ids['office']}" in line)
+        assert [line[:25].strip() for line in lines[first : first + 3]] == ["resumes", "▲       Fri 08:30 CET", "2m left then"]
+
 
 def test_wall_snapshot_night_160x48(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     night_board(tmp_path / "night.db")

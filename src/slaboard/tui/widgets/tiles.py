@@ -204,9 +204,12 @@ class WallQueue(Widget):
 
     def _big_line(self, row: BoardRow, line: int, width: int) -> list[tuple[str, str]]:
         state = row.state
+        resumes = resumes_at(row, self.now) if state not in ("paused", "breached") else None
         if row.lead is None or state == "paused":
             label = "PAUSED" if state == "paused" else ("NO SLA" if row.view.ticket.billable else "—")
             digits = ("", _fit(label, 18, "center"), "")
+        elif resumes is not None:  # closed hours: when it counts again, not minutes that do not run
+            digits = ("resumes", zone_time(resumes, row.view.tz), f"{compact(row.remaining(self.now))} left then")
         else:
             digits = big(clock_digits(row.remaining(self.now)))
         glyph = GLYPHS[state] if line == 1 else " "
