@@ -3,7 +3,7 @@ printing one table with each figure beside its baseline and the ratio.
 
 Run from the repository root:  .venv/bin/python bench/run.py
 (--quick skips the 1,000,000-ticket database and shortens the soak.) Each benchmark
-can also be run alone: bench/sla.py, store.py, board.py, reports.py, concurrency.py, wall.py, listing.py.
+can also be run alone: bench/sla.py, store.py, board.py, reports.py, concurrency.py, wall.py, listing.py, big_text.py.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ def main() -> int:
         ("concurrency.py", []),
         ("wall.py", ["--days", "3"] if args.quick else []),
         ("listing.py", ["--no-baseline"] if args.quick else []),
+        ("big_text.py", ["--runs", "1"] if args.quick else []),
     ]
     rows_file = Path(tempfile.mkstemp(prefix="slaboard-bench-", suffix=".jsonl")[1])
     env = {**os.environ, "SLABOARD_BENCH_ROWS": str(rows_file)}

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 from common import emit  # noqa: E402
+
 for _path in (ROOT / "src", ROOT):  # the engine, and ``tests.sla.reference``
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))

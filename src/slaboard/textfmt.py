@@ -59,3 +59,35 @@ def plain(text: str | None) -> str:
 def plain_block(text: str | None) -> str:
     """Like :func:`plain` but keeps line breaks (for descriptions and notes)."""
     return text.translate(_BLOCK) if text else ""
+
+
+HEADLINE_CHARS = 240  # wider than any terminal line a title is drawn on
+EXCERPT_CHARS = 2000
+EXCERPT_LINES = 24
+
+
+def headline(text: str | None, limit: int = HEADLINE_CHARS) -> str:
+    """User text for one line, at most ``limit`` characters (cut with ``…``). A title
+    can be a megabyte (a mail loop, a pasted log); a line never needs more, and
+    measuring or wrapping all of it on every redraw is what keeps a screen busy."""
+    if not text:
+        return ""
+    if len(text) > limit:
+        return plain(text[: max(0, limit - 1)]) + "…"
+    return plain(text)
+
+
+def excerpt(text: str | None, chars: int = EXCERPT_CHARS, lines: int = EXCERPT_LINES) -> tuple[str, int]:
+    """The start of a block of user text (line breaks kept): at most ``chars``
+    characters and ``lines`` lines, and how many characters were left out (0: all of it)."""
+    if not text:
+        return "", 0
+    cut = min(len(text), chars)
+    breaks = -1
+    for _ in range(lines):
+        breaks = text.find("\n", breaks + 1, cut)
+        if breaks < 0:
+            break
+    else:
+        cut = breaks
+    return plain_block(text[:cut]), len(text) - cut

@@ -1,6 +1,7 @@
 """What the wall and the report screens read, without Textual: today's figures per
-level, the wall's read-only feed (which follows a file replaced under it), and the
-calls behind a row of figures in the order asked."""
+level, the wall's read-only feed (which follows a file replaced under it), the next
+breaches by their real instant, and the calls behind a row of figures in the order
+asked."""
 
 from __future__ import annotations
 
@@ -10,15 +11,17 @@ from pathlib import Path
 
 import pytest
 
+from slaboard.services.board import BoardModel
 from slaboard.services.tickets import NewCall, call_lines, open_call, update_ticket
-from slaboard.services.wall import WallFeed, day_start, todays_figures
+from slaboard.services.wall import WallFeed, day_start, next_breaches, todays_figures, zone_time
 from slaboard.store import Store, StoreError
 
 H = timedelta(hours=1)
+M = timedelta(minutes=1)
 
 
-def log(store: Store, reported: datetime, title: str = "Mail is down", customer: str = "acme") -> int:
-    return open_call(store, NewCall(customer=customer, service="email", title=title, reported_at=reported),
+def log(store: Store, reported: datetime, title: str = "Mail is down", customer: str = "acme", impact: int = 3) -> int:
+    return open_call(store, NewCall(customer=customer, service="email", title=title, reported_at=reported, impact=impact),
                      "anna", reported).ticket.id
 
 
@@ -90,3 +93,45 @@ def test_open_breached_calls_count_against_their_level_today() -> None:
     assert today["Silver"].share == 0 and today["Silver"].open_breached == 1
     assert "none" not in today  # calls without an SLA have no target to miss
     assert figures["Gold"].share == 1 and figures["Gold"].open_breached == 0  # what was read is left as it was
+
+
+def test_next_breaches_come_by_the_real_instant_and_a_stopped_clock_says_when_it_resumes(
+        small_store: Store, now: datetime, tmp_path: Path) -> None:
+    """Thursday 23:00 in Amsterdam. Tulip (New York, bronze on the Amsterdam office
+    hours) has two minutes of its 4h response left since 17:00: its clock stands
+    still until Friday 09:00 CET. Acme (gold, 24x7) has 28 minutes and two hours."""
+    night = now.replace(hour=23)
+    office = log(small_store, now.replace(hour=13, minute=2), title="Printer offline", customer="tulip", impact=1)
+    soon = log(small_store, night - 32 * M, impact=1)  # P3: respond within 1h, round the clock
+    later = log(small_store, night - 2 * H)  # P4: within 4h
+    feed = WallFeed(copy_of(Path(small_store.path), tmp_path / "wall.db"))
+    try:
+        snapshot = feed.read(night).snapshot
+    finally:
+        feed.close()
+    assert snapshot is not None
+    model = BoardModel()
+    ts = int(night.timestamp())
+    model.apply(snapshot, ts)
+    rows = model.rows
+    assert [rows[i].remaining(ts) // 60 for i in (office, soon, later)] == [2, 28, 120]  # business minutes left
+
+    upcoming = next_breaches(rows.values(), ts)
+    assert [u.row.id for u in upcoming] == [soon, later, office]
+    assert [u.stopped for u in upcoming] == [False, False, True]
+    first, _, stopped = upcoming
+    assert first.breach_text == "breaches Thu 23:28 CET" and first.resumes_text == ""
+    assert stopped.resumes_text == "resumes Fri 03:00 EST"  # 09:00 in Amsterdam, in the customer's zone
+    assert stopped.breach_text == "breaches Fri 03:02 EST"
+    assert [u.row.id for u in next_breaches(rows.values(), ts, count=2)] == [soon, later]
+
+    morning = int(now.replace(day=27, hour=9, minute=1).timestamp())  # Friday, the office is open again
+    model.advance(morning)
+    assert next_breaches([rows[office]], morning)[0].resumes_ts is None
+
+
+def test_wall_times_carry_their_zone() -> None:
+    ts = int(datetime.fromisoformat("2026-07-01T12:00:00+00:00").timestamp())
+    assert zone_time(ts, "Europe/Amsterdam") == "Wed 14:00 CEST"
+    assert zone_time(ts, "America/New_York", "%H:%M") == "08:00 EDT"
+    assert zone_time(ts, "Asia/Kolkata") == "Wed 17:30 IST"

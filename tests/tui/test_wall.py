@@ -20,15 +20,16 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Digits, Static
 
+from slaboard.resources import data_dir
 from slaboard.services.board import summarise
 from slaboard.services.demo import build_demo
+from slaboard.services.loading import load_files
 from slaboard.services.tickets import NewCall, open_call, update_ticket
+from slaboard.services.wall import todays_figures
 from slaboard.settings import Settings
 from slaboard.store import Store
-from slaboard.tui.app import SlaboardApp
+from slaboard.tui.app import SlaboardApp, WallApp
 from slaboard.tui.screens.board import BoardScreen
-from slaboard.services.wall import todays_figures
-from slaboard.tui.app import WallApp
 from slaboard.tui.screens.wall import WallScreen
 from slaboard.tui.widgets.tiles import StateTile, WallQueue, big, clock_digits
 
@@ -126,7 +127,10 @@ async def test_wall_shows_the_board_counts_and_the_most_urgent_calls_first(demo_
             assert tile.query_one(Digits).value == str(states.get(tile.state, 0)), tile.state
         shown = wall.shown_ids()
         assert shown == board_order[: len(shown)], "the first page is the board's most urgent calls, in order"
-        assert "LIVE" in text_of(app, "#top") and "data of 09:30:00" in text_of(app, "#top")
+        # Times in the MSP's zone, named, whatever the process's zone (UTC here).
+        top = text_of(app, "#top")
+        assert "LIVE" in top and "Thu 26 Nov 10:30 CET" in top and "data of 10:30:00 CET" in top
+        assert "TODAY SINCE 00:00 CET" in text_of(app, "#today-heading")
         assert app.theme == "slaboard-contrast"
         assert not wall.query("Footer") and app.focused is None
 
@@ -227,10 +231,10 @@ async def test_wall_survives_the_database_going_away_and_coming_back(small_board
         db.rename(away)
         assert await wait_until(pilot, lambda: banner_shown(app))
         assert "no database at" in text_of(app, "#stale-text")
-        assert "Showing the data of 09:30:00" in text_of(app, "#stale-text")
+        assert "Showing the data of 10:30:00 CET" in text_of(app, "#stale-text")
         assert "NOT LIVE" in text_of(app, "#top")
         assert sorted(wall.model.rows) == ids, "the last good picture stays, marked as old"
-        assert wall.query_one("#stale-time", Digits).value == "09:30"
+        assert wall.query_one("#stale-time", Digits).value == "10:30"
 
         away.rename(db)
         assert await wait_until(pilot, lambda: not banner_shown(app))
@@ -416,6 +420,54 @@ async def test_user_text_shows_as_typed(small_board: SmallBoard) -> None:
             assert "printer on fire [/] see [bold]C:\\[temp]" in text
             assert "␛[31mred" in queue_text(app) and "\x1b" not in queue_text(app)
             assert app.is_running
+
+
+NIGHT = BOARD_NOW.replace(hour=23, minute=0)  # Thursday 23:00 in Amsterdam, 22:00 in London
+
+
+def night_board(path: Path) -> dict[str, int]:
+    """At NIGHT: Zeeuwse Kust (Bronze, office hours 08:30-17:30 CET) has two minutes
+    of its 4h response left since 17:30; Harbour & Finch (Gold, 24x7, London) has 28
+    minutes of its 1h response left and another call two hours."""
+    with Store.open(path, create=True) as store:
+        load_files(store, [data_dir("sample_data") / "msp.toml"], BOARD_NOW - 30 * 24 * H)
+        return {
+            "office": add_call(store, "TZK", "email", "Scanner mails nothing", NIGHT.replace(hour=13, minute=32), 1, 3),
+            "soon": add_call(store, "HFL", "email", "Mail stuck in the outbox", NIGHT - 32 * M, 1, 3),
+            "later": add_call(store, "HFL", "email", "Signature lost", NIGHT - 2 * H, 3, 3),
+        }
+
+
+async def test_next_breaches_at_night_come_by_real_instant_and_stopped_clocks_say_when(tmp_path: Path) -> None:
+    ids = night_board(tmp_path / "night.db")
+    app = make_wall(tmp_path / "night.db", clock=lambda: NIGHT)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(app, pilot)
+        wall = app.wall()
+        assert wall.faults == 0
+        first, second, third = (text_of(app, f"#next-{i} .next-text") for i in range(3))
+        assert f"#{ids['soon']}" in first and "response breaches Thu 22:28 GMT" in first  # London's zone
+        assert f"#{ids['later']}" in second and wall.query_one("#next-1 .next-left", Digits).display
+        assert f"#{ids['office']}" in third
+        assert "clock stopped, resumes Fri 08:30 CET · breaches Fri 08:32 CET" in third
+        resume = wall.query_one("#next-2 .next-resume", Static)
+        assert resume.display and not wall.query_one("#next-2 .next-left", Digits).display
+        assert str(resume.content).splitlines() == ["resumes", "Fri 08:30 CET", "2m left then"]
+        assert "response clock stopped, resumes Fri 08:30 CET" in queue_text(app)
+        assert "response due Thu 22:28 GMT" in queue_text(app)
+
+    app = make_wall(tmp_path / "night.db", clock=lambda: NIGHT)
+    async with app.run_test(size=(250, 70)) as pilot:  # rows in big digits: the stopped one says when instead
+        await settle(app, pilot)
+        lines = queue_text(app).splitlines()
+        first = next(i for i, line in enumerate(lines) if f"#{ids['office']}" in line)
+        assert [line[:25].strip() for line in lines[first : first + 3]] == ["resumes", "▲       Fri 08:30 CET", "2m left then"]
+
+
+def test_wall_snapshot_night_160x48(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    night_board(tmp_path / "night.db")
+    app = make_wall(tmp_path / "night.db", clock=lambda: NIGHT, page_seconds=10)
+    assert snap_compare(app, terminal_size=(160, 48), run_before=_first_poll)
 
 
 # --------------------------------------------------------------------- memory

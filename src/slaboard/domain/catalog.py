@@ -16,15 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from slaboard.domain.models import (
-    CalendarDef,
-    Msp,
-    ContractDef,
-    ContractTerms,
-    Customer,
-    Service,
-    ServiceLevel,
-)
+from slaboard.domain.models import CalendarDef, ContractDef, ContractTerms, Customer, Msp, Service, ServiceLevel
 
 SECTIONS = ("msp", "calendars", "levels", "services", "customers", "contracts")
 

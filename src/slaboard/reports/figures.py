@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-from bisect import bisect_right
 import statistics
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field

@@ -1,16 +1,17 @@
 """What the NOC wall reads: the board's feed opened read-only, plus today's figures
 (targets met and missed per service level since midnight in the MSP's zone), the
-MSP's name and the order of its levels, read once per file."""
+MSP's name and the order of its levels, read once per file; and the calls that will
+breach next, by the real instant of their breach."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from slaboard.services.board import BoardFeed, Snapshot
+from slaboard.services.board import BoardFeed, BoardRow, Snapshot
 from slaboard.store import Store
 
 
@@ -68,6 +69,60 @@ def with_open_breaches(figures: dict[str, LevelToday], breached: Mapping[str, in
         if count and level != "none":
             combined.setdefault(level, LevelToday(level)).open_breached += count
     return combined
+
+
+def zone_time(ts: int, zone: str, fmt: str = "%a %H:%M") -> str:
+    """UTC second ``ts`` in ``zone``, with the zone's abbreviation: ``Fri 03:00 EST``.
+    A NOC screen is read by people in other zones, so no time goes without one."""
+    return datetime.fromtimestamp(ts, ZoneInfo(zone)).strftime(f"{fmt} %Z")
+
+
+@dataclass(frozen=True)
+class UpcomingBreach:
+    """A call whose leading clock runs and has not breached yet: when it breaches,
+    and, when its business hours are closed now, when its clock starts again."""
+
+    row: BoardRow
+    breach_ts: int  # the instant the leading clock breaches (UTC seconds)
+    resumes_ts: int | None  # the next opening of its calendar, when the clock is stopped by the hours
+    zone: str  # the customer's zone, in which its times are shown
+
+    @property
+    def stopped(self) -> bool:
+        return self.resumes_ts is not None
+
+    @property
+    def breach_text(self) -> str:
+        """``breaches Fri 09:02 CET``, in the customer's zone."""
+        return f"breaches {zone_time(self.breach_ts, self.zone)}"
+
+    @property
+    def resumes_text(self) -> str:
+        """``resumes Fri 07:00 CET`` in the customer's zone; empty while the clock runs."""
+        return "" if self.resumes_ts is None else f"resumes {zone_time(self.resumes_ts, self.zone)}"
+
+
+def resumes_at(row: BoardRow, now: int) -> int | None:
+    """When the leading clock of ``row`` counts again, if its business hours are
+    closed at ``now``; None while it counts (or has no running clock)."""
+    lead = row.lead
+    if lead is None or lead.paused or lead.stopped_ts is not None:
+        return None
+    opens = lead.calendar.add_seconds(now, 0)  # the first business instant at or after now
+    return opens if opens > now else None
+
+
+def next_breaches(rows: Iterable[BoardRow], now: int, count: int | None = None) -> list[UpcomingBreach]:
+    """The running calls not yet breached, soonest real breach first (not least
+    business time left: a call with two office minutes left at night breaches in the
+    morning, after a 24x7 call with half an hour left). ``count`` keeps the first ones."""
+    upcoming = sorted(
+        ((row.lead.due_ts, row.id, row) for row in rows if row.group == 1 and row.lead is not None),
+        key=lambda item: item[:2],
+    )
+    if count is not None:
+        upcoming = upcoming[:count]
+    return [UpcomingBreach(row, due, resumes_at(row, now), row.view.tz) for due, _, row in upcoming]
 
 
 @dataclass

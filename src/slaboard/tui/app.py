@@ -114,7 +114,7 @@ class WallApp(Host):
 
 # The order of the help and the README's key table; every other class under
 # slaboard.tui with bindings of its own follows (see key_classes), so none is left out.
-KEY_ORDER = ("BoardScreen", "SlaTable", "SlaboardApp", "WallScreen", "WallApp", "TicketScreen", "_Dialog",
+KEY_ORDER = ("BoardScreen", "SlaTable", "SlaboardApp", "WallScreen", "WallApp", "TicketScreen", "FullTextScreen", "_Dialog",
              "DiagnosisScreen", "NewCallScreen", "CustomerBox", "LevelChoice", "ConfirmDiscard", "TriageScreen",
              "ContractScreen", "CustomerFinder", "CommLogScreen", "ReportScreen", "FiguresTable", "GroupCallsScreen",
              "ExportChooser", "HelpScreen")

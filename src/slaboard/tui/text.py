@@ -13,9 +13,9 @@ from decimal import Decimal
 from rich.text import Text
 from textual.content import Content
 
-from slaboard.textfmt import money, plain, plain_block
+from slaboard.textfmt import excerpt, headline, money, plain, plain_block
 
-__all__ = ["plain", "plain_block", "user_content", "user_text"]
+__all__ = ["excerpt", "headline", "plain", "plain_block", "user_content", "user_text"]
 
 
 def user_text(text: str | None, style: str = "") -> Text:

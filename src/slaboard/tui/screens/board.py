@@ -25,7 +25,7 @@ from textual.widgets import Footer, Input, Static, Tab, Tabs
 from slaboard.services.board import GLYPHS, STATE_ORDER, BoardFeed, BoardModel, BoardRow, Snapshot, summarise
 from slaboard.textfmt import compact
 from slaboard.tui.host import BoardHost
-from slaboard.tui.text import plain
+from slaboard.tui.text import headline, plain
 from slaboard.tui.widgets.table import SlaTable
 
 SORTS: dict[str, tuple[str, Callable[[BoardRow, int], Any] | None]] = {
@@ -376,7 +376,7 @@ class BoardScreen(Screen[None]):
             nxt_text = Content.assemble(
                 "next breach in ",
                 (compact(nxt.remaining(now)), f"$sla-{nxt.state} bold"),
-                f": #{t.id} {plain(nxt.view.customer.name)} — {plain(t.title)}",
+                f": #{t.id} {plain(nxt.view.customer.name)} — {headline(t.title)}",
             )
         elif states.get("breached"):
             nxt_text = Content.styled(f"{states['breached']} calls breached, none about to breach", "$sla-breached")

@@ -26,7 +26,7 @@ from slaboard.services.tickets import TicketView
 from slaboard.textfmt import compact, local
 from slaboard.timeinput import parse_optional
 from slaboard.tui.host import BoardHost
-from slaboard.tui.text import plain, plain_block
+from slaboard.tui.text import headline, plain, plain_block
 from slaboard.tui.widgets.finder import CustomerFinder
 
 ARROWS = {"out": "→", "in": "←"}
@@ -214,7 +214,7 @@ class CommLogScreen(Screen[None]):
         c, view = data.customer, data.view
         who = Content.assemble(plain(c.name), f" ({plain(c.code)})")
         if view is not None:
-            title = Content.assemble("Customer log · ", who, f" · #{view.ticket.id} ", plain(view.ticket.title))
+            title = Content.assemble("Customer log · ", who, f" · #{view.ticket.id} ", headline(view.ticket.title))
         else:
             title = Content.assemble("Customer log · ", who)
         self.query_one("#log-title", Static).update(title)

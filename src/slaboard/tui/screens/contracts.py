@@ -28,7 +28,7 @@ from slaboard.services.tickets import TicketView
 from slaboard.sla import Duration
 from slaboard.textfmt import compact, money
 from slaboard.tui.host import BoardHost
-from slaboard.tui.text import plain
+from slaboard.tui.text import headline, plain
 from slaboard.tui.widgets.finder import CustomerFinder
 from slaboard.tui.widgets.table import STATUS_LABELS
 
@@ -164,7 +164,7 @@ def call_prompt(view: TicketView, now: int) -> Content:
     colour = f"$sla-{state}" if state in GLYPHS else ""
     return Content.assemble(
         (f"{glyph} {left:>7}", colour), f"  #{t.id:<5} {t.priority}  {STATUS_LABELS.get(t.status, t.status):<10} ",
-        plain(t.title),
+        headline(t.title),
     )
 
 

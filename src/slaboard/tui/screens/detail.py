@@ -16,7 +16,8 @@ from slaboard.services.tickets import TicketDetail, TicketView, reopen_ticket, t
 from slaboard.sla import explain
 from slaboard.textfmt import compact, local
 from slaboard.tui.host import BoardHost
-from slaboard.tui.text import plain, plain_block
+from slaboard.tui.screens.full_text import FullTextScreen
+from slaboard.tui.text import excerpt, headline, plain
 from slaboard.tui.widgets.dialogs import (
     AssignDialog,
     PriorityDialog,
@@ -28,6 +29,7 @@ from slaboard.tui.widgets.dialogs import (
 )
 
 RUNNING = ("ok", "warning", "critical", "breached", "paused")
+HEADER_TITLE_CHARS = 160  # at most two or three lines of the header, even at 80 columns
 
 
 class TicketScreen(Screen[None]):
@@ -38,7 +40,7 @@ class TicketScreen(Screen[None]):
 
     DEFAULT_CSS = """
     TicketScreen #detail { padding: 0 1; }
-    TicketScreen #title { text-style: bold; background: $panel; padding: 0 1; }
+    TicketScreen #title { text-style: bold; background: $panel; padding: 0 1; max-height: 3; }
     TicketScreen #risk { display: none; background: $error; color: $text; padding: 0 1; text-style: bold; }
     TicketScreen #risk.-shown { display: block; }
     """
@@ -52,6 +54,8 @@ class TicketScreen(Screen[None]):
         Binding("o", "reopen", "Reopen", id="ticket.reopen", tooltip="Reopen a resolved call"),
         Binding("l", "log", "Log", id="ticket.log", tooltip="The customer log of this call"),
         Binding("c", "contract", "Contract", id="ticket.contract", tooltip="The customer's contracts"),
+        Binding("f", "full_text", "Full text", id="ticket.full_text",
+                tooltip="The whole title and description, scrolling (the detail shows their start)"),
     ]
 
     def __init__(self, ticket_id: int) -> None:
@@ -160,6 +164,11 @@ class TicketScreen(Screen[None]):
     def action_log(self) -> None:
         self.app.action_comm_log(ticket_id=self.ticket_id)
 
+    def action_full_text(self) -> None:
+        if self.detail is not None:
+            t = self.detail.view.ticket
+            self.app.push_screen(FullTextScreen(t.id, t.title, t.description))
+
     def action_contract(self) -> None:
         if self.detail is not None:
             self.app.action_contracts(self.detail.view.customer.key)
@@ -174,7 +183,7 @@ class TicketScreen(Screen[None]):
         self.refresh_bindings()
         view = detail.view
         t, tz = view.ticket, view.tz
-        self.query_one("#title", Static).update(Content(f"#{t.id}  {plain(t.title)}  ·  v{t.version}"))
+        self.query_one("#title", Static).update(Content(f"#{t.id}  {headline(t.title, HEADER_TITLE_CHARS)}  ·  v{t.version}"))
         risk = self.query_one("#risk", Static)
         risk.set_class(view.at_risk, "-shown")
         if view.at_risk:
@@ -213,7 +222,14 @@ class TicketScreen(Screen[None]):
             field("resolution", t.resolution_note)
         if t.description:
             lines.append(Content(""))
-            lines.append(Content(plain_block(t.description)))
+            shown, left_out = excerpt(t.description)
+            lines.append(Content(shown))
+            if left_out:
+                lines.append(Content.styled(f"… {left_out:,} more characters of the description (f: the whole text)",
+                                            "italic $foreground-muted"))
+        if len(t.title) > HEADER_TITLE_CHARS:
+            lines.insert(0, Content.styled(f"The title is {len(t.title):,} characters long (f: the whole text).",
+                                           "italic $foreground-muted"))
         for name, clock in view.clocks.items():
             lines.append(Content(""))
             lines.append(Content.styled(f"{name} clock", "bold $primary"))

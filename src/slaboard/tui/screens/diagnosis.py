@@ -17,7 +17,7 @@ from slaboard.services.tickets import Change, TicketView, get_view, plan_change,
 from slaboard.textfmt import local
 from slaboard.timeinput import TimeInputError, parse_when
 from slaboard.tui.host import BoardHost
-from slaboard.tui.text import plain
+from slaboard.tui.text import headline
 
 CATEGORIES = ("hardware", "software", "configuration", "account", "network", "third party", "user question", "security")
 
@@ -79,7 +79,7 @@ class DiagnosisScreen(Screen[None]):
     def _loaded(self, view: TicketView) -> None:
         self.view = view
         t = view.ticket
-        self.query_one("#title", Static).update(Content(f"Diagnose #{t.id}  {plain(t.title)}"))
+        self.query_one("#title", Static).update(Content(f"Diagnose #{t.id}  {headline(t.title)}"))
         self.query_one("#found", TextArea).text = t.diagnosis
         self.query_one("#category", Input).value = t.category
         if t.expected_at:

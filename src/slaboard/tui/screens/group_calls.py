@@ -15,7 +15,7 @@ from textual.widgets.option_list import Option
 
 from slaboard.services.tickets import CallLine, call_lines
 from slaboard.tui.host import BoardHost
-from slaboard.tui.text import plain
+from slaboard.tui.text import headline, plain
 from slaboard.tui.widgets.table import STATUS_LABELS
 
 
@@ -25,7 +25,7 @@ def call_prompt(line: CallLine, tz: str) -> Content:
     day = t.reported_at.astimezone(ZoneInfo(tz)).date().isoformat()
     return Content.assemble(
         (f"#{t.id:<6}", "bold"), f" {day}  {t.priority}  {status:<10} ", (f"{plain(line.customer_code):<5}", "$text-muted"),
-        " ", plain(t.title),
+        " ", headline(t.title),
     )
 
 

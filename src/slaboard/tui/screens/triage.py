@@ -35,7 +35,7 @@ from slaboard.services.tickets import (
 )
 from slaboard.textfmt import compact
 from slaboard.tui.host import BoardHost
-from slaboard.tui.text import due_text, here, hourly, plain, plain_block
+from slaboard.tui.text import due_text, excerpt, headline, here, hourly, plain
 from slaboard.tui.widgets.choices import LevelChoice
 
 IMPACT_KEYS = ("1", "2", "3")
@@ -407,7 +407,7 @@ class TriageScreen(Screen[None]):
             mark = ("▶", "bold $accent") if i == self.index else (("✓", "bold $success") if t.id in self.saved else (" ", ""))
             style = "bold" if i == self.index else ("$foreground-muted" if t.id in self.saved else "")
             lines.append(Content.assemble(mark, " ", (f"#{t.id} {plain(view.customer.code):<4} {t.priority} ", style),
-                                          (plain(t.title), style)).truncate(48, ellipsis=True))
+                                          (headline(t.title), style)).truncate(48, ellipsis=True))
         if self.loaded and not self.calls:
             lines.append(Content.styled("empty", "$foreground-muted"))
         self.query_one("#queue-list", Static).update(Content("\n").join(lines))
@@ -434,7 +434,7 @@ class TriageScreen(Screen[None]):
         head.update(Content.assemble((f"#{t.id}", "bold"), "  ", plain(view.customer.name),
                                      (f" ({plain(view.customer.code)})", "$foreground-muted"), " · ",
                                      (contract, "bold" if view.contract else "bold $warning")) + mark)
-        title.update(Content(plain(t.title)))
+        title.update(Content(headline(t.title)))
         ago = compact(max(0, int((now - t.reported_at).total_seconds())))
         caller = f" by {plain(t.caller)}" if t.caller else ""
         lines = [
@@ -444,7 +444,10 @@ class TriageScreen(Screen[None]):
                              (f" (impact {t.impact}, urgency {t.urgency}) · {t.service} · ", "$foreground-muted"), self._clocks_now(view, now)),
         ]
         meta.update(Content("\n").join(lines))
-        description.update(Content(plain_block(t.description)) if t.description else Content.styled("(no description)", "$foreground-muted"))
+        shown, left_out = excerpt(t.description)
+        if left_out:
+            shown += f"\n… {left_out:,} more characters (the call's detail shows them all)"
+        description.update(Content(shown) if t.description else Content.styled("(no description)", "$foreground-muted"))
         self._fill_services(view)
         self._show_choices()
         self._show_result()

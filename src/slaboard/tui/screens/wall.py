@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from textual import events, getters, work
 from textual.app import ComposeResult
@@ -33,11 +34,19 @@ from textual.screen import Screen
 from textual.widgets import Digits, Static
 
 from slaboard.services.board import STATE_ORDER, BoardModel, BoardRow, summarise
-from slaboard.services.wall import LevelToday, WallData, WallFeed, day_start, with_open_breaches
+from slaboard.services.wall import (
+    LevelToday,
+    WallData,
+    WallFeed,
+    day_start,
+    next_breaches,
+    with_open_breaches,
+    zone_time,
+)
 from slaboard.settings import Settings
 from slaboard.textfmt import compact
 from slaboard.tui.host import Host
-from slaboard.tui.text import plain
+from slaboard.tui.text import headline, plain
 from slaboard.tui.widgets.tiles import LevelTile, NextBreach, StateTile, WallQueue, show_if
 
 FIGURES_EVERY = 60.0  # seconds between readings of today's figures when nothing changed
@@ -119,7 +128,8 @@ class WallScreen(Screen[None]):
         self.next_slots = [NextBreach(slot) for slot in range(NEXT_BREACH_SLOTS)]
         self.level_tiles = [LevelTile(slot) for slot in range(LEVEL_SLOTS)]
         self.statics = {name: Static(id=name) for name in (
-            "top", "stale-text", "next-none", "today-none", "today-line", "fresh", "queue-heading")}
+            "top", "stale-text", "next-none", "today-heading", "today-none", "today-line", "fresh", "queue-heading")}
+        self.statics["today-heading"].add_class("heading")
         self.statics["queue-heading"].add_class("heading")
         self.stale = Horizontal(id="stale")
         self.stale_time = Digits("", id="stale-time")
@@ -154,7 +164,7 @@ class WallScreen(Screen[None]):
                 yield from self.next_slots
                 yield statics["next-none"]
             with Vertical(id="today"):
-                yield Static(Content("TODAY · % OF TARGETS MET SO FAR"), classes="heading")
+                yield statics["today-heading"]
                 with Grid(id="levels"):
                     yield from self.level_tiles
                 yield statics["today-none"]
@@ -373,12 +383,11 @@ class WallScreen(Screen[None]):
         self.statics[widget_id].update(content)
 
     def _draw_top(self, now: datetime) -> None:
-        local = now.astimezone()
-        data = self.last_good.astimezone().strftime("%H:%M:%S") if self.last_good else "never"
+        data = self._wall_time(self.last_good, "%H:%M:%S") if self.last_good else "never"
         live = "LIVE" if self.error is None and not self._is_stale(now) else "NOT LIVE"
         parts = [
             ("SLABOARD WALL", "bold $secondary"),
-            (f"  ·  {local.strftime('%a %d %b %H:%M')}", "bold"),
+            (f"  ·  {self._wall_time(now, '%a %d %b %H:%M')}", "bold"),
             (f"  ·  {live}", "bold $sla-ok" if live == "LIVE" else "bold reverse $sla-breached"),
             (f"  ·  data of {data}", ""),
             (f"  ·  {plain(self.msp_name)}" if self.msp_name else "", "$foreground-muted"),
@@ -386,6 +395,15 @@ class WallScreen(Screen[None]):
         if self.page.paused:
             parts.append(("  ·  ‖ PAUSED", "bold $warning"))
         self._set("top", Content.assemble(*parts))
+
+    @property
+    def zone(self) -> str:
+        """The wall's zone: the MSP's home zone once the file has been read (UTC before)."""
+        return self.feed.zone if self.feed is not None else "Etc/UTC"
+
+    def _wall_time(self, moment: datetime, fmt: str) -> str:
+        """An instant in the wall's zone, with its abbreviation (``10:30:00 CET``)."""
+        return zone_time(int(moment.timestamp()), self.zone, fmt)
 
     def _is_stale(self, now: datetime) -> bool:
         if not getattr(self.app, "live", True) or self.last_good is None:
@@ -395,7 +413,7 @@ class WallScreen(Screen[None]):
 
     def _draw_stale(self, now: datetime) -> None:
         banner = self.stale
-        since = self.last_good.astimezone().strftime("%H:%M:%S") if self.last_good else None
+        since = self._wall_time(self.last_good, "%H:%M:%S") if self.last_good else None
         if self.error is None and not self._is_stale(now):
             banner.set_class(False, "-shown")
             return
@@ -412,13 +430,14 @@ class WallScreen(Screen[None]):
         ])
         self._set("stale-text", text)
         digits = self.stale_time
-        value = self.last_good.astimezone().strftime("%H:%M") if self.last_good else "--:--"
+        value = datetime.fromtimestamp(int(self.last_good.timestamp()), ZoneInfo(self.zone)).strftime("%H:%M") \
+            if self.last_good else "--:--"  # the zone is in the text beside these digits
         if digits.value != value:
             digits.update(value)
         banner.set_class(True, "-shown")
 
     def _draw_next(self, rows: list[BoardRow], now: int) -> None:
-        upcoming = sorted((r for r in rows if r.group == 1), key=lambda r: r.remaining(now))
+        upcoming = next_breaches(rows, now, len(self.next_slots))
         for i, slot in enumerate(self.next_slots):
             usable = not slot.has_class("-spare") and i < len(upcoming)
             slot.show(upcoming[i] if usable else None, now)
@@ -436,6 +455,8 @@ class WallScreen(Screen[None]):
 
     def _draw_today(self, levels: Any) -> None:
         today = self.today
+        since = self._wall_time(self._figures_day, "%H:%M") if self._figures_day else "midnight"
+        self._set("today-heading", Content(f"TODAY SINCE {since} · % OF TARGETS MET SO FAR"))
         names = [n for n in self.level_order if n in today or levels.get(n)]
         names += sorted(n for n in set(today) | {k for k, v in levels.items() if v}
                         if n not in names and n != "none")
@@ -465,7 +486,7 @@ class WallScreen(Screen[None]):
         if not fresh:
             return
         fresh.sort(key=lambda r: r.remaining(now))
-        items = "   ".join(f"#{r.id} {plain(r.view.customer.code)} {plain(r.view.ticket.title)}" for r in fresh)
+        items = "   ".join(f"#{r.id} {plain(r.view.customer.code)} {headline(r.view.ticket.title, 120)}" for r in fresh)
         self._set("fresh", Content.assemble((f"✖ NEW BREACH{'ES' if len(fresh) > 1 else ''}  ", "bold"), items))
 
     # ------------------------------------------------------------ for tests

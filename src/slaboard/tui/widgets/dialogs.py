@@ -22,7 +22,7 @@ from slaboard.services.access import Store
 from slaboard.services.tickets import Change, TicketView, plan_change
 from slaboard.textfmt import local
 from slaboard.tui.host import BoardHost
-from slaboard.tui.text import plain
+from slaboard.tui.text import headline, plain
 from slaboard.tui.widgets.figures import period_text
 
 DIALOG_CSS = """
@@ -221,7 +221,7 @@ class ResolveDialog(_Dialog):
     def compose(self) -> ComposeResult:
         t = self.view.ticket
         with Vertical():
-            yield Label(Content(f"Resolve #{t.id}: {plain(t.title)}"), classes="title")
+            yield Label(Content(f"Resolve #{t.id}: {headline(t.title)}"), classes="title")
             yield Input(placeholder="resolution note: what was done", id="note")
             yield Input(placeholder="justification: why the target was missed", id="justification")
             yield Static(classes="preview")

@@ -23,7 +23,7 @@ from textual.strip import Strip
 
 from slaboard.services.board import GLYPHS, STATUS_LABELS, BoardRow
 from slaboard.textfmt import compact
-from slaboard.tui.text import plain
+from slaboard.tui.text import headline, plain
 
 _BLOCKS = " ▏▎▍▌▋▊▉█"
 
@@ -65,7 +65,7 @@ CELLS: dict[str, Callable[[BoardRow, int], str]] = {
     "assignee": lambda r, now: plain(r.view.ticket.assignee) or "-",
     "age": _age,
     "title": lambda r, now: ("⚠ TELL CUSTOMER · " if r.view.at_risk else "")
-    + ("$ " if r.view.ticket.billable else "") + plain(r.view.ticket.title),
+    + ("$ " if r.view.ticket.billable else "") + headline(r.view.ticket.title),
 }
 
 COLUMNS: tuple[Column, ...] = (

@@ -3,8 +3,6 @@ next-breach and level tiles."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
@@ -17,9 +15,9 @@ from textual.widget import Widget
 from textual.widgets import Digits, Static
 
 from slaboard.services.board import GLYPHS, STATE_ORDER, BoardRow
-from slaboard.services.wall import LevelToday
+from slaboard.services.wall import LevelToday, UpcomingBreach, resumes_at, zone_time
 from slaboard.textfmt import compact
-from slaboard.tui.text import plain
+from slaboard.tui.text import headline, plain
 from slaboard.tui.widgets.table import STATUS_LABELS
 
 STATE_TITLES = {
@@ -172,7 +170,7 @@ class WallQueue(Widget):
             pieces.append(("⚠ TELL CUSTOMER · ", "risk"))
         if row.id in self.new_ids:
             pieces.append(("NEW BREACH · ", "breached"))
-        pieces.append((("$ " if t.billable else "") + plain(t.title), self._text_class(row)))
+        pieces.append((("$ " if t.billable else "") + headline(t.title), self._text_class(row)))
         return pieces
 
     def _single_line(self, row: BoardRow, width: int) -> list[tuple[str, str]]:
@@ -206,9 +204,12 @@ class WallQueue(Widget):
 
     def _big_line(self, row: BoardRow, line: int, width: int) -> list[tuple[str, str]]:
         state = row.state
+        resumes = resumes_at(row, self.now) if state not in ("paused", "breached") else None
         if row.lead is None or state == "paused":
             label = "PAUSED" if state == "paused" else ("NO SLA" if row.view.ticket.billable else "—")
             digits = ("", _fit(label, 18, "center"), "")
+        elif resumes is not None:  # closed hours: when it counts again, not minutes that do not run
+            digits = ("resumes", zone_time(resumes, row.view.tz), f"{compact(row.remaining(self.now))} left then")
         else:
             digits = big(clock_digits(row.remaining(self.now)))
         glyph = GLYPHS[state] if line == 1 else " "
@@ -234,8 +235,13 @@ class WallQueue(Widget):
         parts.append(f"open {compact(max(0, self.now - int(t.reported_at.timestamp())))}")
         lead = row.lead
         if lead is not None and row.state != "paused":
-            due = datetime.fromtimestamp(lead.due_ts).strftime("%a %H:%M")
-            parts.append(f"{lead.name} {'was due' if row.state == 'breached' else 'due'} {due}")
+            zone = row.view.tz
+            resumes = resumes_at(row, self.now) if row.state != "breached" else None
+            due = zone_time(lead.due_ts, zone)
+            if resumes is not None:
+                parts.append(f"{lead.name} clock stopped, resumes {zone_time(resumes, zone)}, due {due}")
+            else:
+                parts.append(f"{lead.name} {'was due' if row.state == 'breached' else 'due'} {due}")
         return " · ".join(parts)
 
 
@@ -279,39 +285,58 @@ class StateTile(Vertical):
 
 
 class NextBreach(Horizontal):
-    """One call that will breach soon: the time left in big digits, then the call."""
+    """One call that will breach soon: the time left in big digits, then the call.
+    A clock stopped by closed business hours shows when it resumes instead (its few
+    minutes left would read as an emergency all night)."""
 
     def __init__(self, slot: int) -> None:
         super().__init__(id=f"next-{slot}", classes="next")
         self._shown: tuple[object, ...] = ()
         self.left = Digits("", classes="next-left")
+        self.resume = Static(classes="next-resume")
         self.text = Static(classes="next-text")
 
     def compose(self) -> ComposeResult:
         yield self.left
+        yield self.resume
         yield self.text
 
-    def show(self, row: BoardRow | None, now: int) -> None:
-        show_if(self, row is not None)
-        if row is None:
+    def show(self, upcoming: UpcomingBreach | None, now: int) -> None:
+        show_if(self, upcoming is not None)
+        if upcoming is None:
             return
-        left = clock_digits(row.remaining(now))
+        row = upcoming.row
+        remaining = row.remaining(now)
+        left = clock_digits(remaining)
         t = row.view.ticket
-        lead = row.lead
-        due = datetime.fromtimestamp(lead.due_ts).strftime("%H:%M") if lead else ""
-        key = (row.id, left, row.state, t.title, t.assignee, due)
+        key = (row.id, left, row.state, upcoming.resumes_ts, upcoming.breach_ts, t.title, t.assignee)
         if key == self._shown:
             return
         self._shown = key
-        digits = self.left
-        digits.update(left)
-        for state in STATE_ORDER:
-            digits.set_class(state == row.state, f"-{state}")
+        show_if(self.left, not upcoming.stopped)
+        show_if(self.resume, upcoming.stopped)
+        if upcoming.stopped:
+            assert upcoming.resumes_ts is not None
+            self.resume.update(Content("\n").join([
+                Content("resumes"),
+                Content.styled(zone_time(upcoming.resumes_ts, upcoming.zone), "bold"),
+                Content.styled(f"{compact(remaining)} left then", "$foreground-muted"),
+            ]))
+        else:
+            digits = self.left
+            digits.update(left)
+            for state in STATE_ORDER:
+                digits.set_class(state == row.state, f"-{state}")
+        lead = row.lead
+        name = lead.name if lead else ""
+        when = upcoming.breach_text
+        if upcoming.stopped:
+            when = f"clock stopped, {upcoming.resumes_text} · {when}"
         who = plain(t.assignee) or "nobody"
         text = Content("\n").join([
             Content.assemble((f"#{row.id}  ", "bold"), (plain(row.view.customer.name), "bold")),
-            Content(plain(t.title)),
-            Content.styled(f"{lead.name if lead else ''} due {due} · {row.view.level} {t.priority} · {who}", "$foreground-muted"),
+            Content(headline(t.title)),
+            Content.styled(f"{name} {when} · {row.view.level} {t.priority} · {who}", "$foreground-muted"),
         ])
         self.text.update(text)
 
