@@ -608,8 +608,9 @@ def test_update_to_the_status_the_call_has_is_refused(loaded, run):
         ["ticket", "update", "1001", "--status", "in_progress"],
         ["ticket", "assign", "1001", "bob"],
         ["ticket", "comment", "1001", "called back"],
+        ["comm", "add", "--ticket", "1001", "--summary", "told them it is fixed"],
     ],
-    ids=["resolve", "update", "assign", "comment"],
+    ids=["resolve", "update", "assign", "comment", "message"],
 )
 def test_an_action_whose_clock_is_before_the_report_is_refused(loaded, run, monkeypatch, argv):
     new_json(run, "--customer", "acme", "--service", "email", "--title", "x", "--reported-at", "-30m")

@@ -760,3 +760,37 @@ async def test_a_refused_resolve_is_a_one_line_notice_and_the_call_stays_open(sm
     with Store.open(small_board.path) as store:
         ticket = store.ticket(mine)
         assert ticket is not None and ticket.status == "new" and ticket.resolved_at is None
+
+
+async def test_reopen_on_the_ticket_screen_and_a_reopen_someone_else_made_first(small_board: SmallBoard,
+                                                                                make_app: AppFactory) -> None:
+    """`o` reopens a resolved call; when another operator reopened it since the
+    screen was drawn, the second reopen is one notice saying it is already open."""
+    from slaboard.services.tickets import reopen_ticket
+
+    ok, mine = small_board.ids["ok"], small_board.ids["mine"]
+    with Store.open(small_board.path) as store:
+        for ticket_id in (ok, mine):
+            update_ticket(store, ticket_id, operator="dewi", now=BOARD_NOW, status="resolved", reason="fixed")
+    app = make_app(small_board.path)
+    async with app.run_test(size=(100, 40), notifications=True) as pilot:
+        await settle(app, pilot)
+        app.open_ticket(ok)
+        await settle(app, pilot)
+        await pilot.press("o")
+        await settle(app, pilot)
+        with Store.open(small_board.path) as store:
+            assert store.ticket(ok).status == "in_progress"  # type: ignore[union-attr]
+        await pilot.press("escape")
+        app.open_ticket(mine)
+        await settle(app, pilot)
+        with Store.open(small_board.path) as other:
+            reopen_ticket(other, mine, operator="bram", now=BOARD_NOW, reason="customer called back")
+        await pilot.press("o")
+        await settle(app, pilot)
+        messages = [n.message for n in app._notifications]
+        assert any(f"ticket #{mine} is already open" in m and "nothing was recorded" in m for m in messages), messages
+        assert app.is_running
+    with Store.open(small_board.path) as store:
+        reopens = [e.operator for e in store.events(mine) if e.kind == "status" and e.new == "in_progress"]
+    assert reopens == ["bram"]

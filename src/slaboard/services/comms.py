@@ -10,7 +10,15 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from slaboard.domain import COMM_CHANNELS, Communication, Customer
-from slaboard.services.tickets import ServiceError, TicketView, commit_change, get_view, plan_change, resolve_customer
+from slaboard.services.tickets import (
+    ServiceError,
+    TicketView,
+    check_in_order,
+    commit_change,
+    get_view,
+    plan_change,
+    resolve_customer,
+)
 from slaboard.store import Store
 from slaboard.textfmt import compact
 
@@ -46,6 +54,7 @@ def log_communication(store: Store, entry: NewCommunication, operator: str, now:
     view: TicketView | None = None
     if entry.ticket_id is not None:
         view = get_view(store, entry.ticket_id, now)
+        check_in_order(store, view.ticket, now)
         customer_key = view.customer.key
         if entry.customer and resolve_customer(store, entry.customer).key != customer_key:
             raise ServiceError(f"ticket #{entry.ticket_id} belongs to {view.customer.code}, not {entry.customer}")
