@@ -13,26 +13,42 @@ app's screen classes, so a new command or screen fails here until it is covered.
 from __future__ import annotations
 
 import argparse
+import importlib
 import io
 import json
 import os
+import pkgutil
 import shutil
 import sys
 import time
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from rich.cells import cell_len
+from textual.app import App
+from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widgets import Input, TextArea
 
 from slaboard import cli
 from slaboard.services.comms import NewCommunication, log_communication
 from slaboard.services.loading import load_files
 from slaboard.services.tickets import NewCall, add_comment, open_call, update_ticket
+from slaboard.settings import Settings
 from slaboard.store import Store
 from slaboard.textfmt import FORMAT_RANGES, json_terminal_safe, plain, plain_block
+from slaboard.tui.app import SlaboardApp
+from slaboard.tui.screens.commlog import CommLogScreen
+from slaboard.tui.screens.contracts import ContractScreen
+from slaboard.tui.screens.detail import TicketScreen
+from slaboard.tui.screens.diagnosis import DiagnosisScreen
+from slaboard.tui.screens.newcall import NewCallScreen
+from slaboard.tui.screens.report import ReportScreen
+from slaboard.tui.screens.triage import TriageScreen
 
 AMS = ZoneInfo("Europe/Amsterdam")
 NOW = datetime(2026, 11, 26, 10, 30, tzinfo=AMS)
@@ -132,7 +148,7 @@ def build(path: Path) -> dict[str, int]:
     source.write_text(CATALOG, encoding="utf-8")
     ids: dict[str, int] = {}
     with Store.open(path, create=True) as store:
-        load_files(store, [source], NOW - 60 * 24 * H)
+        load_files(store, [source], NOW - 120 * 24 * H)
 
         def call(name: str, customer: str, service: str, ago: timedelta, impact: int = 2) -> int:
             new = NewCall(customer=customer, service=service, title=h(f"{name} title"), impact=impact, urgency=2,
@@ -154,9 +170,10 @@ def build(path: Path) -> dict[str, int]:
                       reason=h("pause reason"))
         call("billable", CUSTOMER, OTHER_SERVICE, 2 * H)
         call("no contract", BARE_CUSTOMER, SERVICE, 1 * H)
-        done = call("resolved", CUSTOMER, SERVICE, 20 * 24 * H, impact=1)
-        update_ticket(store, done, operator=OPERATOR, now=NOW - 19 * 24 * H, status="resolved", reason=h("resolution note"),
-                      justification=h("justification"))
+        for name, days in (("resolved", 20), ("last quarter", 86)):  # figures for this month and for Q3
+            done = call(name, CUSTOMER, SERVICE, days * 24 * H, impact=1)
+            update_ticket(store, done, operator=OPERATOR, now=NOW - (days - 1) * 24 * H, status="resolved",
+                          reason=h("resolution note"), justification=h("justification"))
     return ids
 
 
@@ -382,3 +399,160 @@ def test_text_output_shows_the_stand_ins(hostile_db: tuple[Path, dict[str, int]]
     assert code == 0
     assert "late title<␛]52;c;b3duZWQ=␇␛]0;owned␇␛[2J␛[31m␇" in out
     assert "\ufffdevil\ufffd" in out
+
+
+# --------------------------------------------------------------------- the screens
+
+
+def drawn(app: App) -> str:  # type: ignore[type-arg]
+    """Every character the screen sends to the terminal as text (not the app's own
+    control segments), line by line."""
+    return "\n".join("".join(seg.text for seg in strip if not seg.control)
+                     for strip in app.screen._compositor.render_strips())
+
+
+async def settle(app: App, pilot: Pilot) -> None:  # type: ignore[type-arg]
+    for _ in range(3):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def push(app: SlaboardApp, pilot: Pilot, screen: Screen) -> None:  # type: ignore[type-arg]
+    app.push_screen(screen)
+    await settle(app, pilot)
+
+
+async def keys(pilot: Pilot, *pressed: str) -> None:  # type: ignore[type-arg]
+    await pilot.press(*pressed)
+    await settle(pilot.app, pilot)
+
+
+async def on_ticket(app: SlaboardApp, pilot: Pilot, ticket_id: int, *pressed: str) -> None:  # type: ignore[type-arg]
+    await push(app, pilot, TicketScreen(ticket_id))
+    await keys(pilot, *pressed)
+
+
+def _screens(ids: dict[str, int]) -> dict[str, list[Callable[[SlaboardApp, Pilot], Awaitable[None]]]]:  # type: ignore[type-arg]
+    """How to bring up each screen of the app with hostile text on it."""
+
+    async def board(app: SlaboardApp, pilot: Pilot) -> None:  # type: ignore[type-arg]
+        """The board is the first screen: nothing to open."""
+
+    async def board_views(app: SlaboardApp, pilot: Pilot) -> None:  # type: ignore[type-arg]
+        await keys(pilot, "s")  # another order, same text
+
+    async def board_filtered(app: SlaboardApp, pilot: Pilot) -> None:  # type: ignore[type-arg]
+        await keys(pilot, "slash", *"evil", "enter")
+
+    async def wall(app: SlaboardApp, pilot: Pilot) -> None:  # type: ignore[type-arg]
+        await keys(pilot, "w")
+
+    async def new_call(app: SlaboardApp, pilot: Pilot) -> None:  # type: ignore[type-arg]
+        await push(app, pilot, NewCallScreen())
+        await keys(pilot, *"Customer")  # the customer's matches, its contract and deadlines
+
+    async def new_call_discard(app: SlaboardApp, pilot: Pilot) -> None:  # type: ignore[type-arg]
+        await new_call(app, pilot)
+        await keys(pilot, "escape", "escape")
+
+    async def report(app: SlaboardApp, pilot: Pilot, customer: str | None = None, *pressed: str) -> None:  # type: ignore[type-arg]
+        await push(app, pilot, ReportScreen(customer))
+        await keys(pilot, *pressed)
+
+    async def find_customer(app: SlaboardApp, pilot: Pilot) -> None:  # type: ignore[type-arg]
+        await push(app, pilot, ContractScreen(None))
+        await keys(pilot, *"Customer")  # the finder's suggestions
+
+    def one(screen_factory: Callable[[], Screen]) -> Callable[[SlaboardApp, Pilot], Awaitable[None]]:  # type: ignore[type-arg]
+        async def open_(app: SlaboardApp, pilot: Pilot) -> None:  # type: ignore[type-arg]
+            await push(app, pilot, screen_factory())
+        return open_
+
+    tickets = [ids[name] for name in ("late", "fresh", "billable", "no contract", "resolved")]
+    return {
+        "BoardScreen": [board, board_views, board_filtered],
+        "WallScreen": [wall],
+        "TicketScreen": [one(lambda i=i: TicketScreen(i)) for i in tickets],
+        "AssignDialog": [lambda app, pilot: on_ticket(app, pilot, ids["late"], "a")],
+        "StatusDialog": [lambda app, pilot: on_ticket(app, pilot, ids["late"], "s")],
+        "PriorityDialog": [lambda app, pilot: on_ticket(app, pilot, ids["late"], "p")],
+        "ResolveDialog": [lambda app, pilot: on_ticket(app, pilot, ids["late"], "v")],
+        "DiagnosisScreen": [one(lambda i=i: DiagnosisScreen(i)) for i in tickets[:2]],
+        "NewCallScreen": [new_call],
+        "ConfirmDiscard": [new_call_discard],
+        "TriageScreen": [one(TriageScreen)],
+        "ContractScreen": [one(lambda: ContractScreen(CUSTOMER)), one(lambda: ContractScreen(BARE_CUSTOMER)),
+                           find_customer],
+        "CommLogScreen": [one(lambda: CommLogScreen(ticket_id=ids["late"])), one(lambda: CommLogScreen(customer=CUSTOMER))],
+        "ReportScreen": [lambda app, pilot: report(app, pilot), lambda app, pilot: report(app, pilot, CUSTOMER),
+                         *[lambda app, pilot, n=n: report(app, pilot, None, *["right_square_bracket"] * n) for n in range(1, 6)]],
+        "GroupCallsScreen": [lambda app, pilot: report(app, pilot, None, "enter")],
+        "ExportChooser": [lambda app, pilot: report(app, pilot, None, "e")],
+        "HelpScreen": [lambda app, pilot: keys(pilot, "question_mark")],
+    }
+
+
+def screen_classes() -> set[str]:
+    """The name of every screen class of the app (modules imported, so all are known)."""
+    import slaboard.tui as package
+
+    for module in pkgutil.walk_packages(package.__path__, "slaboard.tui."):
+        importlib.import_module(module.name)
+    found: set[str] = set()
+    todo = [Screen]
+    while todo:
+        cls = todo.pop()
+        for sub in cls.__subclasses__():
+            todo.append(sub)
+            if sub.__module__.startswith("slaboard.") and not sub.__name__.startswith("_"):
+                found.add(sub.__name__)
+    return found
+
+
+def test_the_walk_covers_every_screen() -> None:
+    assert screen_classes() == set(_screens(ANY_IDS))
+
+
+ANY_IDS = dict.fromkeys(("late", "fresh", "billable", "no contract", "resolved"), 1)  # to count the cases
+SCREEN_CASES = [(name, n) for name, openers in _screens(ANY_IDS).items() for n in range(len(openers))]
+
+
+def unsanitised(app: App) -> list[str]:  # type: ignore[type-arg]
+    """Unsafe characters drawn outside an editable field, with the widget that drew
+    them (in a field the value is shown exactly as typed, guarded at the output)."""
+    found = []
+    for y, strip in enumerate(app.screen._compositor.render_strips()):
+        x = 0
+        for segment in strip:
+            if segment.control:
+                continue
+            for char in segment.text:
+                if unsafe(char):
+                    widget, _ = app.screen.get_widget_at(max(x - 1, 0), y)
+                    if not isinstance(widget, (Input, TextArea)):
+                        found.append(f"U+{ord(char):04X} in {widget!r} on line {y}")
+                x += cell_len(char)
+    return found
+
+
+@pytest.mark.parametrize(("screen", "n"), SCREEN_CASES, ids=[f"{s}:{n}" for s, n in SCREEN_CASES])
+async def test_no_screen_draws_a_raw_control_character(screen: str, n: int, hostile_db: tuple[Path, dict[str, int]],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+    db, ids = hostile_db
+    app = SlaboardApp(db, operator=OPERATOR, clock=lambda: NOW, settings=Settings(), theme="slaboard-dark", live=False)
+    app.animation_level = "none"
+    async with app.run_test(size=(220, 60)) as pilot:
+        await settle(app, pilot)
+        await _screens(ids)[screen][n](app, pilot)
+        assert type(app.screen).__name__ == screen
+        text = drawn(app)
+        assert "evil" in text or screen in ("HelpScreen", "ConfirmDiscard", "ExportChooser"), text
+        assert leaks(text) == []  # what reaches the terminal
+        # Beneath the guard, each widget shows user text through plain(): visible stand-ins, in place.
+        app._guard.enabled = False
+        app.screen._compositor._dirty_regions.clear()
+        app.screen.refresh(repaint=True)
+        for widget in app.screen.walk_children():
+            widget._styles_cache.clear()
+        assert unsanitised(app) == []

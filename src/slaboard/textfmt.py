@@ -65,6 +65,7 @@ UNSHOWABLE = "\ufffd"  # the marker that stands in for a character that must not
 _HIDDEN = {code: UNSHOWABLE for low, high in FORMAT_RANGES for code in range(low, high + 1)}
 _HIDDEN[0x00AD] = "-"  # a soft hyphen is a hyphen the typist meant; showing it as one is faithful
 _UNSAFE = {**_CONTROL_PICTURES, **_HIDDEN}
+UNSAFE_CODES = frozenset({*_UNSAFE, 0x2028, 0x2029})  # everything plain() replaces, but the line breaks
 _LINE = {**_UNSAFE, ord("\n"): " ", ord("\t"): " ", 0x2028: " ", 0x2029: " "}
 _BLOCK = {**_UNSAFE, ord("\n"): "\n", 0x2028: "\n", 0x2029: "\n"}
 
@@ -84,7 +85,7 @@ def plain_block(text: str | None) -> str:
 
 # What JSON text leaves raw that a terminal may act on: C1 controls, DEL and the
 # format characters above (C0 controls are escaped by JSON itself).
-_JSON_UNSAFE = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted({*_UNSAFE, 0x2028, 0x2029}) if code >= 0x7F) + "]")
+_JSON_UNSAFE = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(UNSAFE_CODES) if code >= 0x7F) + "]")
 
 
 def json_terminal_safe(text: str) -> str:

@@ -10,6 +10,7 @@ from typing import TypeVar
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.filter import LineFilter
 from textual.screen import Screen
 
 from slaboard.services.access import USER_ERRORS, Store, open_store
@@ -20,6 +21,7 @@ from slaboard.tui.screens.detail import TicketScreen
 from slaboard.tui.screens.help import HelpScreen, binding_rows
 from slaboard.tui.screens.wall import WallScreen
 from slaboard.tui.terminal import end_with_terminal
+from slaboard.tui.text import TerminalGuard
 from slaboard.tui.themes import use_theme
 
 T = TypeVar("T")
@@ -53,6 +55,7 @@ class SlaboardApp(App[None]):
         notices: Iterable[str] = (),
     ) -> None:
         super().__init__()
+        self._guard = TerminalGuard()
         self.db_path = Path(db_path)
         self.operator = operator
         self.clock = clock
@@ -73,6 +76,10 @@ class SlaboardApp(App[None]):
             self.notify(notice, severity="warning", timeout=10, markup=False)
         if self.live:
             end_with_terminal(self)
+
+    def get_line_filters(self) -> list[LineFilter]:
+        """Textual's filters, then the guard that keeps terminal controls off the screen."""
+        return [*super().get_line_filters(), *([self._guard] if self._guard.enabled else [])]
 
     # ---------------------------------------------------------------- screens
 
@@ -235,6 +242,7 @@ class WallApp(App[None]):
         notices: Iterable[str] = (),
     ) -> None:
         super().__init__()
+        self._guard = TerminalGuard()
         self.db_path = Path(db_path)
         self.clock = clock
         self.settings = settings or Settings()
@@ -252,6 +260,10 @@ class WallApp(App[None]):
             self.notify(notice, severity="warning", timeout=15, markup=False)
         if self.live:
             end_with_terminal(self)
+
+    def get_line_filters(self) -> list[LineFilter]:
+        """Textual's filters, then the guard that keeps terminal controls off the screen."""
+        return [*super().get_line_filters(), *([self._guard] if self._guard.enabled else [])]
 
     def wall(self) -> WallScreen:
         screen = self.screen
