@@ -41,7 +41,7 @@ from slaboard.services.tickets import NewCall, add_comment, open_call, update_ti
 from slaboard.settings import Settings
 from slaboard.store import Store
 from slaboard.textfmt import FORMAT_RANGES, json_terminal_safe, plain, plain_block
-from slaboard.tui.app import SlaboardApp
+from slaboard.tui.app import SlaboardApp, WallApp
 from slaboard.tui.screens.commlog import CommLogScreen
 from slaboard.tui.screens.contracts import ContractScreen
 from slaboard.tui.screens.detail import TicketScreen
@@ -551,8 +551,21 @@ async def test_no_screen_draws_a_raw_control_character(screen: str, n: int, host
         assert leaks(text) == []  # what reaches the terminal
         # Beneath the guard, each widget shows user text through plain(): visible stand-ins, in place.
         app._guard.enabled = False
-        app.screen._compositor._dirty_regions.clear()
-        app.screen.refresh(repaint=True)
+        for widget in app.screen.walk_children():
+            widget._styles_cache.clear()
+        assert unsanitised(app) == []
+
+
+async def test_the_wall_app_draws_no_raw_control_character(hostile_db: tuple[Path, dict[str, int]]) -> None:
+    """``slaboard wall`` is an app of its own (the NOC screen): it has the guard too."""
+    db, _ = hostile_db
+    app = WallApp(db, clock=lambda: NOW, settings=Settings(), live=False, page_seconds=3600)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settle(app, pilot)
+        text = drawn(app)
+        assert "evil" in text
+        assert leaks(text) == []
+        app._guard.enabled = False
         for widget in app.screen.walk_children():
             widget._styles_cache.clear()
         assert unsanitised(app) == []
