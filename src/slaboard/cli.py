@@ -4,6 +4,7 @@ mistake gets one line on stderr and exit code 2."""
 from __future__ import annotations
 
 import argparse
+import builtins
 import json
 import os
 import sqlite3
@@ -12,7 +13,7 @@ from collections.abc import Generator, Iterable, Sequence
 from contextlib import closing
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TextIO
 
 from slaboard import __version__, config
 from slaboard.services.loading import load_files
@@ -31,7 +32,7 @@ from slaboard.services.tickets import (
     urgency_key,
 )
 from slaboard.store import ConflictError, Store, StoreError
-from slaboard.textfmt import compact, local, plain, plain_block
+from slaboard.textfmt import compact, json_terminal_safe, local, plain, plain_block
 from slaboard.timeinput import TimeInputError, parse_when
 
 EXIT_USER = 2
@@ -45,12 +46,21 @@ class Parser(argparse.ArgumentParser):
     """argparse that reports a mistake in one line (and exit code 2)."""
 
     def error(self, message: str) -> NoReturn:
-        sys.stderr.write(f"{self.prog}: {message} (see '{self.prog} --help')\n")
+        sys.stderr.write(f"{self.prog}: {plain(message)} (see '{self.prog} --help')\n")
         raise SystemExit(EXIT_USER)
 
 
+def print(*values: object, sep: str = " ", end: str = "\n", file: TextIO | None = None) -> None:
+    """Every line of text this module prints goes through here, so customer and
+    contract text (a title holding ``ESC ]52`` or U+202E) reaches the terminal as
+    visible characters, whichever command prints it (see textfmt.plain)."""
+    builtins.print(plain_block(sep.join(str(v) for v in values)), end=plain_block(end), file=file or sys.stdout)
+
+
 def _json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
+    """Exact data (any JSON reader gets the text as stored), terminal-safe bytes."""
+    text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write(json_terminal_safe(text) + "\n")
 
 
 def _when(text: str, what: str, now: datetime, tz: str) -> datetime:
@@ -526,7 +536,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     def progress(message: str) -> None:
         if interactive:
-            sys.stderr.write(f"\r\x1b[2K{message}…")
+            sys.stderr.write(f"\r\x1b[2K{plain(message)}…")
             sys.stderr.flush()
 
     with _open_store(args) as store:
@@ -550,6 +560,11 @@ def cmd_report(args: argparse.Namespace) -> int:
         write_output(Path(args.output), text, config.db_path(args.db))
         print(f"wrote {args.output}", file=sys.stderr)
     else:
+        if fmt == "json":
+            text = json_terminal_safe(text)
+        elif fmt == "table" or sys.stdout.isatty():
+            # A document piped or redirected stays exact; one shown on a terminal is shown safe.
+            text = plain_block(text.replace("\r\n", "\n"))
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0
 

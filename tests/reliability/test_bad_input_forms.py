@@ -29,8 +29,8 @@ from slaboard.store import Store
 from slaboard.tui.app import SlaboardApp
 from slaboard.tui.screens.board import BoardScreen
 from slaboard.tui.screens.newcall import NewCallScreen
-from slaboard.tui.widgets.table import SlaTable
 from slaboard.tui.text import plain
+from slaboard.tui.widgets.table import SlaTable
 
 from .conftest import Unchanged, as_stored
 

@@ -10,17 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from .conftest import (
-    HERE,
-    PY,
-    assert_one_line_error,
-    cli_env,
-    content,
-    counts,
-    digest,
-    integrity,
-    run_cli,
-)
+from .conftest import HERE, PY, assert_one_line_error, cli_env, content, counts, digest, integrity, run_cli
 
 WRITE_WHILE_BACKING_UP = 3.0  # seconds the writer streams around the backup (at most)
 

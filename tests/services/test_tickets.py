@@ -4,7 +4,6 @@ changing one (status, priority, assignee, promised time) with its clocks."""
 from __future__ import annotations
 
 import json
-
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 

@@ -4,7 +4,6 @@ concurrency, the append-only events table and the SQL views."""
 from __future__ import annotations
 
 import json
-
 import sqlite3
 from datetime import UTC, timedelta
 from pathlib import Path

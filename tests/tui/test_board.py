@@ -35,18 +35,7 @@ from slaboard.tui.screens.detail import TicketScreen
 from slaboard.tui.screens.help import HelpScreen
 from slaboard.tui.widgets.table import SlaTable
 
-from .conftest import (
-    BOARD_NOW,
-    BOARD_NOW_ISO,
-    AppFactory,
-    H,
-    M,
-    SmallBoard,
-    add_call,
-    frozen_clock,
-    settle,
-    type_text,
-)
+from .conftest import BOARD_NOW, BOARD_NOW_ISO, AppFactory, H, M, SmallBoard, add_call, frozen_clock, settle, type_text
 
 WIDE = (160, 30)
 TALL = (160, 48)  # every demo row on screen

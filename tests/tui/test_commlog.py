@@ -23,12 +23,7 @@ from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, OptionList, Select, Static, TextArea
 
 from slaboard.resources import data_dir
-from slaboard.services.comms import (
-    NewCommunication,
-    communications_of,
-    draft_notice,
-    log_communication,
-)
+from slaboard.services.comms import NewCommunication, communications_of, draft_notice, log_communication
 from slaboard.services.loading import load_files
 from slaboard.services.tickets import NewCall, get_view, open_call, update_ticket
 from slaboard.store import Store

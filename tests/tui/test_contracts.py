@@ -19,12 +19,12 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
+from slaboard.domain import match_customers
 from slaboard.resources import data_dir
 from slaboard.services.loading import load_files
 from slaboard.services.tickets import NewCall, open_call, update_ticket
 from slaboard.store import Store
 from slaboard.tui.app import SlaboardApp
-from slaboard.domain import match_customers
 from slaboard.tui.screens.contracts import ContractScreen
 from slaboard.tui.screens.detail import TicketScreen
 

@@ -18,11 +18,13 @@ from typing import TypeVar
 
 from textual import work
 from textual.app import App
+from textual.filter import LineFilter
 
 from slaboard.services.access import USER_ERRORS, Store, open_store
 from slaboard.services.tickets import update_ticket
 from slaboard.settings import Settings
 from slaboard.tui.terminal import end_with_terminal
+from slaboard.tui.text import TerminalGuard
 from slaboard.tui.themes import use_theme
 
 T = TypeVar("T")
@@ -49,6 +51,7 @@ class Host(App[None]):
         notices: Iterable[str],
     ) -> None:
         super().__init__()
+        self._guard = TerminalGuard()
         self.db_path = Path(db_path)
         self.clock = clock
         self.settings = settings or Settings()
@@ -59,6 +62,10 @@ class Host(App[None]):
             self._notices.append(notice)
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
+
+    def get_line_filters(self) -> list[LineFilter]:
+        """Textual's filters, then the guard that keeps terminal controls off the screen."""
+        return [*super().get_line_filters(), *([self._guard] if self._guard.enabled else [])]
 
     def on_mount(self) -> None:
         for notice in self._notices:

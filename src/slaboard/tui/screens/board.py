@@ -225,7 +225,7 @@ class BoardScreen(Screen[None]):
                 tabs.remove_tab(f"level-{_slug(level)}")
         for level in levels:
             if level not in self._levels:
-                tabs.add_tab(Tab(level, id=f"level-{_slug(level)}"))
+                tabs.add_tab(Tab(plain(level), id=f"level-{_slug(level)}"))
         self._levels = levels
 
     def view_keys(self) -> list[str]:
@@ -369,7 +369,7 @@ class BoardScreen(Screen[None]):
         at_risk = sum(1 for r in rows if r.view.at_risk)
         if at_risk:
             content = content + Content.styled(f"⚠ {at_risk} to tell", "$sla-breached bold") + Content("   ")
-        level_text = "  ·  ".join(f"{level} {n}" for level, n in sorted(levels.items()))
+        level_text = "  ·  ".join(f"{plain(level)} {n}" for level, n in sorted(levels.items()))
         line1 = content
         if nxt is not None and nxt.lead is not None:
             t = nxt.view.ticket

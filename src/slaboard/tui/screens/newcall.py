@@ -71,7 +71,7 @@ def contract_lines(customer: Customer, contracts: Sequence[Contract], day: date,
         return [Content.styled(f"⚠ {standing.why}: billable at the default rate, no SLA", "bold $warning")], True
     t = contract.terms
     end = t.valid_to.isoformat() if t.valid_to else "open-ended"
-    kind = f"{t.level_name} (bespoke)" if t.bespoke else t.level_name
+    kind = plain(f"{t.level_name} (bespoke)" if t.bespoke else t.level_name)
     lines = [
         Content.assemble((kind, "bold $success"), f" · {money(t.price_per_month)}/month · {t.valid_from} – {end}"
                          f" · {hourly(t.hourly_rate)} outside it"),
@@ -254,7 +254,7 @@ class NewCallScreen(Screen[None]):
             level = self._level_of(customer)
             prompt = Content.assemble(
                 (f"{plain(customer.code):<4} ", "bold"), plain(customer.name),
-                (f"  {level}", "$foreground-muted"),
+                (f"  {plain(level)}", "$foreground-muted"),
                 (f"  contact {plain(why)}" if why else "", "italic $foreground-muted"),
             )
             box.add_option(Option(prompt, id=customer.key))
@@ -618,7 +618,7 @@ class NewCallScreen(Screen[None]):
             panel.update(Content.assemble(("Deadlines  ", "bold"), (f"pick {want} to see the deadlines this call gets", "$foreground-muted")))
             return
         t = view.ticket
-        head = Content.assemble(("Deadlines  ", "bold"), (t.priority, "bold"), f" · {view.level if view.contract else 'no contract'} ·")
+        head = Content.assemble(("Deadlines  ", "bold"), (t.priority, "bold"), f" · {plain(view.level) if view.contract else 'no contract'} ·")
         if not view.clocks:
             lines = [head + Content.styled(" none: no contract in force, billable at the default rate", "$warning")]
         else:
@@ -633,7 +633,7 @@ class NewCallScreen(Screen[None]):
                                               (f" ({clock.target.duration.text}, {left})", "$foreground-muted")))
             lines = [head + Content.styled(f" customer in {view.tz}", "$foreground-muted"), Content("  ").join(parts)]
         if t.billable and view.contract is not None:
-            lines.append(Content.styled(f"billable: {t.service} is not covered, at {hourly(view.contract.terms.hourly_rate)}", "$warning"))
+            lines.append(Content.styled(f"billable: {plain(t.service)} is not covered, at {hourly(view.contract.terms.hourly_rate)}", "$warning"))
         panel.update(Content("\n").join(lines))
 
     def _set_status(self, text: Content | str) -> None:

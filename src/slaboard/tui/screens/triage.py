@@ -429,7 +429,7 @@ class TriageScreen(Screen[None]):
                 w.update("")
             return
         t, now = view.ticket, self.app.clock()
-        contract = view.level if view.contract else "no contract: billable"
+        contract = plain(view.level) if view.contract else "no contract: billable"
         mark = Content.styled("  ✓ saved", "bold $success") if t.id in self.saved else Content("")
         head.update(Content.assemble((f"#{t.id}", "bold"), "  ", plain(view.customer.name),
                                      (f" ({plain(view.customer.code)})", "$foreground-muted"), " · ",
@@ -441,7 +441,7 @@ class TriageScreen(Screen[None]):
             Content.assemble(("reported ", "$foreground-muted"), here(t.reported_at),
                              (f" ({ago} ago) via {t.channel}{caller}", "$foreground-muted")),
             Content.assemble(("now ", "$foreground-muted"), (t.priority, "bold"),
-                             (f" (impact {t.impact}, urgency {t.urgency}) · {t.service} · ", "$foreground-muted"), self._clocks_now(view, now)),
+                             (f" (impact {t.impact}, urgency {t.urgency}) · {plain(t.service)} · ", "$foreground-muted"), self._clocks_now(view, now)),
         ]
         meta.update(Content("\n").join(lines))
         shown, left_out = excerpt(t.description)

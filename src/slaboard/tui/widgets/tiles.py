@@ -217,7 +217,7 @@ class WallQueue(Widget):
         room = width - 25
         if line == 0:
             who = plain(row.view.ticket.assignee) or "nobody"
-            right = f"{row.view.level} · {row.view.ticket.priority} · {who}  "
+            right = f"{plain(row.view.level)} · {row.view.ticket.priority} · {who}  "
             name = _fit(f"#{row.id}  {plain(row.view.customer.name)}", max(0, room - cell_len(right) - 2))
             return left + [(name + "  ", "calm"), (_fit(right, room - cell_len(name) - 2, "right"), "muted")]
         if line == 1:
@@ -228,7 +228,7 @@ class WallQueue(Widget):
         t = row.view.ticket
         parts = []
         if self.row_height < 3:
-            parts += [row.view.level, t.priority]
+            parts += [plain(row.view.level), t.priority]
         parts += [plain(t.service), STATUS_LABELS.get(t.status, t.status)]
         if self.row_height < 3:
             parts.append(plain(t.assignee) or "nobody")
@@ -336,7 +336,7 @@ class NextBreach(Horizontal):
         text = Content("\n").join([
             Content.assemble((f"#{row.id}  ", "bold"), (plain(row.view.customer.name), "bold")),
             Content(headline(t.title)),
-            Content.styled(f"{name} {when} · {row.view.level} {t.priority} · {who}", "$foreground-muted"),
+            Content.styled(f"{name} {when} · {plain(row.view.level)} {t.priority} · {who}", "$foreground-muted"),
         ])
         self.text.update(text)
 
