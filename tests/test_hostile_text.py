@@ -477,6 +477,7 @@ def _screens(ids: dict[str, int]) -> dict[str, list[Callable[[SlaboardApp, Pilot
         "StatusDialog": [lambda app, pilot: on_ticket(app, pilot, ids["late"], "s")],
         "PriorityDialog": [lambda app, pilot: on_ticket(app, pilot, ids["late"], "p")],
         "ResolveDialog": [lambda app, pilot: on_ticket(app, pilot, ids["late"], "v")],
+        "FullTextScreen": [lambda app, pilot: on_ticket(app, pilot, ids["late"], "f")],
         "DiagnosisScreen": [one(lambda i=i: DiagnosisScreen(i)) for i in tickets[:2]],
         "NewCallScreen": [new_call],
         "ConfirmDiscard": [new_call_discard],

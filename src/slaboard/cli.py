@@ -321,7 +321,7 @@ def _json_array(items: Iterable[Any]) -> None:
     out = sys.stdout
     first = True
     for item in items:
-        text = json.dumps(item, indent=2, ensure_ascii=False, default=str)
+        text = json_terminal_safe(json.dumps(item, indent=2, ensure_ascii=False, default=str))
         out.write(("[\n" if first else ",\n") + "  " + text.replace("\n", "\n  "))
         first = False
     out.write("[]\n" if first else "\n]\n")
