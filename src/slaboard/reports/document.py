@@ -30,6 +30,10 @@ CLOCK_TITLES = {"response": "Response", "resolution": "Resolution", "plan": "Pla
 CURRENCY_SIGNS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF"}
 PRIORITIES = ("P1", "P2", "P3", "P4")
 BAR_CELLS = 20  # width of a Markdown text bar: one cell per 5 %
+# The rule for period edges, said on the MSP's page (a customer's page is in that
+# customer's zone already): the same call is in the same month in both reports.
+PERIOD_RULE = ("Each customer's calls are counted in the periods of that customer's own time zone, "
+               "as in that customer's own report; the totals are the sums of the customers' figures.")
 
 
 # ------------------------------------------------------------------ words and numbers
@@ -180,6 +184,22 @@ def _msp_groupings(report: Report) -> list[str]:
     return [g for g in wanted if g == report.grouping or g in report.by]
 
 
+def _has_plan(report: Report) -> bool:
+    """Whether a plan target (a diagnosis with an expected time, by a deadline) fell
+    due in the period: only then do the pages give the plan's figures."""
+    return report.total.plan_met + report.total.plan_missed > 0
+
+
+def _clock_times(report: Report, f: Figures) -> list[tuple[str, list[int], list[int]]]:
+    """(what, business seconds, calendar seconds) of the clocks timed on the page:
+    to respond, to a plan (when the period has plan targets), to resolve."""
+    plan = [("plan", f.plan_business, f.plan_calendar)] if _has_plan(report) else []
+    return [("respond", f.respond_business, f.respond_calendar), *plan, ("resolve", f.resolve_business, f.resolve_calendar)]
+
+
+TIME_WORDS = {"respond": "to respond", "plan": "to a plan", "resolve": "to resolve"}
+
+
 def _missed_total(report: Report) -> int:
     return report.total.response_missed + report.total.resolution_missed
 
@@ -244,18 +264,21 @@ def _md_header(report: Report) -> list[str]:
         "",
         f"**{_md(report.period.label)}** ({_period_line(report)}, times in {_md(tz)})  ",
         f"Prepared by {_md(report.msp.name)} on {_day(report.generated_at.astimezone(ZoneInfo(tz)).date())}",
+        *(["", f"*{_md(PERIOD_RULE)}*"] if report.customer is None else []),
         "",
     ]
 
 
 def _md_figures(report: Report, grouping: str) -> list[str]:
+    plan = _has_plan(report)
     return _md_table(
         [GROUP_TITLES.get(grouping, grouping), "Opened", "Resolved", "Response within target",
-         "Resolution within target", "Open past deadline"],
+         *(["Plan within target"] if plan else []), "Resolution within target", "Open past deadline"],
         [[f"**{_md(label)}**" if total else _md(label), str(f.opened), str(f.resolved),
-          _met_of(f.response_met, f.response_missed), _met_of(f.resolution_met, f.resolution_missed),
-          str(f.open_breached)] for label, f, total in _rows(report, grouping)],
-        numeric=range(1, 6),
+          _met_of(f.response_met, f.response_missed), *([_met_of(f.plan_met, f.plan_missed)] if plan else []),
+          _met_of(f.resolution_met, f.resolution_missed), str(f.open_breached)]
+         for label, f, total in _rows(report, grouping)],
+        numeric=range(1, 6 + plan),
     )
 
 
@@ -291,6 +314,14 @@ def _md_why(m: Miss) -> str:
     return _md(m.justification) if m.justification else "*none given*"
 
 
+def _md_plan_line(report: Report) -> list[str]:
+    t = report.total
+    if not _has_plan(report):
+        return []
+    return [(f"- Plan (diagnosis and expected time) within target: **{_share(t.plan_share)}**"
+             f"{_of(t.plan_met, t.plan_missed, ', ')}")]
+
+
 def _md_footer(report: Report) -> list[str]:
     return ["---", "",
             f"*Prepared by {_md(report.msp.name)} with slaboard from the times recorded on every call. "
@@ -305,6 +336,7 @@ def _customer_markdown(report: Report) -> str:
         "",
         f"- Calls opened: **{t.opened}**; calls resolved: **{t.resolved}**",
         f"- Responded within target: **{_share(t.response_share)}**{_of(t.response_met, t.response_missed, ', ')}",
+        *_md_plan_line(report),
         f"- Resolved within target: **{_share(t.resolution_share)}**{_of(t.resolution_met, t.resolution_missed, ', ')}",
         f"- Open calls already past their deadline at the end of the period: **{t.open_breached}**",
         f"- Work outside the contract: **{t.billable_calls}** call{'s' if t.billable_calls != 1 else ''}, "
@@ -338,16 +370,16 @@ def _customer_markdown(report: Report) -> str:
         out.append("")
     out += ["## Figures", ""]
     out += _md_figures(report, report.grouping)
-    out += ["", "### Time to respond and to resolve", "",
+    heading = "### Time to respond, to a plan and to resolve" if _has_plan(report) else "### Time to respond and to resolve"
+    out += ["", heading, "",
             "Business time counts only the service hours of the contract; calendar time is the clock on the wall.", ""]
     time_rows = []
     for label, f, total in _rows(report):
-        for what, business, calendar in (("respond", f.respond_business, f.respond_calendar),
-                                         ("resolve", f.resolve_business, f.resolve_calendar)):
+        for what, business, calendar in _clock_times(report, f):
             if not business and not total and len(_rows(report)) > 1:
                 continue  # a group with nothing to time: its row would be dashes
             (bm, bmed), (cm, cmed) = _stats(business), _stats(calendar)
-            name = f"{_md(label)}: {what}" if len(_rows(report)) > 1 else f"Time to {what}"
+            name = f"{_md(label)}: {what}" if len(_rows(report)) > 1 else f"Time {TIME_WORDS[what]}"
             time_rows.append([name, str(len(business)), _duration(bm), _duration(bmed),
                               _duration(cm, calendar=True), _duration(cmed, calendar=True)])
     out += _md_table(["", "Calls", "Mean (business)", "Median (business)", "Mean (calendar)", "Median (calendar)"], time_rows,
@@ -380,6 +412,7 @@ def _msp_markdown(report: Report) -> str:
         "",
         f"- Calls opened: **{t.opened}**; calls resolved: **{t.resolved}**",
         f"- Responded within target: **{_share(t.response_share)}**{_of(t.response_met, t.response_missed, ', ')}",
+        *_md_plan_line(report),
         f"- Resolved within target: **{_share(t.resolution_share)}**{_of(t.resolution_met, t.resolution_missed, ', ')}",
         f"- Targets missed: **{missed}** ({t.response_missed} response, {t.resolution_missed} resolution)",
         f"- Open calls already past their deadline at the end of the period: **{t.open_breached}**",
@@ -575,6 +608,7 @@ def _html_header(report: Report) -> list[str]:
         f"<h1>SLA report: {_h(report.customer_name or MSP_TITLE)}</h1>",
         f'<p class="period"><strong>{_h(report.period.label)}</strong> · {_h(_period_line(report))} · '
         f"times in {_h(tz)} · prepared on {_h(made)}</p>",
+        *([f'<p class="note rule">{_h(PERIOD_RULE)}</p>'] if report.customer is None else []),
         "</header>",
     ]
 
@@ -588,12 +622,24 @@ def _html_share_tiles(t: Figures) -> list[str]:
     ]
 
 
+def _html_plan_note(report: Report) -> list[str]:
+    """The plan's figure under the tiles (a sixth tile would not fit a row of A4)."""
+    t = report.total
+    if not _has_plan(report):
+        return []
+    return [(f'<p class="note">Plan (diagnosis and expected time) within target: '
+             f"<strong>{_h(_share(t.plan_share))}</strong>{_h(_of(t.plan_met, t.plan_missed, ', '))}.</p>")]
+
+
 def _html_figures(report: Report, grouping: str) -> str:
+    plan = _has_plan(report)
     return _table(
         [(_h(GROUP_TITLES.get(grouping, grouping)), False), ("Calls opened", True), ("Calls resolved", True),
-         ("Response within target", True), ("Resolution within target", True), ("Open past deadline", True)],
+         ("Response within target", True), *([("Plan within target", True)] if plan else []),
+         ("Resolution within target", True), ("Open past deadline", True)],
         (([(_h(label), False), (str(f.opened), True), (str(f.resolved), True),
            (_h(_met_of(f.response_met, f.response_missed)), True),
+           *([(_h(_met_of(f.plan_met, f.plan_missed)), True)] if plan else []),
            (_h(_met_of(f.resolution_met, f.resolution_missed)), True), (str(f.open_breached), True)],
           "total" if total else "") for label, f, total in _rows(report, grouping)),
     )
@@ -653,6 +699,7 @@ def _msp_html(report: Report) -> str:
         _tile(str(t.open_breached), "open calls past their deadline at the end of the period",
               "bad" if t.open_breached else ""),
         "</ul>",
+        *_html_plan_note(report),
         f'<p class="note">Work outside the contracts: {t.billable_calls} call{"s" if t.billable_calls != 1 else ""}, '
         f"{_h(_hours(t.billable_hours))}, {_h(_money(t.billable_amount, cur))}.</p>",
         "</section>",
@@ -677,7 +724,9 @@ def _customer_html(report: Report) -> str:
         _tile(str(t.resolved), "calls resolved"),
         _tile(str(t.open_breached), "open calls past their deadline at the end of the period",
               "bad" if t.open_breached else ""),
-        "</ul></section>",
+        "</ul>",
+        *_html_plan_note(report),
+        "</section>",
         '<section id="contract" class="contracts"><h2>Your contract</h2>',
     ]
     if report.contracts:
@@ -688,14 +737,15 @@ def _customer_html(report: Report) -> str:
 
     s.append('<section id="figures"><h2>Figures</h2>')
     s.append(_html_figures(report, report.grouping))
-    s.append("<h3>Time to respond and to resolve</h3>")
+    s.append("<h3>Time to respond, to a plan and to resolve</h3>" if _has_plan(report)
+             else "<h3>Time to respond and to resolve</h3>")
     time_rows = []
     for label, f, total in _rows(report):
-        for what, business, calendar in (("to respond", f.respond_business, f.respond_calendar),
-                                         ("to resolve", f.resolve_business, f.resolve_calendar)):
+        for clock, business, calendar in _clock_times(report, f):
             if not business and not total and len(_rows(report)) > 1:
                 continue  # a group with nothing to time: its row would be dashes
             (bm, bmed), (cm, cmed) = _stats(business), _stats(calendar)
+            what = TIME_WORDS[clock]
             time_rows.append(([(f"{_h(label)} — {what}" if len(_rows(report)) > 1 else f"Time {what}", False),
                                (str(len(business)), True), (_duration(bm), True), (_duration(bmed), True),
                                (_duration(cm, calendar=True), True), (_duration(cmed, calendar=True), True)],
