@@ -563,6 +563,18 @@ class Store:
                 found[ticket.id] = ticket
         return found
 
+    def outcomes_of(self, ticket_ids: Sequence[int]) -> dict[int, dict[str, bool]]:
+        """For each of these tickets, its stopped clocks: clock -> met (read in chunks,
+        as :meth:`tickets_by_id`); a ticket with none is left out."""
+        found: dict[int, dict[str, bool]] = {}
+        ids = list(ticket_ids)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            sql = f"SELECT ticket_id, clock, met FROM clock_outcomes WHERE ticket_id IN ({', '.join('?' * len(chunk))})"
+            for ticket_id, clock, met in self.conn.execute(sql, chunk):
+                found.setdefault(ticket_id, {})[clock] = bool(met)
+        return found
+
     def open_tickets(self) -> list[tuple[Ticket, str]]:
         """Every open ticket with its zone (uses the partial index on open tickets)."""
         # No ORDER BY: with it SQLite walks the whole table in id order instead of
