@@ -87,3 +87,25 @@ def test_the_msp_report_says_whose_calendar_counts(store):
     assert msp.to_dict()["period"]["edges"] == "customer"
     own = report(store, "2026-07", "TTI")
     assert own.tz == "America/New_York" and own.to_dict()["period"]["edges"] == "customer"
+
+
+def test_a_stopped_clock_carries_its_local_day_in_the_customers_zone(store):
+    got = store.conn.execute(
+        "SELECT t.customer, o.clock, o.local_day, o.stopped_at, o.span_seconds, o.customer FROM clock_outcomes o "
+        "JOIN tickets t ON t.id = o.ticket_id ORDER BY t.customer, o.clock").fetchall()
+    days = {(c, clock): (day, stopped[:10]) for c, clock, day, stopped, _span, _oc in got}
+    # New York's 23:00 on 31 July is 03:00 UTC on 1 August; Singapore's 07:00 on 1 August is 23:00 UTC on 31 July.
+    assert days[("tulip-trading", "resolution")] == ("2026-07-31", "2026-08-01")
+    assert days[("lotus-bay", "resolution")] == ("2026-08-01", "2026-07-31")
+    assert {(c, clock): span for c, clock, _d, _s, span, _oc in got}[("tulip-trading", "resolution")] == 3 * 3600
+    assert all(c == oc for c, _clock, _d, _s, _span, oc in got)
+
+
+def test_outcomes_follow_a_change_of_the_calls_service(db: Path, tmp_path: Path):
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(db.read_bytes())
+    with Store.open(copy) as store:
+        (ticket_id,) = store.conn.execute("SELECT id FROM tickets WHERE customer = 'tulip-trading'").fetchone()
+        update_ticket(store, ticket_id, operator="ann", now=NOW, service="email")
+        july = build_report(store, parse_period("2026-07", today=NOW.date()), NOW, grouping="service", customer="TTI")
+    assert [(g.key, g.opened, g.resolution_met + g.resolution_missed) for g in july.groups] == [("email", 1, 1)]

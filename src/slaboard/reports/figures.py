@@ -315,8 +315,8 @@ def build_report(
     month_names = period.months()
     month_bounds = [date.fromisoformat(m + "-01") for m in month_names[1:]]
     zones = store.report_zones(cust.key if cust else None)
-    edges = {z: [_utc_text(datetime.combine(d, time(), ZoneInfo(z)))
-                 for d in [period.start, *month_bounds, period.end]] for z in zones}
+    days = [d.isoformat() for d in [period.start, *month_bounds, period.end]]
+    edges = {z: [_utc_text(datetime.combine(date.fromisoformat(d), time(), ZoneInfo(z))) for d in days] for z in zones}
 
     groups: dict[str, Figures] = {}
     months: dict[str, Figures] = {m: Figures(m) for m in month_names}
@@ -391,7 +391,8 @@ def build_report(
         for f in added_to:
             f.resolved += row.count
     say("reading the targets met and missed")
-    for row in store.report_outcome_groups(edges, by_customer, **split):
+    # A stopped clock carries its local day in its customer's zone: the same rule.
+    for row in store.report_outcome_groups(days, by_customer, **split):
         _key, _month, added_to = figures_for(row, row.level)
         if row.contract_id is not None:
             measured.add(row.contract_id)
@@ -415,7 +416,7 @@ def build_report(
                     f.paused_by_reason[reason] += seconds
     misses = [Miss(m.ticket_id, m.title, names.get(m.customer, m.customer), m.clock, m.target, m.late_seconds,
                    m.stopped_at, m.justification, m.level or level_of(m.contract_id))
-              for m in store.report_misses(edges, by_customer, worst)]
+              for m in store.report_misses(days, by_customer, worst)]
     say("replaying the calls still open at the end of the period")
     # Each zone's period ends at its own instant: a call is replayed at the end of
     # its customer's period (or now, for a period not over yet).

@@ -43,6 +43,7 @@ from slaboard.store.connection import (
     write_transaction,
 )
 from slaboard.store.files import backup_file, create_private
+from slaboard.store.schema import local_day
 
 TICKET_START = 1001  # the first ticket number
 _TICKET_COLUMNS = (
@@ -122,7 +123,8 @@ def _upgrade(conn: sqlite3.Connection, path: Path) -> None:
 _GROUP_KEYS = "period, customer, service, priority, contract_id, level, clock, met"
 _GROUP_OUTER = (f"{_GROUP_KEYS}, COUNT(*), SUM(billable), SUM(hours), group_concat(id), group_concat(used), "
                 "group_concat(span), SUM(paused), '[' || group_concat(pauses) || ']'")
-_GROUP_BY = f"GROUP BY {_GROUP_KEYS}"
+# By position: a name could mean a column of the table rather than the one selected.
+_GROUP_BY = "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
 
 
 class ReportGroup(NamedTuple):
@@ -634,13 +636,20 @@ class Store:
 
     def record_outcomes(self, ticket_id: int, outcomes: Iterable[dict[str, Any]], now: datetime) -> None:
         """Write down stopped clocks' outcomes (replacing an earlier stop of a
-        reopened ticket), inside the caller's transaction."""
+        reopened ticket), inside the caller's transaction. Each carries the ticket's
+        customer and service, the stop's local day in the ticket's zone and the
+        calendar seconds from start to stop, for the reports."""
+        owner = self.conn.execute("SELECT customer, service, tz FROM tickets WHERE id = ?", [ticket_id]).fetchone()
+        customer, service, tz = owner if owner else (None, None, "Etc/UTC")
         for o in outcomes:
+            stopped, started = _utc_text(o["stopped_at"]), _utc_text(o["started_at"])
+            assert stopped is not None and started is not None
+            span = int((datetime.fromisoformat(stopped) - datetime.fromisoformat(started)).total_seconds())
             self.conn.execute(
                 """INSERT INTO clock_outcomes (ticket_id, clock, met, stopped_at, due, target, target_seconds,
                        used_seconds, late_seconds, paused_seconds, contract_id, contract_version, level, priority,
-                       justification, recorded_at, pauses, started_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                       justification, recorded_at, pauses, started_at, customer, service, local_day, span_seconds)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT(ticket_id, clock) DO UPDATE SET met = excluded.met, stopped_at = excluded.stopped_at,
                        due = excluded.due, target = excluded.target, target_seconds = excluded.target_seconds,
                        used_seconds = excluded.used_seconds, late_seconds = excluded.late_seconds,
@@ -648,11 +657,12 @@ class Store:
                        contract_version = excluded.contract_version, level = excluded.level,
                        priority = excluded.priority, justification = excluded.justification,
                        recorded_at = excluded.recorded_at, pauses = excluded.pauses,
-                       started_at = excluded.started_at""",
-                [ticket_id, o["clock"], int(o["met"]), _utc_text(o["stopped_at"]), _utc_text(o["due"]), o["target"], o["target_seconds"],
+                       started_at = excluded.started_at, customer = excluded.customer, service = excluded.service,
+                       local_day = excluded.local_day, span_seconds = excluded.span_seconds""",
+                [ticket_id, o["clock"], int(o["met"]), stopped, _utc_text(o["due"]), o["target"], o["target_seconds"],
                  o["used_seconds"], o["late_seconds"], o["paused_seconds"], o.get("contract_id"),
                  o["contract_version"], o["level"], o["priority"], o.get("justification", ""), iso(now),
-                 json.dumps(o.get("pauses", {}), sort_keys=True), _utc_text(o["started_at"])],
+                 json.dumps(o.get("pauses", {}), sort_keys=True), started, customer, service, local_day(stopped, tz), span],
             )
 
     def clear_outcomes(self, ticket_id: int, clocks: Iterable[str]) -> None:
@@ -750,35 +760,44 @@ class Store:
             outer=_GROUP_OUTER, tail=_GROUP_BY)
         return [ReportGroup(*r) for r in rows]
 
-    def report_outcome_groups(self, edges: Mapping[str, Sequence[str]], customer: str | None = None, *,
+    def report_outcome_groups(self, days: Sequence[str], customer: str | None = None, *,
                               by_service: bool = False, by_priority: bool = False) -> list[ReportGroup]:
         """Clocks (response, plan, resolution) stopped in the report's periods, by
         period, customer, contract, level, clock and met (and service, priority when
-        asked): business and calendar seconds used, time paused and why."""
-        service = "t.service" if by_service else "NULL"
-        priority = "o.priority" if by_priority else "NULL"
-        rows = self._grouped(
-            f"t.customer AS customer, {service} AS service, {priority} AS priority, o.contract_id AS contract_id, "
-            "o.level AS level, o.clock AS clock, o.met AS met, 1 AS n, 0 AS billable, 0 AS hours, o.ticket_id AS id, "
-            "o.used_seconds AS used, "
-            "CAST(strftime('%s', o.stopped_at) AS INTEGER) - CAST(strftime('%s', o.started_at) AS INTEGER) AS span, "
-            "o.paused_seconds AS paused, CASE WHEN o.paused_seconds > 0 THEN o.pauses END AS pauses",
-            "clock_outcomes o JOIN tickets t ON t.id = o.ticket_id", "o.stopped_at", "t.tz", "t.customer", edges, customer,
-            outer=_GROUP_OUTER, tail=_GROUP_BY)
-        return [ReportGroup(*r) for r in rows]
+        asked): business and calendar seconds used, time paused and why.
 
-    def report_misses(self, edges: Mapping[str, Sequence[str]], customer: str | None = None,
-                      limit: int = 10) -> list[OutcomeRow]:
-        """The ``limit`` response and resolution targets missed by most in the
-        report's periods, most late first (a missed plan is counted, not listed)."""
-        rows = self._grouped(
-            "o.ticket_id, o.clock, o.met, o.stopped_at, "
-            "CAST(strftime('%s', o.stopped_at) AS INTEGER) - CAST(strftime('%s', o.started_at) AS INTEGER), "
-            "o.target, o.used_seconds, o.late_seconds, o.paused_seconds, o.pauses, o.level, o.priority, o.justification, "
-            "t.customer, t.service, t.title, o.contract_id",
-            "clock_outcomes o JOIN tickets t ON t.id = o.ticket_id", "o.stopped_at", "t.tz", "t.customer", edges, customer,
-            extra_where=" AND o.met = 0 AND o.clock != 'plan'", tail=f"ORDER BY late_seconds DESC, ticket_id, clock LIMIT {int(limit)}")
-        return [OutcomeRow(*r[1:]) for r in rows]
+        ``days`` are the local dates (ISO text, ascending) at which the periods begin,
+        the last one the end of the report: a clock counts on the day it stopped in
+        its customer's zone, as recorded with it."""
+        if len(days) < 2:
+            return []
+        service = "service" if by_service else "NULL"
+        priority = "priority" if by_priority else "NULL"
+        steps = " ".join(f"WHEN local_day < ? THEN {i}" for i in range(len(days) - 1))
+        where = "local_day >= ? AND local_day < ?" + (" AND customer = ?" if customer is not None else "")
+        sql = f"""SELECT CASE {steps} END AS period, customer, {service} AS service, {priority} AS priority,
+                         contract_id, level, clock, met, COUNT(*), 0, 0, group_concat(ticket_id),
+                         group_concat(used_seconds), group_concat(span_seconds), SUM(paused_seconds),
+                         '[' || group_concat(CASE WHEN paused_seconds > 0 THEN pauses END) || ']'
+                  FROM clock_outcomes WHERE {where} {_GROUP_BY}"""
+        params: list[Any] = [*days[1:], days[0], days[-1], *([customer] if customer is not None else [])]
+        return [ReportGroup(*r) for r in self.conn.execute(sql, params)]
+
+    def report_misses(self, days: Sequence[str], customer: str | None = None, limit: int = 10) -> list[OutcomeRow]:
+        """The ``limit`` response and resolution targets missed by most on the local
+        days [``days[0]``, ``days[-1]``), most late first (a missed plan is counted,
+        not listed)."""
+        where = "o.local_day >= ? AND o.local_day < ? AND o.met = 0 AND o.clock != 'plan'"
+        params: list[Any] = [days[0], days[-1]]
+        if customer is not None:
+            where += " AND o.customer = ?"
+            params.append(customer)
+        sql = f"""SELECT o.ticket_id, o.clock, o.met, o.stopped_at, o.span_seconds, o.target, o.used_seconds,
+                         o.late_seconds, o.paused_seconds, o.pauses, o.level, o.priority, o.justification,
+                         o.customer, o.service, t.title, o.contract_id
+                  FROM clock_outcomes o JOIN tickets t ON t.id = o.ticket_id
+                  WHERE {where} ORDER BY o.late_seconds DESC, o.ticket_id, o.clock LIMIT ?"""
+        return [OutcomeRow(*r) for r in self.conn.execute(sql, [*params, int(limit)])]
 
     def _report(self, sql: str, start: datetime, end: datetime, customer: str | None, column: str) -> list[tuple[Any, ...]]:
         params: list[Any] = [iso(start), iso(end)]

@@ -17,7 +17,6 @@ from slaboard.services.tickets import CallLine, call_lines
 from slaboard.tui.text import plain
 from slaboard.tui.widgets.table import STATUS_LABELS
 
-
 # Each clock's target as a mark that reads without colour: met, missed, not stopped.
 CLOCK_MARKS = (("response", "resp"), ("plan", "plan"), ("resolution", "resol"))
 MET, MISSED, RUNNING = ("✓", "$success"), ("✗", "bold $error"), ("–", "$text-muted")
