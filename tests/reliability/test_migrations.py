@@ -7,7 +7,9 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import subprocess
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -139,3 +141,20 @@ def test_a_migration_that_fails_leaves_the_file_as_it_was(tmp_path: Path) -> Non
     assert_one_line_error(run_cli(path, "ticket", "list"), "not changed")
     assert content(path) == before and digest(path) == before_bytes
     assert integrity(path) == ["ok"]
+
+
+def test_upgrade_gives_old_outcomes_their_customer_local_day_and_span(tmp_path: Path) -> None:
+    """Reports read a stopped clock's customer, service, local day (in the call's own
+    zone) and calendar span from the outcome itself: an upgrade fills them in."""
+    path = old_copy(tmp_path)
+    with Store.open(path):
+        pass
+    got = rows(path, """SELECT o.customer, o.service, o.local_day, o.span_seconds, t.customer, t.service, t.tz,
+                               o.stopped_at, o.started_at
+                        FROM clock_outcomes o JOIN tickets t ON t.id = o.ticket_id""")
+    assert got
+    for customer, service, day, span, t_customer, t_service, tz, stopped, started in got:
+        stop, start = datetime.fromisoformat(stopped), datetime.fromisoformat(started)
+        assert (customer, service) == (t_customer, t_service)
+        assert day == stop.astimezone(ZoneInfo(tz)).date().isoformat()
+        assert span == int((stop - start).total_seconds())

@@ -200,7 +200,8 @@ def test_cli_csv_escapes_a_hostile_customer_name(formula_db, run, monkeypatch):
 
 def test_json_parses_back_with_numbers_and_iso_instants(store):
     data = json.loads(export.to_json(report(store, "2026-Q3")))
-    assert data["period"] == {"label": "Q3 2026", "from": "2026-07-01", "to": "2026-09-30", "tz": "Europe/Amsterdam"}
+    assert data["period"] == {"label": "Q3 2026", "from": "2026-07-01", "to": "2026-09-30", "tz": "Europe/Amsterdam",
+                              "edges": "customer"}
     assert datetime.fromisoformat(data["generated_at"]) == NOW
     assert (data["customer"], data["customer_name"], data["grouping"]) == ("vdberg-transport", VDB_NAME, "level")
     total = data["total"]
@@ -366,12 +367,14 @@ def test_markdown_has_its_sections(store):
     lines = md.splitlines()
     assert lines[0] == f"# SLA report: {VDB_NAME}"
     for heading in ("## At a glance", "## Your contract", "### Silver (version 2)", "## Figures",
-                    "### Time to respond and to resolve", "### Time paused", "### Work outside the contract",
+                    "### Time to respond, to a plan and to resolve", "### Time paused", "### Work outside the contract",
                     "## Resolved within target, month by month", "## Targets missed"):
         assert heading in lines, heading
     assert "Prepared by Polder IT Services B.V. on 5 October 2026" in md
     assert "- Resolved within target: **62.5%**, 5 of 8" in lines
-    assert "| Silver | 10 | 9 | 8 of 9 (88.9%) | 5 of 8 (62.5%) | 1 |" in lines
+    assert "| Silver | 10 | 9 | 8 of 9 (88.9%) | 2 of 9 (22.2%) | 5 of 8 (62.5%) | 1 |" in lines
+    assert "- Plan (diagnosis and expected time) within target: **22.2%**, 2 of 9" in lines
+    assert "| Time to a plan | 9 | 3 h 46 min | 3 h 00 min | 6 h 46 min | 4 h 00 min |" in lines
     assert "| P1 | 30 min | 4 h |" in lines
     assert "- E-mail: resolution within 2 h, whatever the priority" in lines
     assert ("- Services covered: E-mail, Microsoft 365, Network, Workstations, Printing, Telephony, "
@@ -442,12 +445,12 @@ def test_msp_html_has_the_totals_both_groupings_and_the_worst_misses(store):
                      "open calls past their deadline", "Work outside the contracts: 2 calls, 4 h, € 387.50"):
         assert fragment in summary, fragment
     assert cells(section(page, "by-level")) == [
-        ["Service level", "Calls opened", "Calls resolved", "Response within target", "Resolution within target",
-         "Open past deadline"],
-        ["Gold", "2", "2", "2 of 2 (100%)", "1 of 2 (50%)", "0"],
-        ["Silver", "10", "9", "8 of 9 (88.9%)", "5 of 8 (62.5%)", "1"],
-        ["none", "1", "1", "no targets due", "no targets due", "0"],
-        ["Total", "13", "12", "10 of 11 (90.9%)", "6 of 10 (60%)", "1"],
+        ["Service level", "Calls opened", "Calls resolved", "Response within target", "Plan within target",
+         "Resolution within target", "Open past deadline"],
+        ["Gold", "2", "2", "2 of 2 (100%)", "1 of 2 (50%)", "1 of 2 (50%)", "0"],
+        ["Silver", "10", "9", "8 of 9 (88.9%)", "2 of 9 (22.2%)", "5 of 8 (62.5%)", "1"],
+        ["none", "1", "1", "no targets due", "no targets due", "no targets due", "0"],
+        ["Total", "13", "12", "10 of 11 (90.9%)", "3 of 11 (27.3%)", "6 of 10 (60%)", "1"],
     ]
     assert [row[0] for row in cells(section(page, "by-customer"))] == [
         "Customer", EVIL_NAME, "Fietsenmakerij De Spaak", "Hotel De Gouden Gracht", VDB_NAME, "Total"]
@@ -494,9 +497,10 @@ def test_msp_markdown_has_its_sections(store):
     assert "## Your contract" not in lines and "## Figures" not in lines
     assert "- Targets missed: **5** (1 response, 4 resolution)" in lines
     assert "- Resolved within target: **60%**, 6 of 10" in lines
-    assert "| Gold | 2 | 2 | 2 of 2 (100%) | 1 of 2 (50%) | 0 |" in lines
-    assert "| **Total** | 13 | 12 | 10 of 11 (90.9%) | 6 of 10 (60%) | 1 |" in lines
-    assert f"| {VDB_NAME} | 10 | 9 | 8 of 9 (88.9%) | 5 of 8 (62.5%) | 1 |" in lines
+    assert "| Gold | 2 | 2 | 2 of 2 (100%) | 1 of 2 (50%) | 1 of 2 (50%) | 0 |" in lines
+    assert "| **Total** | 13 | 12 | 10 of 11 (90.9%) | 3 of 11 (27.3%) | 6 of 10 (60%) | 1 |" in lines
+    assert f"| {VDB_NAME} | 10 | 9 | 8 of 9 (88.9%) | 2 of 9 (22.2%) | 5 of 8 (62.5%) | 1 |" in lines
+    assert "- Plan (diagnosis and expected time) within target: **27.3%**, 3 of 11" in lines
     assert "| Customer | Call | Title | Level | Target missed | Late by | Justification |" in lines
     misses = [line for line in lines if "| #" in line]
     assert misses[0].startswith(f"| {VDB_NAME} | #") and "| priority call | Silver | Resolution within 4 h | 1 h 30 min |" in misses[0]
@@ -642,3 +646,26 @@ def test_cli_cannot_write_the_output(cli_db, run, tmp_path):
     code, _, stderr = run("report", "--customer", "VDB", "--format", "html", "--output", str(tmp_path / "no" / "f.html"))
     assert code == 2 and stderr.startswith("slaboard: cannot write") and stderr.count("\n") == 1
 
+
+
+def test_plan_figures_in_every_format(store):
+    r = report(store, "2026-07")
+    t = r.total
+    assert t.plan_met + t.plan_missed > 0
+    (row,) = [row for row in csv.DictReader(io.StringIO(export.to_csv(r))) if row["group"] == "total"]
+    assert (int(row["plan_met"]), int(row["plan_missed"])) == (t.plan_met, t.plan_missed)
+    assert int(row["plan_business_median_s"]) == t.to_dict()["plan_business_median_s"]
+    assert json.loads(export.to_json(r))["total"]["plan_met_share"] == t.plan_share
+    headers, rows = export.table_rows(r)
+    assert headers.index("resp %") < headers.index("plan met") < headers.index("resol met")
+    assert rows[-1][headers.index("plan met")] == f"{t.plan_met}/{t.plan_met + t.plan_missed}"
+    assert "plan med" in export.to_table(r).splitlines()[3]
+    assert "Plan within target" in document.to_markdown(r) and "Plan within target" in document.to_html(r)
+
+
+def test_a_period_without_plan_targets_leaves_the_plan_off_the_pages(store):
+    r = report(store, "2026-05")
+    assert r.total.plan_met + r.total.plan_missed == 0
+    md, page = document.to_markdown(r), document.to_html(r)
+    assert "Plan within target" not in md and "Plan within target" not in page
+    assert "### Time to respond and to resolve" in md.splitlines()

@@ -591,3 +591,22 @@ def test_parse_period_years_out_of_range_are_user_mistakes(kwargs):
     command line), not a ValueError/OverflowError traceback."""
     with pytest.raises(ServiceError):
         parse_period(today=TODAY, **kwargs)
+
+
+def test_plan_clock_figures_are_the_recorded_plan_outcomes(store):
+    """Time to a plan is counted like response and resolution: met and missed from the
+    outcomes written when the plan clock stopped, business time used as recorded."""
+    r = report(store, "2026-07")
+    rows = store.conn.execute(
+        "SELECT o.met, o.used_seconds FROM clock_outcomes o JOIN tickets t ON t.id = o.ticket_id "
+        "WHERE o.clock = 'plan' AND t.customer = 'vdberg-transport' "
+        "AND o.stopped_at >= '2026-06-30T22:00:00+00:00' AND o.stopped_at < '2026-07-31T22:00:00+00:00'").fetchall()
+    assert rows  # the history has plan targets in July
+    assert (r.total.plan_met, r.total.plan_missed) == (sum(m for m, _ in rows), sum(1 - m for m, _ in rows))
+    assert sorted(r.total.plan_business) == sorted(u for _, u in rows)
+    assert r.total.plan_share == r.total.plan_met / len(rows)
+    row = r.total.to_dict()
+    assert row["plan_met"] == r.total.plan_met and row["plan_business_median_s"] == round(statistics.median(
+        u for _, u in rows))
+    # Plans are figures, not in the list of worst misses (that lists response and resolution).
+    assert {m.clock for m in r.misses} == {"response", "resolution"}

@@ -189,6 +189,31 @@ async def test_enter_lists_the_calls_behind_the_row_and_opens_one(report_db: Pat
         assert calls.option_count == len({i for ids in report.ticket_ids.values() for i in ids})
 
 
+async def test_the_calls_behind_a_row_mark_each_target_met_or_missed(report_db: Path, make_app: AppFactory) -> None:
+    """Every call in the list says, in text, which of its targets it met and missed."""
+    app = make_app(report_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_report(pilot)
+        await pilot.press("G", "enter")  # the total: every call of the report
+        await settle(pilot)
+        calls = app.screen.query_one("#calls", OptionList)
+        prompts = {int(o.id): o.prompt.plain for o in (calls.get_option_at_index(i) for i in range(calls.option_count))}
+        assert "✓ target met · ✗ missed · – not stopped" in app.screen.query_one("#calls-hint", Static).content.plain
+    with Store.open(report_db) as store:
+        recorded = store.conn.execute("SELECT ticket_id, clock, met FROM clock_outcomes").fetchall()
+    outcomes: dict[int, dict[str, int]] = {}
+    for ticket_id, clock, met in recorded:
+        outcomes.setdefault(ticket_id, {})[clock] = met
+    seen = set()
+    for ticket_id, prompt in prompts.items():
+        for clock, label in (("response", "resp"), ("plan", "plan"), ("resolution", "resol")):
+            met = outcomes.get(ticket_id, {}).get(clock)
+            mark = "–" if met is None else ("✓" if met else "✗")
+            assert f"{label}{mark}" in prompt, (ticket_id, prompt)
+            seen.add(mark)
+    assert seen == {"✓", "✗", "–"}  # the quarter has calls of each kind
+
+
 async def test_export_writes_csv_and_json_that_parse(report_db: Path, make_app: AppFactory,
                                                      tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)

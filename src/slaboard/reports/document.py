@@ -11,14 +11,16 @@ justifications) is escaped for the format it lands in.
 
 from __future__ import annotations
 
-import html
 import re
 import statistics
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from slaboard.reports.figures import MSP_GROUPINGS, ContractSummary, Figures, Miss, Report
+from slaboard.reports.markup import Markup
+
+M = Markup  # every piece of the HTML page is made with it: text put into it is escaped
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")
@@ -30,6 +32,10 @@ CLOCK_TITLES = {"response": "Response", "resolution": "Resolution", "plan": "Pla
 CURRENCY_SIGNS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF"}
 PRIORITIES = ("P1", "P2", "P3", "P4")
 BAR_CELLS = 20  # width of a Markdown text bar: one cell per 5 %
+# The rule for period edges, said on the MSP's page (a customer's page is in that
+# customer's zone already): the same call is in the same month in both reports.
+PERIOD_RULE = ("Each customer's calls are counted in the periods of that customer's own time zone, "
+               "as in that customer's own report; the totals are the sums of the customers' figures.")
 
 
 # ------------------------------------------------------------------ words and numbers
@@ -180,6 +186,22 @@ def _msp_groupings(report: Report) -> list[str]:
     return [g for g in wanted if g == report.grouping or g in report.by]
 
 
+def _has_plan(report: Report) -> bool:
+    """Whether a plan target (a diagnosis with an expected time, by a deadline) fell
+    due in the period: only then do the pages give the plan's figures."""
+    return report.total.plan_met + report.total.plan_missed > 0
+
+
+def _clock_times(report: Report, f: Figures) -> list[tuple[str, list[int], list[int]]]:
+    """(what, business seconds, calendar seconds) of the clocks timed on the page:
+    to respond, to a plan (when the period has plan targets), to resolve."""
+    plan = [("plan", f.plan_business, f.plan_calendar)] if _has_plan(report) else []
+    return [("respond", f.respond_business, f.respond_calendar), *plan, ("resolve", f.resolve_business, f.resolve_calendar)]
+
+
+TIME_WORDS = {"respond": "to respond", "plan": "to a plan", "resolve": "to resolve"}
+
+
 def _missed_total(report: Report) -> int:
     return report.total.response_missed + report.total.resolution_missed
 
@@ -244,18 +266,21 @@ def _md_header(report: Report) -> list[str]:
         "",
         f"**{_md(report.period.label)}** ({_period_line(report)}, times in {_md(tz)})  ",
         f"Prepared by {_md(report.msp.name)} on {_day(report.generated_at.astimezone(ZoneInfo(tz)).date())}",
+        *(["", f"*{_md(PERIOD_RULE)}*"] if report.customer is None else []),
         "",
     ]
 
 
 def _md_figures(report: Report, grouping: str) -> list[str]:
+    plan = _has_plan(report)
     return _md_table(
         [GROUP_TITLES.get(grouping, grouping), "Opened", "Resolved", "Response within target",
-         "Resolution within target", "Open past deadline"],
+         *(["Plan within target"] if plan else []), "Resolution within target", "Open past deadline"],
         [[f"**{_md(label)}**" if total else _md(label), str(f.opened), str(f.resolved),
-          _met_of(f.response_met, f.response_missed), _met_of(f.resolution_met, f.resolution_missed),
-          str(f.open_breached)] for label, f, total in _rows(report, grouping)],
-        numeric=range(1, 6),
+          _met_of(f.response_met, f.response_missed), *([_met_of(f.plan_met, f.plan_missed)] if plan else []),
+          _met_of(f.resolution_met, f.resolution_missed), str(f.open_breached)]
+         for label, f, total in _rows(report, grouping)],
+        numeric=range(1, 6 + plan),
     )
 
 
@@ -291,6 +316,14 @@ def _md_why(m: Miss) -> str:
     return _md(m.justification) if m.justification else "*none given*"
 
 
+def _md_plan_line(report: Report) -> list[str]:
+    t = report.total
+    if not _has_plan(report):
+        return []
+    return [(f"- Plan (diagnosis and expected time) within target: **{_share(t.plan_share)}**"
+             f"{_of(t.plan_met, t.plan_missed, ', ')}")]
+
+
 def _md_footer(report: Report) -> list[str]:
     return ["---", "",
             f"*Prepared by {_md(report.msp.name)} with slaboard from the times recorded on every call. "
@@ -305,6 +338,7 @@ def _customer_markdown(report: Report) -> str:
         "",
         f"- Calls opened: **{t.opened}**; calls resolved: **{t.resolved}**",
         f"- Responded within target: **{_share(t.response_share)}**{_of(t.response_met, t.response_missed, ', ')}",
+        *_md_plan_line(report),
         f"- Resolved within target: **{_share(t.resolution_share)}**{_of(t.resolution_met, t.resolution_missed, ', ')}",
         f"- Open calls already past their deadline at the end of the period: **{t.open_breached}**",
         f"- Work outside the contract: **{t.billable_calls}** call{'s' if t.billable_calls != 1 else ''}, "
@@ -338,16 +372,16 @@ def _customer_markdown(report: Report) -> str:
         out.append("")
     out += ["## Figures", ""]
     out += _md_figures(report, report.grouping)
-    out += ["", "### Time to respond and to resolve", "",
+    heading = "### Time to respond, to a plan and to resolve" if _has_plan(report) else "### Time to respond and to resolve"
+    out += ["", heading, "",
             "Business time counts only the service hours of the contract; calendar time is the clock on the wall.", ""]
     time_rows = []
     for label, f, total in _rows(report):
-        for what, business, calendar in (("respond", f.respond_business, f.respond_calendar),
-                                         ("resolve", f.resolve_business, f.resolve_calendar)):
+        for what, business, calendar in _clock_times(report, f):
             if not business and not total and len(_rows(report)) > 1:
                 continue  # a group with nothing to time: its row would be dashes
             (bm, bmed), (cm, cmed) = _stats(business), _stats(calendar)
-            name = f"{_md(label)}: {what}" if len(_rows(report)) > 1 else f"Time to {what}"
+            name = f"{_md(label)}: {what}" if len(_rows(report)) > 1 else f"Time {TIME_WORDS[what]}"
             time_rows.append([name, str(len(business)), _duration(bm), _duration(bmed),
                               _duration(cm, calendar=True), _duration(cmed, calendar=True)])
     out += _md_table(["", "Calls", "Mean (business)", "Median (business)", "Mean (calendar)", "Median (calendar)"], time_rows,
@@ -380,6 +414,7 @@ def _msp_markdown(report: Report) -> str:
         "",
         f"- Calls opened: **{t.opened}**; calls resolved: **{t.resolved}**",
         f"- Responded within target: **{_share(t.response_share)}**{_of(t.response_met, t.response_missed, ', ')}",
+        *_md_plan_line(report),
         f"- Resolved within target: **{_share(t.resolution_share)}**{_of(t.resolution_met, t.resolution_missed, ', ')}",
         f"- Targets missed: **{missed}** ({t.response_missed} response, {t.resolution_missed} resolution)",
         f"- Open calls already past their deadline at the end of the period: **{t.open_breached}**",
@@ -396,10 +431,6 @@ def _msp_markdown(report: Report) -> str:
 
 
 # ------------------------------------------------------------------ HTML
-
-
-def _h(text: object) -> str:
-    return html.escape(str(text), quote=True)
 
 
 CSS = """
@@ -456,22 +487,22 @@ footer { margin-top: 28px; border-top: 1px solid #c9d4e0; padding-top: 8px; colo
 """
 
 
-def _table(headers: list[tuple[str, bool]], rows: Iterable[tuple[list[tuple[str, bool]], str]], cls: str = "") -> str:
-    """headers: (escaped text, numeric); rows: ([(escaped cell, numeric)], row class)."""
-    num_cls = ' class="num"'
-    head = "".join(f'<th scope="col"{num_cls if num else ""}>{text}</th>' for text, num in headers)
+def _table(headers: Sequence[tuple[object, bool]], rows: Iterable[tuple[Sequence[tuple[object, bool]], str]],
+           cls: str = "") -> Markup:
+    """headers: (text or Markup, numeric); rows: ([(text or Markup, numeric)], row class)."""
+    num = Markup(' class="num"')
+    head = M("").join(M('<th scope="col"{}>{}</th>').format(num if numeric else M(""), text) for text, numeric in headers)
     body = []
     for cells, row_cls in rows:
-        tds = "".join(f'<td{num_cls if num else ""}>{text}</td>' for text, num in cells)
-        tr_cls = f' class="{row_cls}"' if row_cls else ""
-        body.append(f"<tr{tr_cls}>{tds}</tr>")
-    attr = f' class="{cls}"' if cls else ""
-    return f"<table{attr}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        tds = M("").join(M("<td{}>{}</td>").format(num if numeric else M(""), text) for text, numeric in cells)
+        body.append(M("<tr{}>{}</tr>").format(M(' class="{}"').format(row_cls) if row_cls else M(""), tds))
+    attr = M(' class="{}"').format(cls) if cls else M("")
+    return M("<table{}><thead><tr>{}</tr></thead><tbody>{}</tbody></table>").format(attr, head, M("").join(body))
 
 
-def _tile(value: str, label: str, mood: str = "") -> str:
-    cls = f' class="{mood}"' if mood else ""
-    return f'<li{cls}><span class="value">{value}</span><span class="label">{label}</span></li>'
+def _tile(value: str, label: object, mood: str = "") -> Markup:
+    cls = M(' class="{}"').format(mood) if mood else M("")
+    return M('<li{}><span class="value">{}</span><span class="label">{}</span></li>').format(cls, value, label)
 
 
 def _mood(share: float | None) -> str:
@@ -480,32 +511,32 @@ def _mood(share: float | None) -> str:
     return "good" if share >= 0.9 else ("bad" if share < 0.75 else "")
 
 
-def _html_contract(c: ContractSummary, currency: str) -> str:
-    version = f' <span class="muted">(version {c.version})</span>' if c.version > 1 else ""
+def _html_contract(c: ContractSummary, currency: str) -> Markup:
+    version = M(' <span class="muted">(version {})</span>').format(c.version) if c.version > 1 else M("")
     rate = _money(c.hourly_rate, currency) if c.hourly_rate is not None else "the standard rate"
     parts = [
-        f'<div class="contract"><h3>{_h(c.level)}{version}</h3><dl>',
-        f"<dt>Valid</dt><dd>{_h(_validity(c))}</dd>",
-        f"<dt>Services covered</dt><dd>{_h(', '.join(_service(c, s) for s in c.services) or 'none')}</dd>",
-        *([f"<dt>Service hours</dt><dd>{_h(c.hours)}</dd>"] if c.hours else []),
-        f"<dt>Monthly price</dt><dd>{_h(_money(c.price_per_month, currency))}</dd>",
-        f"<dt>Hourly rate outside the contract</dt><dd>{_h(rate)}</dd>",
-        "</dl>",
+        M('<div class="contract"><h3>{}{}</h3><dl>').format(c.level, version),
+        M("<dt>Valid</dt><dd>{}</dd>").format(_validity(c)),
+        M("<dt>Services covered</dt><dd>{}</dd>").format(", ".join(_service(c, s) for s in c.services) or "none"),
+        *([M("<dt>Service hours</dt><dd>{}</dd>").format(c.hours)] if c.hours else []),
+        M("<dt>Monthly price</dt><dd>{}</dd>").format(_money(c.price_per_month, currency)),
+        M("<dt>Hourly rate outside the contract</dt><dd>{}</dd>").format(rate),
+        M("</dl>"),
         _table(
             [("Priority", False), ("Response within", False), ("Resolution within", False)],
-            ([[(p, False), (_h(_target(c.response.get(p, "–"))), False), (_h(_target(c.resolution.get(p, "–"))), False)], ""]
+            (([(p, False), (_target(c.response.get(p, "–")), False), (_target(c.resolution.get(p, "–")), False)], "")
              for p in PRIORITIES if p in c.response or p in c.resolution),
         ),
-        '<p class="note">Targets are business time: only the service hours of the contract count.</p>',
+        M('<p class="note">Targets are business time: only the service hours of the contract count.</p>'),
     ]
     if c.overrides:
-        items = "".join(f"<li><strong>{_h(name)}</strong>: {_h(promise)}</li>" for name, promise in _overrides(c))
-        parts.append(f"<p>Per service:</p><ul>{items}</ul>")
-    parts.append("</div>")
-    return "".join(parts)
+        items = M("").join(M("<li><strong>{}</strong>: {}</li>").format(name, promise) for name, promise in _overrides(c))
+        parts.append(M("<p>Per service:</p><ul>{}</ul>").format(items))
+    parts.append(M("</div>"))
+    return M("").join(parts)
 
 
-def _svg_chart(report: Report) -> str:
+def _svg_chart(report: Report) -> Markup:
     """Resolution met share per month as an inline SVG bar chart (0-100 %)."""
     months = report.months
     width, height = 680, 270
@@ -517,217 +548,246 @@ def _svg_chart(report: Report) -> str:
     years = {m.key[:4] for m in months}
     desc_parts = []
     out = [
-        f'<svg viewBox="0 0 {width} {height}" role="img" aria-labelledby="chart-title chart-desc" '
-        f'font-family="inherit" font-size="11">',
-        f'<title id="chart-title">Calls resolved within target, per month, {_h(report.period.label)}</title>',
+        M('<svg viewBox="0 0 {} {}" role="img" aria-labelledby="chart-title chart-desc" '
+          'font-family="inherit" font-size="11">').format(width, height),
+        M('<title id="chart-title">Calls resolved within target, per month, {}</title>').format(report.period.label),
     ]
     grid = []
     for pct in (0, 25, 50, 75, 100):
         y = top + plot_h * (1 - pct / 100)
         stroke = "#7d8a99" if pct == 0 else "#d5dde6"
-        grid.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="{stroke}" stroke-width="1"/>')
-        grid.append(f'<text x="{left - 8}" y="{y + 4:.1f}" text-anchor="end" fill="#4a5566">{pct}%</text>')
+        grid.append(M('<line x1="{}" y1="{:.1f}" x2="{}" y2="{:.1f}" stroke="{}" stroke-width="1"/>').format(
+            left, y, width - right, y, stroke))
+        grid.append(M('<text x="{}" y="{:.1f}" text-anchor="end" fill="#4a5566">{}%</text>').format(left - 8, y + 4, pct))
     bars = []
     for i, m in enumerate(months):
         total = m.resolution_met + m.resolution_missed
         cx = left + band * (i + 0.5)
         label = _month_label(m.key, short=True) + (f" {m.key[2:4]}" if len(years) > 1 else "")
-        bars.append(f'<text x="{cx:.1f}" y="{top + plot_h + 17:.1f}" text-anchor="middle" fill="#1d2430">{_h(label)}</text>')
+        bars.append(M('<text x="{:.1f}" y="{:.1f}" text-anchor="middle" fill="#1d2430">{}</text>').format(
+            cx, top + plot_h + 17, label))
         if total:
             share = m.resolution_share or 0.0
             h = plot_h * share
             y = top + plot_h - h
             colour = "#2e7d4f" if share >= 0.9 else ("#c0392b" if share < 0.75 else "#d08a1a")
-            bars.append(f'<rect x="{cx - bar_w / 2:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{max(h, 0.0):.1f}" fill="{colour}"/>')
+            bars.append(M('<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}"/>').format(
+                cx - bar_w / 2, y, bar_w, max(h, 0.0), colour))
             value = _share(m.resolution_share)
-            bars.append(f'<text x="{cx:.1f}" y="{y - 5:.1f}" text-anchor="middle" font-weight="700" fill="#1d2430">{value}</text>')
-            bars.append(f'<text x="{cx:.1f}" y="{top + plot_h + 32:.1f}" text-anchor="middle" fill="#5b6676" font-size="10">'
-                        f"{m.resolution_met} of {total}</text>")
+            bars.append(M('<text x="{:.1f}" y="{:.1f}" text-anchor="middle" font-weight="700" fill="#1d2430">{}</text>').format(
+                cx, y - 5, value))
+            bars.append(M('<text x="{:.1f}" y="{:.1f}" text-anchor="middle" fill="#5b6676" font-size="10">'
+                          "{} of {}</text>").format(cx, top + plot_h + 32, m.resolution_met, total))
             desc_parts.append(f"{_month_label(m.key)}: {value} ({m.resolution_met} of {total})")
         else:
-            bars.append(f'<text x="{cx:.1f}" y="{top + plot_h - 6:.1f}" text-anchor="middle" fill="#8a94a3" font-size="10">none due</text>')
+            bars.append(M('<text x="{:.1f}" y="{:.1f}" text-anchor="middle" fill="#8a94a3" font-size="10">none due</text>').format(
+                cx, top + plot_h - 6))
             desc_parts.append(f"{_month_label(m.key)}: no resolution targets due")
-    axis = (f'<text x="{left - 38}" y="{top + plot_h / 2:.1f}" transform="rotate(-90 {left - 38} {top + plot_h / 2:.1f})" '
-            f'text-anchor="middle" fill="#4a5566" font-size="10">resolved within target</text>')
-    out.append(f'<desc id="chart-desc">{_h("; ".join(desc_parts) or "No months in the period")}.</desc>')
-    out += grid + bars + [axis, "</svg>"]
-    return "".join(out)
+    axis = M('<text x="{}" y="{:.1f}" transform="rotate(-90 {} {:.1f})" '
+             'text-anchor="middle" fill="#4a5566" font-size="10">resolved within target</text>').format(
+        left - 38, top + plot_h / 2, left - 38, top + plot_h / 2)
+    out.append(M('<desc id="chart-desc">{}.</desc>').format("; ".join(desc_parts) or "No months in the period"))
+    out += [*grid, *bars, axis, M("</svg>")]
+    return M("").join(out)
 
 
 def to_html(report: Report) -> str:
     """The report as one self-contained HTML page: the customer's, or for a report
-    across customers the MSP's review page."""
-    return _customer_html(report) if report.customer is not None else _msp_html(report)
+    across customers the MSP's review page. Built from :class:`Markup`, so every
+    piece of text in it is escaped unless it is HTML made here."""
+    page = _customer_html(report) if report.customer is not None else _msp_html(report)
+    return str(M("\n").join(page) + M("\n"))
 
 
-def _html_header(report: Report) -> list[str]:
+def _html_header(report: Report) -> list[Markup]:
     """From the doctype to the end of the page's header: MSP, title, period."""
     tz = report.tz
     made = _day(report.generated_at.astimezone(ZoneInfo(tz)).date())
     return [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_h(_title(report))}</title>",
-        f"<style>{CSS}</style></head><body>",
-        "<header>",
-        f'<p class="msp">{_h(report.msp.name)}</p>',
-        f"<h1>SLA report: {_h(report.customer_name or MSP_TITLE)}</h1>",
-        f'<p class="period"><strong>{_h(report.period.label)}</strong> · {_h(_period_line(report))} · '
-        f"times in {_h(tz)} · prepared on {_h(made)}</p>",
-        "</header>",
+        M("<!DOCTYPE html>"),
+        M('<html lang="en"><head><meta charset="utf-8">'),
+        M('<meta name="viewport" content="width=device-width, initial-scale=1">'),
+        M("<title>{}</title>").format(_title(report)),
+        M("<style>{}</style></head><body>").format(M(CSS)),
+        M("<header>"),
+        M('<p class="msp">{}</p>').format(report.msp.name),
+        M("<h1>SLA report: {}</h1>").format(report.customer_name or MSP_TITLE),
+        M('<p class="period"><strong>{}</strong> · {} · times in {} · prepared on {}</p>').format(
+            report.period.label, _period_line(report), tz, made),
+        *([M('<p class="note rule">{}</p>').format(PERIOD_RULE)] if report.customer is None else []),
+        M("</header>"),
     ]
 
 
-def _html_share_tiles(t: Figures) -> list[str]:
+def _html_share_tiles(t: Figures) -> list[Markup]:
     return [
-        _tile(_share(t.resolution_share), f"resolved within target{_h(_of(t.resolution_met, t.resolution_missed, ': '))}",
+        _tile(_share(t.resolution_share), f"resolved within target{_of(t.resolution_met, t.resolution_missed, ': ')}",
               _mood(t.resolution_share)),
-        _tile(_share(t.response_share), f"responded within target{_h(_of(t.response_met, t.response_missed, ': '))}",
+        _tile(_share(t.response_share), f"responded within target{_of(t.response_met, t.response_missed, ': ')}",
               _mood(t.response_share)),
     ]
 
 
-def _html_figures(report: Report, grouping: str) -> str:
+def _html_plan_note(report: Report) -> list[Markup]:
+    """The plan's figure under the tiles (a sixth tile would not fit a row of A4)."""
+    t = report.total
+    if not _has_plan(report):
+        return []
+    return [M('<p class="note">Plan (diagnosis and expected time) within target: <strong>{}</strong>{}.</p>').format(
+        _share(t.plan_share), _of(t.plan_met, t.plan_missed, ", "))]
+
+
+def _html_figures(report: Report, grouping: str) -> Markup:
+    plan = _has_plan(report)
     return _table(
-        [(_h(GROUP_TITLES.get(grouping, grouping)), False), ("Calls opened", True), ("Calls resolved", True),
-         ("Response within target", True), ("Resolution within target", True), ("Open past deadline", True)],
-        (([(_h(label), False), (str(f.opened), True), (str(f.resolved), True),
-           (_h(_met_of(f.response_met, f.response_missed)), True),
-           (_h(_met_of(f.resolution_met, f.resolution_missed)), True), (str(f.open_breached), True)],
+        [(GROUP_TITLES.get(grouping, grouping), False), ("Calls opened", True), ("Calls resolved", True),
+         ("Response within target", True), *([("Plan within target", True)] if plan else []),
+         ("Resolution within target", True), ("Open past deadline", True)],
+        (([(label, False), (f.opened, True), (f.resolved, True), (_met_of(f.response_met, f.response_missed), True),
+           *([(_met_of(f.plan_met, f.plan_missed), True)] if plan else []),
+           (_met_of(f.resolution_met, f.resolution_missed), True), (f.open_breached, True)],
           "total" if total else "") for label, f, total in _rows(report, grouping)),
     )
 
 
-def _html_chart(report: Report) -> list[str]:
-    return ['<section id="chart"><h2>Resolved within target, month by month</h2><figure>', _svg_chart(report),
-            "<figcaption>Share of the calls whose resolution target fell due in the month that were resolved "
-            "in time. Green: 90% or more; amber: 75% to 90%; red: under 75%.</figcaption></figure></section>"]
+def _html_chart(report: Report) -> list[Markup]:
+    return [M('<section id="chart"><h2>Resolved within target, month by month</h2><figure>'), _svg_chart(report),
+            M("<figcaption>Share of the calls whose resolution target fell due in the month that were resolved "
+              "in time. Green: 90% or more; amber: 75% to 90%; red: under 75%.</figcaption></figure></section>")]
 
 
-def _html_misses(report: Report, title: str, *, across_customers: bool) -> list[str]:
+def _html_misses(report: Report, title: str, *, across_customers: bool) -> list[Markup]:
     """The misses section, with the columns of :func:`_md_misses`."""
-    s = [f'<section id="misses"><h2>{title}</h2>']
+    s = [M('<section id="misses"><h2>{}</h2>').format(title)]
     if report.misses:
         if _worst_line(report):
-            s.append(f"<p>{_worst_line(report)}</p>")
+            s.append(M("<p>{}</p>").format(_worst_line(report)))
 
-        def why(m: Miss) -> tuple[str, bool]:
-            return (_h(m.justification) if m.justification else '<span class="none">none given</span>', False)
+        def why(m: Miss) -> tuple[object, bool]:
+            return (m.justification if m.justification else M('<span class="none">none given</span>'), False)
 
         if across_customers:
             headers = [("Customer", False), ("Call", False), ("Title", False), ("Level", False), ("Target missed", False),
                        ("Late by", True), ("Justification", False)]
-            rows = ([(_h(m.customer), False), (f"#{m.ticket_id}", False), (_h(m.title), False), (_h(m.level), False),
-                     (_h(_target_missed(m)), False), (_duration(m.late_seconds), True), why(m)] for m in report.misses)
+            rows = ([(m.customer, False), (f"#{m.ticket_id}", False), (m.title, False), (m.level, False),
+                     (_target_missed(m), False), (_duration(m.late_seconds), True), why(m)] for m in report.misses)
         else:
             headers = [("Call", False), ("Title", False), ("Target missed", False), ("Late by", True), ("When", True),
                        ("Justification", False)]
-            rows = ([(f"#{m.ticket_id}", False), (_h(m.title), False), (_h(_target_missed(m)), False),
-                     (_duration(m.late_seconds), True), (_h(_instant(m.stopped_at, report.tz)), True), why(m)]
+            rows = ([(f"#{m.ticket_id}", False), (m.title, False), (_target_missed(m), False),
+                     (_duration(m.late_seconds), True), (_instant(m.stopped_at, report.tz), True), why(m)]
                     for m in report.misses)
         s.append(_table(headers, ((cells, "") for cells in rows), cls="misses"))
     else:
-        s.append("<p>No target was missed in this period.</p>")
-    s.append("</section>")
+        s.append(M("<p>No target was missed in this period.</p>"))
+    s.append(M("</section>"))
     return s
 
 
-def _html_footer(report: Report) -> list[str]:
-    return [f"<footer>Prepared by {_h(report.msp.name)} with slaboard, from the times recorded on every call. "
-            f"Figures for {_h(report.period.label)} ({_h(_period_line(report))}); times in {_h(report.tz)}.</footer>",
-            "</body></html>"]
+def _html_footer(report: Report) -> list[Markup]:
+    return [M("<footer>Prepared by {} with slaboard, from the times recorded on every call. "
+              "Figures for {} ({}); times in {}.</footer>").format(report.msp.name, report.period.label,
+                                                                   _period_line(report), report.tz),
+            M("</body></html>")]
 
 
-def _msp_html(report: Report) -> str:
+def _calls(n: int) -> str:
+    return f"{n} call{'s' if n != 1 else ''}"
+
+
+def _msp_html(report: Report) -> list[Markup]:
     """The MSP's page: totals, a section per grouping, the chart, the worst misses."""
     t, cur = report.total, report.msp.currency
     missed = _missed_total(report)
-    s: list[str] = [
+    s: list[Markup] = [
         *_html_header(report),
-        '<section id="summary"><h2>At a glance</h2><ul class="tiles">',
+        M('<section id="summary"><h2>At a glance</h2><ul class="tiles">'),
         *_html_share_tiles(t),
         _tile(str(t.opened), f"calls opened, {t.resolved} resolved"),  # five tiles fit a row of A4, six do not
         _tile(str(missed), f"targets missed: {t.response_missed} response, {t.resolution_missed} resolution",
               "bad" if missed else ""),
         _tile(str(t.open_breached), "open calls past their deadline at the end of the period",
               "bad" if t.open_breached else ""),
-        "</ul>",
-        f'<p class="note">Work outside the contracts: {t.billable_calls} call{"s" if t.billable_calls != 1 else ""}, '
-        f"{_h(_hours(t.billable_hours))}, {_h(_money(t.billable_amount, cur))}.</p>",
-        "</section>",
+        M("</ul>"),
+        *_html_plan_note(report),
+        M('<p class="note">Work outside the contracts: {}, {}, {}.</p>').format(
+            _calls(t.billable_calls), _hours(t.billable_hours), _money(t.billable_amount, cur)),
+        M("</section>"),
     ]
     for grouping in _msp_groupings(report):
         title = GROUP_TITLES.get(grouping, grouping)
-        table = _html_figures(report, grouping) if report.groups else f"<p>{NO_CALLS}</p>"
-        s.append(f'<section id="by-{grouping}"><h2>By {_h(title.lower())}</h2>{table}</section>')
+        table = _html_figures(report, grouping) if report.groups else M("<p>{}</p>").format(NO_CALLS)
+        s.append(M('<section id="by-{}"><h2>By {}</h2>{}</section>').format(grouping, title.lower(), table))
     s += _html_chart(report)
     s += _html_misses(report, "Worst misses", across_customers=True)
     s += _html_footer(report)
-    return "\n".join(s) + "\n"
+    return s
 
 
-def _customer_html(report: Report) -> str:
+def _customer_html(report: Report) -> list[Markup]:
     t, cur = report.total, report.msp.currency
-    s: list[str] = [
+    s: list[Markup] = [
         *_html_header(report),
-        '<section id="summary"><h2>At a glance</h2><ul class="tiles">',
+        M('<section id="summary"><h2>At a glance</h2><ul class="tiles">'),
         *_html_share_tiles(t),
         _tile(str(t.opened), "calls opened"),
         _tile(str(t.resolved), "calls resolved"),
         _tile(str(t.open_breached), "open calls past their deadline at the end of the period",
               "bad" if t.open_breached else ""),
-        "</ul></section>",
-        '<section id="contract" class="contracts"><h2>Your contract</h2>',
+        M("</ul>"),
+        *_html_plan_note(report),
+        M("</section>"),
+        M('<section id="contract" class="contracts"><h2>Your contract</h2>'),
     ]
     if report.contracts:
         s += [_html_contract(c, cur) for c in report.contracts]
     else:
-        s.append("<p>No contract was in force in this period: all work is billed at the hourly rate.</p>")
-    s.append("</section>")
+        s.append(M("<p>No contract was in force in this period: all work is billed at the hourly rate.</p>"))
+    s.append(M("</section>"))
 
-    s.append('<section id="figures"><h2>Figures</h2>')
+    s.append(M('<section id="figures"><h2>Figures</h2>'))
     s.append(_html_figures(report, report.grouping))
-    s.append("<h3>Time to respond and to resolve</h3>")
+    s.append(M("<h3>{}</h3>").format("Time to respond, to a plan and to resolve" if _has_plan(report)
+                                     else "Time to respond and to resolve"))
     time_rows = []
     for label, f, total in _rows(report):
-        for what, business, calendar in (("to respond", f.respond_business, f.respond_calendar),
-                                         ("to resolve", f.resolve_business, f.resolve_calendar)):
+        for clock, business, calendar in _clock_times(report, f):
             if not business and not total and len(_rows(report)) > 1:
                 continue  # a group with nothing to time: its row would be dashes
             (bm, bmed), (cm, cmed) = _stats(business), _stats(calendar)
-            time_rows.append(([(f"{_h(label)} — {what}" if len(_rows(report)) > 1 else f"Time {what}", False),
-                               (str(len(business)), True), (_duration(bm), True), (_duration(bmed), True),
+            what = TIME_WORDS[clock]
+            time_rows.append(([(f"{label} — {what}" if len(_rows(report)) > 1 else f"Time {what}", False),
+                               (len(business), True), (_duration(bm), True), (_duration(bmed), True),
                                (_duration(cm, calendar=True), True), (_duration(cmed, calendar=True), True)],
                               "total" if total else ""))
     s.append(_table([("", False), ("Calls", True), ("Mean (business)", True), ("Median (business)", True),
                      ("Mean (calendar)", True), ("Median (calendar)", True)], time_rows, cls="times"))
-    s.append('<p class="note">Business time counts only the service hours of the contract; calendar time is the '
-             "clock on the wall, from the moment the call was reported.</p>")
-    s.append('<div class="two"><div><h3>Time paused</h3>')
+    s.append(M('<p class="note">Business time counts only the service hours of the contract; calendar time is the '
+               "clock on the wall, from the moment the call was reported.</p>"))
+    s.append(M('<div class="two"><div><h3>Time paused</h3>'))
     reasons = sorted(dict(t.paused_by_reason).items(), key=lambda kv: (-kv[1], kv[0]))
     if reasons:
         s.append(_table([("Reason", False), ("Business time", True)],
-                        ([[(_h(r), False), (_duration(sec), True)], ""] for r, sec in reasons)))
-        s.append(f'<p class="note">In all {_duration(t.paused_seconds)} of business time did not count towards the '
-                 "resolution targets.</p>")
+                        (([(r, False), (_duration(sec), True)], "") for r, sec in reasons)))
+        s.append(M('<p class="note">In all {} of business time did not count towards the resolution targets.</p>').format(
+            _duration(t.paused_seconds)))
     else:
-        s.append("<p>No resolution clock was paused.</p>")
-    s.append('</div><div><h3>Work outside the contract</h3>')
+        s.append(M("<p>No resolution clock was paused.</p>"))
+    s.append(M('</div><div><h3>Work outside the contract</h3>'))
     if t.billable_calls:
         s.append(_table([("Calls", True), ("Hours", True), ("Amount", True)],
-                        [([(str(t.billable_calls), True), (_h(_hours(t.billable_hours)), True),
-                           (_h(_money(t.billable_amount, cur)), True)], "")]))
-        s.append('<p class="note">Calls on services the contract does not cover, or with no contract in force, '
-                 "billed at the hourly rate.</p>")
+                        [([(t.billable_calls, True), (_hours(t.billable_hours), True),
+                           (_money(t.billable_amount, cur), True)], "")]))
+        s.append(M('<p class="note">Calls on services the contract does not cover, or with no contract in force, '
+                   "billed at the hourly rate.</p>"))
     else:
-        s.append("<p>All calls were covered by the contract.</p>")
-    s.append("</div></div></section>")
+        s.append(M("<p>All calls were covered by the contract.</p>"))
+    s.append(M("</div></div></section>"))
 
     s += _html_chart(report)
     s += _html_misses(report, "Targets missed", across_customers=False)
     s += _html_footer(report)
-    return "\n".join(s) + "\n"
+    return s
 
 
 __all__ = ["to_html", "to_markdown"]

@@ -15,8 +15,9 @@ from slaboard.textfmt import compact
 
 CSV_COLUMNS = (
     "group", "opened", "resolved", "response_met", "response_missed", "response_met_share",
-    "resolution_met", "resolution_missed", "resolution_met_share", "open_breached",
+    "plan_met", "plan_missed", "plan_met_share", "resolution_met", "resolution_missed", "resolution_met_share", "open_breached",
     "respond_business_mean_s", "respond_business_median_s", "respond_calendar_mean_s", "respond_calendar_median_s",
+    "plan_business_mean_s", "plan_business_median_s", "plan_calendar_mean_s", "plan_calendar_median_s",
     "resolve_business_mean_s", "resolve_business_median_s", "resolve_calendar_mean_s", "resolve_calendar_median_s",
     "paused_s", "billable_calls", "billable_hours", "billable_amount",
 )
@@ -67,8 +68,8 @@ def to_csv(report: Report) -> str:
 
 def table_rows(report: Report) -> tuple[list[str], list[list[str]]]:
     """Headers and rows of the terminal table (also used by the report screen)."""
-    headers = ["", "opened", "solved", "resp met", "resp %", "resol met", "resol %", "open late",
-               "resp med", "resol med", "paused", "billable"]
+    headers = ["", "opened", "solved", "resp met", "resp %", "plan met", "plan %", "resol met", "resol %", "open late",
+               "resp med", "plan med", "resol med", "paused", "billable"]
 
     def line(f: Figures) -> list[str]:
         row = f.to_dict()
@@ -78,10 +79,13 @@ def table_rows(report: Report) -> tuple[list[str], list[list[str]]]:
             str(f.resolved),
             f"{f.response_met}/{f.response_met + f.response_missed}",
             share(f.response_share),
+            f"{f.plan_met}/{f.plan_met + f.plan_missed}",
+            share(f.plan_share),
             f"{f.resolution_met}/{f.resolution_met + f.resolution_missed}",
             share(f.resolution_share),
             str(f.open_breached),
             duration(row["respond_business_median_s"]),
+            duration(row["plan_business_median_s"]),
             duration(row["resolve_business_median_s"]),
             duration(f.paused_seconds) if f.paused_seconds else "-",
             f"{f.billable_calls} · {f.billable_amount:.0f}" if f.billable_calls else "-",

@@ -24,8 +24,14 @@ from slaboard.domain import Msp
 from slaboard.services.clocks import calendar_for, clocks_for
 from slaboard.services.tickets import ServiceError, resolve_customer
 from slaboard.sla import leading_clock
-from slaboard.store import Store
+from slaboard.store import ReportGroup, Store
 
+# Per clock: the Figures fields of its met/missed counts, business and calendar time.
+CLOCK_FIELDS = {
+    "response": ("response", "respond_business", "respond_calendar"),
+    "plan": ("plan", "plan_business", "plan_calendar"),
+    "resolution": ("resolution", "resolve_business", "resolve_calendar"),
+}
 GROUPINGS = ("customer", "level", "service", "priority", "contract", "month")
 MSP_GROUPINGS = ("level", "customer")  # what a report across customers also gives, whatever its grouping
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -124,6 +130,10 @@ class Miss:
     level: str  # the service level the call was held to when its clock stopped
 
 
+# The times a Figures keeps, each a list of seconds: to respond, to a plan, to resolve.
+TIMES = ("respond_business", "respond_calendar", "plan_business", "plan_calendar", "resolve_business", "resolve_calendar")
+
+
 @dataclass
 class Figures:
     """The figures of one group (or of the whole report)."""
@@ -133,11 +143,15 @@ class Figures:
     resolved: int = 0
     response_met: int = 0
     response_missed: int = 0
+    plan_met: int = 0
+    plan_missed: int = 0
     resolution_met: int = 0
     resolution_missed: int = 0
     open_breached: int = 0
     respond_business: list[int] = field(default_factory=list)
     respond_calendar: list[int] = field(default_factory=list)
+    plan_business: list[int] = field(default_factory=list)  # time to a plan (diagnosis with an expected time)
+    plan_calendar: list[int] = field(default_factory=list)
     resolve_business: list[int] = field(default_factory=list)
     resolve_calendar: list[int] = field(default_factory=list)
     paused_seconds: int = 0
@@ -148,11 +162,11 @@ class Figures:
 
     def add(self, other: Figures) -> None:
         """Fold another group's figures into these."""
-        for name in ("opened", "resolved", "response_met", "response_missed", "resolution_met",
+        for name in ("opened", "resolved", "response_met", "response_missed", "plan_met", "plan_missed", "resolution_met",
                      "resolution_missed", "open_breached", "paused_seconds", "billable_calls",
                      "billable_hours", "billable_amount"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        for name in ("respond_business", "respond_calendar", "resolve_business", "resolve_calendar"):
+        for name in TIMES:
             getattr(self, name).extend(getattr(other, name))
         for reason, seconds in other.paused_by_reason.items():
             self.paused_by_reason[reason] += seconds
@@ -164,6 +178,10 @@ class Figures:
     @property
     def response_share(self) -> float | None:
         return self._share(self.response_met, self.response_missed)
+
+    @property
+    def plan_share(self) -> float | None:
+        return self._share(self.plan_met, self.plan_missed)
 
     @property
     def resolution_share(self) -> float | None:
@@ -178,12 +196,15 @@ class Figures:
             "response_met": self.response_met,
             "response_missed": self.response_missed,
             "response_met_share": self.response_share,
+            "plan_met": self.plan_met,
+            "plan_missed": self.plan_missed,
+            "plan_met_share": self.plan_share,
             "resolution_met": self.resolution_met,
             "resolution_missed": self.resolution_missed,
             "resolution_met_share": self.resolution_share,
             "open_breached": self.open_breached,
         }
-        for name in ("respond_business", "respond_calendar", "resolve_business", "resolve_calendar"):
+        for name in TIMES:
             stats = _stats(getattr(self, name))
             row[f"{name}_mean_s"] = None if stats["mean"] is None else round(stats["mean"])
             row[f"{name}_median_s"] = None if stats["median"] is None else round(stats["median"])
@@ -237,8 +258,9 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            # edges: a call is in the period by its customer's own zone, in every report
             "period": {"label": self.period.label, "from": self.period.start.isoformat(),
-                       "to": (self.period.end - timedelta(days=1)).isoformat(), "tz": self.tz},
+                       "to": (self.period.end - timedelta(days=1)).isoformat(), "tz": self.tz, "edges": "customer"},
             "grouping": self.grouping,
             "customer": self.customer,
             "customer_name": self.customer_name,
@@ -274,8 +296,6 @@ def build_report(
     msp = store.msp() or Msp()
     cust = resolve_customer(store, customer) if customer else None
     tz = cust.tz if cust else msp.tz
-    zone = ZoneInfo(tz)
-    start, end = period.instants(tz)
     contracts = store.all_contracts()
     names = {c.key: c.name for c in store.customers()}
 
@@ -287,14 +307,16 @@ def build_report(
         c = contracts.get(contract_id) if contract_id is not None else None
         return f"{c.terms.key} v{c.version}" if c else "no contract"
 
-    # Stored instants are UTC ISO text, so a month is found by comparing text with
-    # the UTC instants at which the report's local months begin.
+    # A call belongs to the period of its own customer's calendar (the zone recorded
+    # on the call, in which its clocks run), in this report and in every other: the
+    # report across customers is the sum of each customer's own report. Stored
+    # instants are UTC ISO text, so each zone's periods are the UTC instants at which
+    # its local months begin, and SQLite finds a row's month by comparing text.
     month_names = period.months()
-    month_starts = [_utc_text(datetime.combine(date.fromisoformat(m + "-01"), time(), zone)) for m in month_names]
-
-    def month_of(stamp: str) -> str | None:
-        i = bisect_right(month_starts, stamp) - 1
-        return month_names[i] if i >= 0 else None
+    month_bounds = [date.fromisoformat(m + "-01") for m in month_names[1:]]
+    zones = store.report_zones(cust.key if cust else None)
+    days = [d.isoformat() for d in [period.start, *month_bounds, period.end]]
+    edges = {z: [_utc_text(datetime.combine(date.fromisoformat(d), time(), ZoneInfo(z))) for d in days] for z in zones}
 
     groups: dict[str, Figures] = {}
     months: dict[str, Figures] = {m: Figures(m) for m in month_names}
@@ -302,126 +324,128 @@ def build_report(
     total = Figures("total")
     ticket_ids: dict[str, set[int]] = defaultdict(set)
 
-    def key_of(by: str, customer_key: str, service: str, priority: str, contract_id: int | None, level: str | None,
-               month: str | None) -> str:
+    def key_of(by: str, customer_key: str, service: str | None, priority: str | None, contract_id: int | None,
+               level: str | None, month: str | None) -> str:
         if by == "customer":
             return names.get(customer_key, customer_key)
         if by == "level":
             return level or level_of(contract_id)
         if by == "service":
-            return service
+            return service or ""
         if by == "priority":
-            return priority
+            return priority or ""
         if by == "contract":
             return contract_of(contract_id)
         return month or "before"
 
-    # Each row updates one cell (its group and month); groups, months and the total
-    # are sums of cells, made once at the end. A report across customers also adds
-    # each row to its group of every other grouping of MSP_GROUPINGS.
+    # Each group of rows updates one cell (its group and month); groups, months and
+    # the total are sums of cells, made once at the end. A report across customers
+    # also adds each row to its group of every other grouping of MSP_GROUPINGS.
     cells: dict[tuple[str, str | None], Figures] = {}
     also_by = [g for g in MSP_GROUPINGS if g != grouping] if cust is None else []
     also: dict[str, dict[str, Figures]] = {g: {} for g in also_by}
+    wanted = {grouping, *also_by}
+    split = {"by_service": "service" in wanted, "by_priority": "priority" in wanted}
 
-    def figures_for(customer_key: str, service: str, priority: str, contract_id: int | None, level: str | None,
-                    month: str | None) -> tuple[str, tuple[Figures, ...]]:
-        """The row's key in ``grouping`` and the figures it adds to."""
-        key = key_of(grouping, customer_key, service, priority, contract_id, level, month)
+    def figures_for(row: ReportGroup, level: str | None) -> tuple[str, str | None, tuple[Figures, ...]]:
+        """The group's key in ``grouping``, its month and the figures it adds to."""
+        month = month_names[row.period] if 0 <= row.period < len(month_names) else None
+        key = key_of(grouping, row.customer, row.service, row.priority, row.contract_id, level, month)
         cell = cells.get((key, month))
         if cell is None:
             cell = cells[(key, month)] = Figures(key)
         extra = []
         for by in also_by:
-            other = key_of(by, customer_key, service, priority, contract_id, level, month)
+            other = key_of(by, row.customer, row.service, row.priority, row.contract_id, level, month)
             group = also[by].get(other)
             if group is None:
                 group = also[by][other] = Figures(other)
             extra.append(group)
-        return key, (cell, *extra)
+        ticket_ids[key].update(map(int, row.ticket_ids.split(",")))
+        return key, month, (cell, *extra)
 
     by_customer = cust.key if cust else None
     say("reading the calls opened")
     measured: set[int] = set()  # contract versions the period's calls were held to
-    for tid, customer_key, service, priority, contract_id, billable, hours, reported in store.report_opened(start, end, by_customer):
-        if contract_id is not None:
-            measured.add(contract_id)
-        level = level_of(contract_id)
-        month = month_of(reported)
-        key, added_to = figures_for(customer_key, service, priority, contract_id, level, month)
-        ticket_ids[key].add(tid)
+    for row in store.report_opened_groups(edges, by_customer, **split):
+        if row.contract_id is not None:
+            measured.add(row.contract_id)
+        level = level_of(row.contract_id)
+        _key, month, added_to = figures_for(row, level)
         amount = 0.0
-        if billable:
-            contract = contracts.get(contract_id) if contract_id is not None else None
+        if row.billable:
+            contract = contracts.get(row.contract_id) if row.contract_id is not None else None
             rate = contract.terms.hourly_rate if contract and contract.terms.hourly_rate is not None else msp.default_hourly_rate
-            amount = float(hours or 0) * float(rate or Decimal(0))
+            amount = float(row.billable_hours or 0) * float(rate or Decimal(0))
         for f in added_to:
-            f.opened += 1
-            if billable:
-                f.billable_calls += 1
-                f.billable_hours += float(hours or 0)
+            f.opened += row.calls
+            if row.billable:
+                f.billable_calls += row.billable
+                f.billable_hours += float(row.billable_hours or 0)
                 f.billable_amount += amount
         if month in levels_by_month:
-            levels_by_month[month][level] += 1
+            levels_by_month[month][level] += row.calls
     say("reading the calls resolved")
-    for tid, customer_key, service, priority, contract_id, resolved in store.report_resolved(start, end, by_customer):
-        month = month_of(resolved)
-        key, added_to = figures_for(customer_key, service, priority, contract_id, None, month)
-        ticket_ids[key].add(tid)
+    for row in store.report_resolved_groups(edges, by_customer, **split):
+        _key, _month, added_to = figures_for(row, None)
         for f in added_to:
-            f.resolved += 1
+            f.resolved += row.calls
     say("reading the targets met and missed")
-    misses: list[Miss] = []
-    for (tid, clock, met, stopped, calendar_seconds, target, used, late, paused, pauses, level, priority, justification,
-         customer_key, service, title, contract_id) in store.report_outcomes(start, end, by_customer):
-        month = month_of(stopped)
-        key, added_to = figures_for(customer_key, service, priority, contract_id, level, month)
-        ticket_ids[key].add(tid)
-        if contract_id is not None:
-            measured.add(contract_id)
-        reasons = json.loads(pauses) if pauses and pauses != "{}" else None
+    # A stopped clock carries its local day in its customer's zone: the same rule.
+    for row in store.report_outcome_groups(days, by_customer, **split):
+        _key, _month, added_to = figures_for(row, row.level)
+        if row.contract_id is not None:
+            measured.add(row.contract_id)
+        used = list(map(int, row.used_seconds.split(","))) if row.used_seconds else []
+        spans = list(map(int, row.calendar_seconds.split(","))) if row.calendar_seconds else []
+        reasons: dict[str, int] = defaultdict(int)
+        for pauses in json.loads(row.pauses) if row.pauses else ():
+            for reason, seconds in pauses.items():
+                reasons[reason] += seconds
+        clock = CLOCK_FIELDS.get(row.clock or "")
+        if clock is None:
+            continue
+        verdict, business, calendar = (f"{clock[0]}_{'met' if row.met else 'missed'}", clock[1], clock[2])
         for f in added_to:
-            if clock == "response":
-                if met:
-                    f.response_met += 1
-                else:
-                    f.response_missed += 1
-                f.respond_business.append(used)
-                f.respond_calendar.append(calendar_seconds)
-            else:
-                if met:
-                    f.resolution_met += 1
-                else:
-                    f.resolution_missed += 1
-                f.resolve_business.append(used)
-                f.resolve_calendar.append(calendar_seconds)
-                f.paused_seconds += paused
-                if reasons:
-                    for reason, seconds in reasons.items():
-                        f.paused_by_reason[reason] += seconds
-        if not met:
-            misses.append(Miss(tid, title, names.get(customer_key, customer_key), clock, target, late, stopped, justification,
-                               level or level_of(contract_id)))
+            setattr(f, verdict, getattr(f, verdict) + row.calls)
+            getattr(f, business).extend(used)
+            getattr(f, calendar).extend(spans)
+            if row.clock == "resolution":
+                f.paused_seconds += row.paused_seconds
+                for reason, seconds in reasons.items():
+                    f.paused_by_reason[reason] += seconds
+    misses = [Miss(m.ticket_id, m.title, names.get(m.customer, m.customer), m.clock, m.target, m.late_seconds,
+                   m.stopped_at, m.justification, m.level or level_of(m.contract_id))
+              for m in store.report_misses(days, by_customer, worst)]
     say("replaying the calls still open at the end of the period")
-    moment = min(end, now)
-    moment_text = _utc_text(moment)
-    open_then = store.open_at(moment, by_customer) if moment > start else []  # a period yet to come has none
-    for ticket, ticket_tz in open_then:
-        contract = contracts.get(ticket.contract_id) if ticket.contract_id is not None else None
-        lead = leading_clock(clocks_for(ticket, contract, ticket_tz, moment))
-        if lead is not None and lead.state == "breached":
-            month = month_of(moment_text)
-            key, added_to = figures_for(ticket.customer, ticket.service, ticket.priority, ticket.contract_id,
-                                        level_of(ticket.contract_id), month)
-            ticket_ids[key].add(ticket.id)
-            for f in added_to:
-                f.open_breached += 1
+    # Each zone's period ends at its own instant: a call is replayed at the end of
+    # its customer's period (or now, for a period not over yet).
+    moments: dict[datetime, set[str]] = defaultdict(set)
+    for zone, bounds in edges.items():
+        moment = min(datetime.fromisoformat(bounds[-1]), now)
+        if moment > datetime.fromisoformat(bounds[0]):  # a period yet to come has none
+            moments[moment].add(zone)
+    for moment, moment_zones in sorted(moments.items()):
+        moment_text = _utc_text(moment)
+        for ticket, ticket_tz in store.open_at(moment, by_customer):
+            if ticket_tz not in moment_zones:
+                continue
+            contract = contracts.get(ticket.contract_id) if ticket.contract_id is not None else None
+            lead = leading_clock(clocks_for(ticket, contract, ticket_tz, moment))
+            if lead is not None and lead.state == "breached":
+                # The end of the period is counted in its last month.
+                period_index = min(bisect_right(edges[ticket_tz], moment_text), len(month_names)) - 1
+                row = ReportGroup(period_index, ticket.customer, ticket.service, ticket.priority, ticket.contract_id,
+                                  None, None, None, 1, 0, 0.0, str(ticket.id), None, None, 0, None)
+                _key, _month, added_to = figures_for(row, level_of(ticket.contract_id))
+                for f in added_to:
+                    f.open_breached += 1
     for (key, month), cell in cells.items():
         sums = [groups.setdefault(key, Figures(key)), total]
         if month in months:
             sums.append(months[month])
         for target_figures in sums:
             target_figures.add(cell)
-    misses.sort(key=lambda m: -m.late_seconds)
     summaries = []
     if cust is not None:
         service_names = {s.key: s.name for s in store.services()}
@@ -443,7 +467,7 @@ def build_report(
           for g in MSP_GROUPINGS} if cust is None else {}
     return Report(
         period, grouping, tz, cust.key if cust else None, cust.name if cust else None, msp, ordered, total,
-        [months[m] for m in period.months()], {m: dict(v) for m, v in levels_by_month.items()}, misses[:worst],
+        [months[m] for m in period.months()], {m: dict(v) for m, v in levels_by_month.items()}, misses,
         summaries, {k: sorted(v) for k, v in ticket_ids.items()}, now, by,
     )
 

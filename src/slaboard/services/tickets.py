@@ -614,13 +614,18 @@ def ticket_detail(store: Store, ticket_id: int, now: datetime) -> TicketDetail:
 class CallLine:
     ticket: Ticket
     customer_code: str
+    # The clocks stopped so far: "response", "plan", "resolution" -> met (True) or missed.
+    outcomes: dict[str, bool] = field(default_factory=dict)
 
 
 def call_lines(store: Store, ticket_ids: list[int]) -> list[CallLine]:
-    """The calls with these numbers, in that order, each with its customer's code."""
+    """The calls with these numbers, in that order, each with its customer's code
+    and the targets it met and missed."""
     codes = {c.key: c.code for c in store.customers()}
     found = store.tickets_by_id(ticket_ids)
-    return [CallLine(found[i], codes.get(found[i].customer, found[i].customer)) for i in ticket_ids if i in found]
+    outcomes = store.outcomes_of([i for i in ticket_ids if i in found])
+    return [CallLine(found[i], codes.get(found[i].customer, found[i].customer), outcomes.get(i, {}))
+            for i in ticket_ids if i in found]
 
 
 __all__ = [

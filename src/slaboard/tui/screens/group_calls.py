@@ -18,14 +18,29 @@ from slaboard.tui.host import BoardHost
 from slaboard.tui.text import headline, plain
 from slaboard.tui.widgets.table import STATUS_LABELS
 
+# Each clock's target as a mark that reads without colour: met, missed, not stopped.
+CLOCK_MARKS = (("response", "resp"), ("plan", "plan"), ("resolution", "resol"))
+MET, MISSED, RUNNING = ("✓", "$success"), ("✗", "bold $error"), ("–", "$text-muted")
+LEGEND = "✓ target met · ✗ missed · – not stopped"
+
+
+def outcome_marks(line: CallLine) -> Content:
+    """"resp✓ plan– resol✗": each clock of the call, met, missed or not stopped."""
+    parts: list[str | tuple[str, str]] = []
+    for clock, label in CLOCK_MARKS:
+        met = line.outcomes.get(clock)
+        mark, style = RUNNING if met is None else (MET if met else MISSED)
+        parts += [(" " if parts else "") + label, (mark, style)]
+    return Content.assemble(*parts)
+
 
 def call_prompt(line: CallLine, tz: str) -> Content:
     t = line.ticket
     status = {"resolved": "resolved", "closed": "closed"}.get(t.status, STATUS_LABELS.get(t.status, t.status))
     day = t.reported_at.astimezone(ZoneInfo(tz)).date().isoformat()
     return Content.assemble(
-        (f"#{t.id:<6}", "bold"), f" {day}  {t.priority}  {status:<10} ", (f"{plain(line.customer_code):<5}", "$text-muted"),
-        " ", headline(t.title),
+        (f"#{t.id:<6}", "bold"), f" {day}  {t.priority}  {status:<10} ", outcome_marks(line), "  ",
+        (f"{plain(line.customer_code):<5}", "$text-muted"), " ", headline(t.title),
     )
 
 
@@ -56,7 +71,7 @@ class GroupCallsScreen(ModalScreen[None]):
         with Vertical(id="box"):
             yield Static(self.heading, id="calls-heading")
             yield OptionList(markup=False, compact=True, id="calls")
-            hint = "enter opens a call · esc back"
+            hint = f"{LEGEND} · enter opens a call · esc back"
             if len(self.ticket_ids) > CALLS_SHOWN:
                 hint = f"the first {CALLS_SHOWN} of {len(self.ticket_ids)} calls · " + hint
             yield Static(Content(hint), id="calls-hint")
