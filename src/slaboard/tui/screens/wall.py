@@ -140,12 +140,12 @@ class WallScreen(Screen[None]):
     def page_seconds(self) -> float:
         if self._page_seconds is not None:
             return self._page_seconds
-        own = getattr(self.app, "page_seconds", None)
+        own = self.app.page_seconds
         return float(own) if own else float(self._settings.wall_page_seconds)
 
     @property
     def _settings(self) -> Settings:
-        return getattr(self.app, "settings", None) or Settings()
+        return self.app.settings
 
     def _clock(self) -> datetime:
         return self.app.clock()  
@@ -179,7 +179,7 @@ class WallScreen(Screen[None]):
         self.kick(force=True)
         self.set_interval(1.0, self.tick, name="wall-countdown")
         self.set_interval(self.page_seconds, self.turn_page, name="wall-pager")
-        if getattr(self.app, "live", True):
+        if self.app.live:
             self.set_interval(self._settings.refresh_interval, self.kick, name="wall-poll")
         self.redraw()
 
@@ -406,7 +406,7 @@ class WallScreen(Screen[None]):
         return zone_time(int(moment.timestamp()), self.zone, fmt)
 
     def _is_stale(self, now: datetime) -> bool:
-        if not getattr(self.app, "live", True) or self.last_good is None:
+        if not self.app.live or self.last_good is None:
             return False
         stale_after = max(5.0, 3 * self._settings.refresh_interval)
         return (now - self.last_good).total_seconds() > stale_after
