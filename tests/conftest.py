@@ -3,7 +3,9 @@ on temporary databases (the sample MSP or the small contracts)."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -85,6 +87,21 @@ hourly_rate = 125
 """
 
 TABLES = ("calendars", "levels", "services", "customers", "contracts", "tickets", "events", "communications", "clock_outcomes")
+
+
+@pytest.fixture
+def utc_process() -> Iterator[None]:
+    """The process's local zone set to UTC for the test (screens show some times,
+    such as "refreshed HH:MM:SS", in it), and put back afterwards."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if before is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
 
 
 @pytest.fixture

@@ -16,11 +16,9 @@ import argparse
 import importlib
 import io
 import json
-import os
 import pkgutil
 import shutil
 import sys
-import time
 import unicodedata
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime, timedelta
@@ -191,21 +189,12 @@ def hostile_db(hostile_master: tuple[Path, dict[str, int]], tmp_path: Path) -> t
 
 
 @pytest.fixture(autouse=True)
-def frozen(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+def frozen(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, utc_process: None) -> None:
     """A fixed clock and operator, no user settings, the process in UTC."""
     monkeypatch.setenv("SLABOARD_NOW", NOW.isoformat())
     monkeypatch.setenv("SLABOARD_OPERATOR", "anna")  # the command line refuses control codes in it; the file has them
     monkeypatch.setenv("SLABOARD_SETTINGS", str(tmp_path / "no-settings.toml"))
     monkeypatch.delenv("TEXTUAL_THEME", raising=False)
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if before is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = before
-    time.tzset()
 
 
 # --------------------------------------------------------------------- the sanitiser

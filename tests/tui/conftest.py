@@ -6,10 +6,8 @@ live polling (off unless a test asks for it)."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -50,17 +48,8 @@ def no_cursor_blink(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
-def utc_process_zone() -> Iterator[None]:
+def utc_process_zone(utc_process: None) -> None:
     """The board shows "refreshed HH:MM:SS" in the process's local zone: pin it."""
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if before is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = before
-    time.tzset()
 
 
 @pytest.fixture(autouse=True)
