@@ -170,9 +170,25 @@ def test_textual_serve_is_installed() -> None:
 def test_the_app_command_is_quoted_and_runs_this_python(tmp_path: Path) -> None:
     path = tmp_path / "it's a $HOME; rm -rf x.db"
     command = app_command(path, "wall", python="/opt/py 3/bin/python", options=["--page-seconds", "15"])
-    assert shlex.split(command) == ["/opt/py 3/bin/python", "-m", "slaboard", "wall", "--db", str(path.resolve()),
+    assert shlex.split(command) == ["exec", "/opt/py 3/bin/python", "-m", "slaboard", "wall", "--db", str(path.resolve()),
                                     "--page-seconds", "15"]
-    assert shlex.split(app_command(path, "board"))[:4] == [sys.executable, "-m", "slaboard", "board"]
+    assert shlex.split(app_command(path, "board"))[:5] == ["exec", sys.executable, "-m", "slaboard", "board"]
+
+
+def tab_processes(db_path: Path) -> list[list[str]]:
+    """The command lines of every process running a tab's slaboard on ``db_path``
+    (a shell that starts one included)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if str(db_path.resolve()) in " ".join(argv) and not any("slaboard.serve" in a for a in argv):
+            found.append(argv)
+    return found
 
 
 def test_notice_says_there_is_no_login_and_where_it_listens() -> None:
@@ -267,7 +283,7 @@ def test_the_page_loads_nothing_from_outside_this_server(server: tuple[int, Path
     assert (websocket.scheme, websocket.hostname, websocket.port) == ("ws", "127.0.0.1", port)
 
 
-def test_a_browser_tab_gets_the_wall(server: tuple[int, Path]) -> None:
+def test_a_browser_tab_gets_the_wall(server: tuple[int, Path], demo_path: Path) -> None:
     """The websocket a browser opens starts ``python -m slaboard wall`` and streams it."""
     import aiohttp
 
@@ -291,12 +307,15 @@ def test_a_browser_tab_gets_the_wall(server: tuple[int, Path]) -> None:
                         seen += message.data
                     elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
                         break
+                running.extend(tab_processes(demo_path))
                 await ws.close()
         return seen.decode("utf-8", errors="replace")
 
+    running: list[list[str]] = []
     screen = asyncio.run(first_screen())
     assert "SLABOARD WALL" in screen and "OPEN CALLS" in screen, screen[-2000:]
     assert "NOT LIVE" not in screen
+    assert len(running) == 1 and running[0][1:4] == ["-m", "slaboard", "wall"], f"one process per tab: {running}"
 
 
 def test_the_server_said_there_is_no_login(server: tuple[int, Path]) -> None:

@@ -68,9 +68,11 @@ def app_command(
     python: str = sys.executable,
     options: Sequence[str] = (),
 ) -> str:
-    """The shell command textual-serve runs for each browser tab, every part quoted."""
+    """The shell command textual-serve runs for each browser tab, every part quoted.
+    ``exec``: the shell becomes slaboard, so a tab is one process, not two, and the
+    signal that ends a closed tab reaches slaboard itself."""
     args = [python, "-m", "slaboard", mode, "--db", str(Path(db_path).expanduser().resolve()), *options]
-    return " ".join(shlex.quote(a) for a in args)
+    return "exec " + " ".join(shlex.quote(a) for a in args)
 
 
 def _bracketed(name: str) -> str:
