@@ -140,3 +140,23 @@ def test_check_finds_a_call_resolved_before_it_was_reported(db: Path) -> None:
     assert "#1002" not in result.stdout
     report = json.loads(run_cli(db, "check", "--json").stdout)
     assert not report["ok"] and len(report["problems"]) == 2
+
+
+def test_check_finds_a_resolved_call_whose_outcome_was_never_written(db: Path) -> None:
+    """What a writer whose clock was behind once left: a resolved call with no
+    resolution outcome, which every report then leaves out."""
+    import sqlite3
+
+    assert run_cli(db, "ticket", "new", "--customer=ACME", "--service=email", "--title=x").returncode == 0
+    assert run_cli(db, "ticket", "new", "--customer=ACME", "--service=email", "--title=fine").returncode == 0
+    assert run_cli(db, "ticket", "resolve", "1001", "--note=fixed").returncode == 0
+    assert run_cli(db, "ticket", "resolve", "1002", "--note=fixed").returncode == 0
+    assert run_cli(db, "check").returncode == 0
+    conn = sqlite3.connect(db)
+    assert conn.execute("DELETE FROM clock_outcomes WHERE ticket_id = 1001 AND clock = 'resolution'").rowcount == 1
+    conn.commit()
+    conn.close()
+    result = run_cli(db, "check")
+    assert result.returncode == 1, result.stdout
+    assert "PROBLEM #1001: its resolution clock stopped at" in result.stdout, result.stdout
+    assert "no outcome is recorded" in result.stdout and "#1002" not in result.stdout

@@ -36,8 +36,9 @@ class CheckReport:
 
 def check(store: Store, now: datetime) -> CheckReport:
     """SQLite's integrity and foreign-key checks, the schema version, every open
-    ticket's clocks recomputable, every ticket's events replaying to it, and no
-    call resolved, closed or changed before it was reported."""
+    ticket's clocks recomputable, every stopped clock of a resolved call recorded
+    (the reports read those outcomes), every ticket's events replaying to it, and
+    no call resolved, closed or changed before it was reported."""
     report = CheckReport(str(store.path))
     integrity = store.integrity_problems()
     report.problems.extend(f"integrity: {p}" for p in integrity)
@@ -60,6 +61,20 @@ def check(store: Store, now: datetime) -> CheckReport:
         except Exception as err:  # the point of the check: report, don't stop
             report.problems.append(f"#{ticket.id}: clocks cannot be computed ({err})")
     report.checked.append("open tickets' clocks")
+    resolved = store.resolved_tickets()
+    recorded = store.outcomes_of([ticket.id for ticket, _ in resolved])
+    for ticket, tz in resolved:
+        contract = contracts.get(ticket.contract_id) if ticket.contract_id is not None else None
+        try:
+            clocks = clocks_for(ticket, contract, tz, now)
+        except Exception as err:  # the point of the check: report, don't stop
+            report.problems.append(f"#{ticket.id}: clocks cannot be computed ({err})")
+            continue
+        for name, clock in clocks.items():
+            if clock.stopped_at is not None and name not in recorded.get(ticket.id, {}):
+                report.problems.append(f"#{ticket.id}: its {name} clock stopped at {clock.stopped_at.isoformat()} "
+                                       "but no outcome is recorded, so reports leave it out")
+    report.checked.append("every stopped clock of a resolved call has its outcome")
     for ticket, events in store.tickets_with_events():
         report.tickets += 1
         report.problems.extend(differences(ticket, events))

@@ -591,6 +591,10 @@ class Store:
                 found.setdefault(ticket_id, {})[clock] = bool(met)
         return found
 
+    def resolved_tickets(self) -> list[tuple[Ticket, str]]:
+        """Every resolved or closed ticket with its zone, in ticket order (for the check)."""
+        return self.ticket_rows_with_zone("status IN ('resolved', 'closed')")
+
     def open_tickets(self) -> list[tuple[Ticket, str]]:
         """Every open ticket with its zone (uses the partial index on open tickets)."""
         # No ORDER BY: with it SQLite walks the whole table in id order instead of
