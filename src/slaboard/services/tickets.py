@@ -266,17 +266,12 @@ def check_in_order(store: Store, ticket: Ticket, now: datetime) -> None:
     """Refuse an action dated before the call was reported or before its latest
     event: a writer whose clock is behind would otherwise stop clocks before they
     started and write a history out of order."""
-    if now < ticket.reported_at:
-        raise ServiceError(
-            f"ticket #{ticket.id} was reported at {_instant(ticket.reported_at, now)}, after this action's time "
-            f"{_instant(now, now)}; check this computer's clock (or SLABOARD_NOW); nothing was recorded"
-        )
-    last = store.last_event_at(ticket.id)
-    if last is not None and now < last:
-        raise ServiceError(
-            f"ticket #{ticket.id} last changed at {_instant(last, now)}, after this action's time "
-            f"{_instant(now, now)}; check this computer's clock (or SLABOARD_NOW); nothing was recorded"
-        )
+    for what, at in (("was reported", ticket.reported_at), ("last changed", store.last_event_at(ticket.id))):
+        if at is not None and now < at:
+            raise ServiceError(
+                f"ticket #{ticket.id} {what} at {_instant(at, now)}, after this action's time "
+                f"{_instant(now, now)}; check this computer's clock (or SLABOARD_NOW); nothing was recorded"
+            )
 
 
 @dataclass
