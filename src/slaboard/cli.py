@@ -573,6 +573,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     from slaboard.services.maintenance import check
 
     with _open_store(args) as store:
+        if args.forget_kept_sums:
+            forgotten = store.forget_kept_months()
+            if not args.json:
+                print(f"forgot the report sums kept for {forgotten} months")
         report = check(store, config.now())
     return _print_check(args, report)
 
@@ -792,6 +796,8 @@ def build_parser() -> Parser:
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("check", parents=[common], help="check the database: integrity, clocks, audit trail")
+    p.add_argument("--forget-kept-sums", action="store_true",
+                   help="first drop the sums reports keep for whole months (the next report reads the calls again)")
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("backup", parents=[common], help="copy the database safely while boards run")
     p.add_argument("dest", metavar="DEST", help="a new file for the copy")

@@ -111,6 +111,22 @@ def counts(path: Path) -> dict[str, int]:
         conn.close()
 
 
+def contents(path: Path) -> dict[str, str]:
+    """A digest of every row of every slaboard table (not the report sums kept
+    beside them), through a plain read-only sqlite3 connection."""
+    conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        out = {}
+        for t in TABLES:
+            digest = hashlib.sha256()
+            for row in conn.execute(f"SELECT * FROM {t} ORDER BY rowid"):
+                digest.update(repr(row).encode())
+            out[t] = digest.hexdigest()
+        return out
+    finally:
+        conn.close()
+
+
 def schema(path: Path) -> list[tuple[str, str, str]]:
     """sqlite_master as (type, name, sql), sorted: the schema as any tool sees it."""
     conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)

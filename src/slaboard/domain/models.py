@@ -3,8 +3,10 @@ contracts, tickets, communications and events. No I/O here."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator, model_validator
@@ -300,6 +302,12 @@ class ContractTerms(Model):
     warning_left: DurationField | None = None
     critical_left: DurationField | None = None
     pause_on_third_party: bool = False
+
+    @cached_property
+    def calendar_spec(self) -> str:
+        """The calendar as canonical JSON: one compiled calendar per spec and zone
+        is shared by every call (worked out once per contract version read)."""
+        return json.dumps(self.calendar, sort_keys=True)
 
     def covers(self, on: date) -> bool:
         return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)

@@ -13,10 +13,11 @@ import re
 import statistics
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,7 @@ from slaboard.services.clocks import calendar_for, clocks_for
 from slaboard.services.tickets import ServiceError, resolve_customer
 from slaboard.sla import leading_clock
 from slaboard.store import ReportGroup, Store
+from slaboard.store.schema import local_midnight_utc, next_month
 
 # Per clock: the Figures fields of its met/missed counts, business and calendar time.
 CLOCK_FIELDS = {
@@ -250,11 +252,19 @@ class Report:
     levels_by_month: dict[str, dict[str, int]]
     misses: list[Miss]
     contracts: list[ContractSummary]
-    ticket_ids: dict[str, list[int]]
+    # Each group's call numbers as the comma-separated lists the store gave; read
+    # into numbers only when a list of calls is asked for (see ticket_ids).
+    ticket_id_text: dict[str, list[str]]
     generated_at: datetime
     # A report across customers: its figures by each of MSP_GROUPINGS too (one of them
     # is ``groups`` itself), sorted by key. Empty for a one-customer report.
     by: dict[str, list[Figures]] = field(default_factory=dict)
+
+    @cached_property
+    def ticket_ids(self) -> dict[str, list[int]]:
+        """The numbers of the calls counted in each group, ascending."""
+        return {key: sorted({int(i) for text in texts for i in text.split(",")})
+                for key, texts in self.ticket_id_text.items()}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -316,13 +326,13 @@ def build_report(
     month_bounds = [date.fromisoformat(m + "-01") for m in month_names[1:]]
     zones = store.report_zones(cust.key if cust else None)
     days = [d.isoformat() for d in [period.start, *month_bounds, period.end]]
-    edges = {z: [_utc_text(datetime.combine(date.fromisoformat(d), time(), ZoneInfo(z))) for d in days] for z in zones}
+    edges = {z: [local_midnight_utc(d, z) for d in days] for z in zones}
 
     groups: dict[str, Figures] = {}
     months: dict[str, Figures] = {m: Figures(m) for m in month_names}
     levels_by_month: dict[str, dict[str, int]] = {m: defaultdict(int) for m in month_names}
     total = Figures("total")
-    ticket_ids: dict[str, set[int]] = defaultdict(set)
+    ticket_ids: dict[str, list[str]] = defaultdict(list)
 
     def key_of(by: str, customer_key: str, service: str | None, priority: str | None, contract_id: int | None,
                level: str | None, month: str | None) -> str:
@@ -361,13 +371,39 @@ def build_report(
             if group is None:
                 group = also[by][other] = Figures(other)
             extra.append(group)
-        ticket_ids[key].update(map(int, row.ticket_ids.split(",")))
+        ticket_ids[key].append(row.ticket_ids)
         return key, month, (cell, *extra)
 
     by_customer = cust.key if cust else None
+    # Whole months are read from the sums the store keeps for them; the rest (a
+    # period's partial first and last month, or a read-only database) from the rows.
+    whole = [m for i, m in enumerate(month_names) if days[i] == m + "-01" and days[i + 1] == next_month(m) + "-01"]
+    kept = store.report_months_ready(whole, now)
+    kept_months = [m for m in month_names if m in kept]
+    position = {m: i for i, m in enumerate(month_names)}
+    runs: list[tuple[int, int]] = []  # [lo, hi) of the periods read from the rows
+    for i, m in enumerate(month_names):
+        if m not in kept:
+            if runs and runs[-1][1] == i:
+                runs[-1] = (runs[-1][0], i + 1)
+            else:
+                runs.append((i, i + 1))
+
+    def report_groups(kind: str) -> Iterator[ReportGroup]:
+        for row in store.report_kept_groups(kind, kept_months, by_customer, **split):
+            yield row._replace(period=position[kept_months[row.period]])
+        for lo, hi in runs:
+            if kind == "outcome":
+                rows = store.report_outcome_groups(days[lo:hi + 1], by_customer, **split)
+            else:
+                read = store.report_opened_groups if kind == "opened" else store.report_resolved_groups
+                rows = read({z: b[lo:hi + 1] for z, b in edges.items()}, by_customer, **split)
+            for row in rows:
+                yield row._replace(period=row.period + lo)
+
     say("reading the calls opened")
     measured: set[int] = set()  # contract versions the period's calls were held to
-    for row in store.report_opened_groups(edges, by_customer, **split):
+    for row in report_groups("opened"):
         if row.contract_id is not None:
             measured.add(row.contract_id)
         level = level_of(row.contract_id)
@@ -386,13 +422,13 @@ def build_report(
         if month in levels_by_month:
             levels_by_month[month][level] += row.calls
     say("reading the calls resolved")
-    for row in store.report_resolved_groups(edges, by_customer, **split):
+    for row in report_groups("resolved"):
         _key, _month, added_to = figures_for(row, None)
         for f in added_to:
             f.resolved += row.calls
     say("reading the targets met and missed")
     # A stopped clock carries its local day in its customer's zone: the same rule.
-    for row in store.report_outcome_groups(days, by_customer, **split):
+    for row in report_groups("outcome"):
         _key, _month, added_to = figures_for(row, row.level)
         if row.contract_id is not None:
             measured.add(row.contract_id)
@@ -427,7 +463,7 @@ def build_report(
             moments[moment].add(zone)
     for moment, moment_zones in sorted(moments.items()):
         moment_text = _utc_text(moment)
-        for ticket, ticket_tz in store.open_at(moment, by_customer):
+        for ticket, ticket_tz in store.open_at(moment, by_customer, could_breach=True):
             if ticket_tz not in moment_zones:
                 continue
             contract = contracts.get(ticket.contract_id) if ticket.contract_id is not None else None
@@ -468,6 +504,6 @@ def build_report(
     return Report(
         period, grouping, tz, cust.key if cust else None, cust.name if cust else None, msp, ordered, total,
         [months[m] for m in period.months()], {m: dict(v) for m, v in levels_by_month.items()}, misses,
-        summaries, {k: sorted(v) for k, v in ticket_ids.items()}, now, by,
+        summaries, dict(ticket_ids), now, by,
     )
 

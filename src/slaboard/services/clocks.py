@@ -29,7 +29,7 @@ def calendar_for(contract: Contract, tz: str) -> BusinessCalendar:
     """The contract's calendar read in ``tz`` when it is a template; one compiled
     instance per (calendar, zone) shared by every ticket."""
     terms = contract.terms
-    return _calendar(json.dumps(terms.calendar, sort_keys=True), terms.calendar.get("tz") or tz, terms.calendar_key)
+    return _calendar(terms.calendar_spec, terms.calendar.get("tz") or tz, terms.calendar_key)
 
 
 def thresholds_for(contract: Contract) -> Thresholds:

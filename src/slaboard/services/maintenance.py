@@ -38,7 +38,8 @@ def check(store: Store, now: datetime) -> CheckReport:
     """SQLite's integrity and foreign-key checks, the schema version, every open
     ticket's clocks recomputable, every stopped clock of a resolved call recorded
     (the reports read those outcomes), every ticket's events replaying to it, and
-    no call resolved, closed or changed before it was reported."""
+    no call resolved, closed or changed before it was reported, and the report
+    sums kept for whole months what their calls add up to."""
     report = CheckReport(str(store.path))
     integrity = store.integrity_problems()
     report.problems.extend(f"integrity: {p}" for p in integrity)
@@ -81,6 +82,10 @@ def check(store: Store, now: datetime) -> CheckReport:
         report.problems.extend(out_of_order(ticket, events))
     report.checked.append("events replay to every ticket")
     report.checked.append("nothing happens to a call before it was reported")
+    for month in store.kept_months_astray():
+        report.problems.append(f"the report sums kept for {month} differ from its calls, so reports show other figures; "
+                               "'slaboard check --forget-kept-sums' drops them")
+    report.checked.append("the report sums kept for whole months")
     return report
 
 

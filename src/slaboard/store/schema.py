@@ -7,7 +7,7 @@ refused untouched.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -237,6 +237,23 @@ def local_day(instant: str, tz: str) -> str:
     return moment.astimezone(zone).date().isoformat()
 
 
+def next_month(month: str) -> str:
+    """The month (``YYYY-MM``) after ``month``."""
+    year, number = int(month[:4]), int(month[5:7])
+    return f"{year + number // 12:04d}-{number % 12 + 1:02d}"
+
+
+def local_midnight_utc(day: str, tz: str) -> str:
+    """The stored UTC instant (ISO text) at which local date ``day`` begins in
+    zone ``tz`` (in UTC for an unknown zone, as :func:`local_day` counts)."""
+    try:
+        zone: tzinfo = _zone(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = UTC
+    moment = datetime.combine(date.fromisoformat(day), time(), zone)
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
 @lru_cache(maxsize=64)
 def _zone(tz: str) -> ZoneInfo:
     return ZoneInfo(tz)
@@ -266,5 +283,79 @@ def _outcomes_for_reports(db: Database) -> None:
            BEGIN UPDATE clock_outcomes SET customer = NEW.customer, service = NEW.service WHERE ticket_id = NEW.id; END"""
     )
 
+
+
+# The months of ticket instants a change may move between report months: a local
+# month is never more than 14 hours from the UTC one, so it is one of these two.
+def _months_near(column: str) -> str:
+    return (f"strftime('%Y-%m', {column}, '-14 hours'), strftime('%Y-%m', {column}, '+14 hours')")
+
+
+@migration("0004_report_months")
+def _report_months(db: Database) -> None:
+    # A report of a year sums a few hundred thousand rows; each whole local month's
+    # sums are kept here once they are read (report_cells, the same groups as the
+    # grouped report queries, by every key) and forgotten by the triggers below as
+    # soon as anything in that month changes, so a kept month is never stale.
+    db.execute(
+        """CREATE TABLE report_months (
+            month TEXT PRIMARY KEY,
+            built_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE report_cells (
+            kind TEXT NOT NULL CHECK (kind IN ('opened', 'resolved', 'outcome')),
+            month TEXT NOT NULL,
+            customer TEXT NOT NULL,
+            service TEXT,
+            priority TEXT,
+            contract_id INTEGER,
+            level TEXT,
+            clock TEXT,
+            met INTEGER,
+            calls INTEGER NOT NULL,
+            billable INTEGER NOT NULL,
+            hours REAL NOT NULL,
+            ids TEXT NOT NULL,
+            used TEXT,
+            span TEXT,
+            paused INTEGER NOT NULL,
+            pauses TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX report_cells_by_month ON report_cells (month, kind)")
+    # The worst misses of a period, most late first; the zones calls were logged in.
+    db.execute("CREATE INDEX clock_outcomes_missed ON clock_outcomes (late_seconds DESC, ticket_id, clock) WHERE met = 0")
+    db.execute("CREATE INDEX tickets_by_zone ON tickets (tz, customer)")
+    forget = "DELETE FROM report_months WHERE month IN ({})"
+    for when, row in (("INSERT", "NEW"), ("DELETE", "OLD")):
+        db.execute(
+            f"""CREATE TRIGGER report_months_outcome_{when.lower()} AFTER {when} ON clock_outcomes
+                BEGIN {forget.format(f"substr({row}.local_day, 1, 7)")}; END"""
+        )
+        db.execute(
+            f"""CREATE TRIGGER report_months_ticket_{when.lower()} AFTER {when} ON tickets
+                BEGIN {forget.format(_months_near(f"{row}.reported_at") + ", " + _months_near(f"{row}.resolved_at"))}; END"""
+        )
+    db.execute(
+        f"""CREATE TRIGGER report_months_outcome_update AFTER UPDATE ON clock_outcomes
+            BEGIN {forget.format("substr(OLD.local_day, 1, 7), substr(NEW.local_day, 1, 7)")}; END"""
+    )
+    # A call's keys are in the sums of the month it was reported in and of the one it
+    # was resolved in; its resolution alone moves it between the latter.
+    columns = "reported_at, customer, service, priority, contract_id, billable, estimate_hours, tz"
+    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns.split(", "))
+    near = ", ".join(_months_near(f"{row}.{c}") for row in ("OLD", "NEW") for c in ("reported_at", "resolved_at"))
+    db.execute(
+        f"""CREATE TRIGGER report_months_ticket_update AFTER UPDATE OF {columns} ON tickets
+            WHEN {changed}
+            BEGIN {forget.format(near)}; END"""
+    )
+    db.execute(
+        f"""CREATE TRIGGER report_months_ticket_resolved AFTER UPDATE OF resolved_at ON tickets
+            WHEN OLD.resolved_at IS NOT NEW.resolved_at
+            BEGIN {forget.format(_months_near("OLD.resolved_at") + ", " + _months_near("NEW.resolved_at"))}; END"""
+    )
 
 SCHEMA_VERSION = len(KNOWN_MIGRATIONS)

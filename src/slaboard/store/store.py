@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import sqlite3
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from slaboard.domain import (
     match_customers,
 )
 from slaboard.store.connection import (
+    BUSY_TIMEOUT_MS,
     ConflictError,
     StoreError,
     check_identity,
@@ -44,9 +46,10 @@ from slaboard.store.connection import (
     write_transaction,
 )
 from slaboard.store.files import LinkRefused, backup_file, create_private
-from slaboard.store.schema import local_day
+from slaboard.store.schema import local_day, local_midnight_utc, next_month
 
 TICKET_START = 1001  # the first ticket number
+KEEP_WAIT_MS = 250  # how long a report waits for the write lock to keep a month's sums
 _TICKET_COLUMNS = (
     "id", "customer", "contract_id", "tz", "service", "caller", "channel", "title", "description",
     "impact", "urgency", "priority", "priority_reason", "status", "assignee", "category", "diagnosis",
@@ -126,6 +129,16 @@ def _upgrade(conn: sqlite3.Connection, path: Path) -> None:
         migrate(conn)
     except (sqlite3.DatabaseError, StoreError) as err:
         raise StoreError(f"upgrading {path} failed ({err}); the file was not changed; a copy is at {copy}") from None
+
+
+def _cell_key(row: Sequence[Any]) -> tuple[Any, ...]:
+    """A report_cells row with its lists in order: the same sums compare equal
+    whatever order SQLite concatenated them in."""
+    def numbers(text: str | None) -> tuple[int, ...]:
+        return tuple(sorted(int(v) for v in text.split(","))) if text else ()
+
+    pauses = tuple(sorted(json.dumps(p, sort_keys=True) for p in json.loads(f"[{row[16]}]"))) if row[16] else ()
+    return (*row[:11], round(float(row[11]), 6), numbers(row[12]), numbers(row[13]), numbers(row[14]), row[15], pauses)
 
 
 # The sums of one group of a grouped report query (see Store.report_outcome_groups).
@@ -212,6 +225,8 @@ class Store:
                     raise StoreError(f"{p} needs an upgrade; open it once without read-only mode")
                 if state == "older":
                     _upgrade(conn, p)
+                    # The first report after the upgrade need not read a year of calls.
+                    cls(conn, p).keep_past_months(datetime.now(UTC))
                 else:
                     migrate(conn)
             if not readonly:
@@ -740,8 +755,13 @@ class Store:
 
     def report_zones(self, customer: str | None = None) -> list[str]:
         """The zones the calls (of ``customer``) were recorded in."""
-        sql = "SELECT DISTINCT tz FROM tickets" + (" WHERE customer = ?" if customer is not None else "")
-        return [row[0] for row in self.conn.execute(sql, [customer] if customer is not None else [])]
+        if customer is not None:
+            return [row[0] for row in self.conn.execute("SELECT DISTINCT tz FROM tickets WHERE customer = ?", [customer])]
+        # From one zone to the next along the index: a handful of steps, not a scan.
+        sql = """WITH RECURSIVE z(tz) AS (SELECT MIN(tz) FROM tickets
+                     UNION ALL SELECT (SELECT MIN(tz) FROM tickets WHERE tz > z.tz) FROM z WHERE z.tz IS NOT NULL)
+                 SELECT tz FROM z WHERE tz IS NOT NULL"""
+        return [row[0] for row in self.conn.execute(sql)]
 
     def _grouped(self, select: str, source: str, column: str, zone_column: str, customer_column: str,
                  edges: Mapping[str, Sequence[str]], customer: str | None, extra_where: str = "",
@@ -808,11 +828,139 @@ class Store:
         params: list[Any] = [*days[1:], days[0], days[-1], *([customer] if customer is not None else [])]
         return [ReportGroup(*r) for r in self.conn.execute(sql, params)]
 
+    # ---------------------------------------------------------------- kept report months
+    #
+    # The grouped sums of a whole local month (opened, resolved, stopped clocks, by
+    # every key) are kept in report_cells once a report has read them, and dropped by
+    # triggers as soon as a row of that month changes. A report reads kept months
+    # from there and only the rest from the tickets and outcomes.
+
+    def report_months_ready(self, months: Sequence[str], now: datetime) -> set[str]:
+        """Which of ``months`` (``YYYY-MM``) have their sums kept, keeping those
+        missing first when the database can be written (a read-only store reads
+        them from the rows instead)."""
+        if not months:
+            return set()
+        marks = ",".join("?" * len(months))
+        ready = {r[0] for r in self.conn.execute(f"SELECT month FROM report_months WHERE month IN ({marks})", list(months))}
+        missing = sorted(m for m in months if m not in ready)
+        if not missing or self.conn.in_transaction:
+            return ready
+        # A report never waits long for another writer: it reads the rows instead.
+        self.conn.execute(f"PRAGMA busy_timeout = {min(KEEP_WAIT_MS, BUSY_TIMEOUT_MS)}")
+        try:
+            with write_transaction(self.conn, attempts=1):
+                # Built inside the write lock: no change can land between reading
+                # the rows and marking the months kept.
+                marks = ",".join("?" * len(missing))
+                done = {r[0] for r in self.conn.execute(f"SELECT month FROM report_months WHERE month IN ({marks})", missing)}
+                self._keep_months([m for m in missing if m not in done], now)
+            ready.update(missing)
+        except StoreError:
+            pass  # locked by a long write
+        except sqlite3.OperationalError as err:
+            if error_kind(err) not in ("SQLITE_READONLY", "SQLITE_FULL", "SQLITE_IOERR", "SQLITE_BUSY"):
+                raise
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return ready
+
+    @staticmethod
+    def _runs(months: Iterable[str]) -> list[list[str]]:
+        """Ascending ``months`` as runs of consecutive months."""
+        runs: list[list[str]] = []
+        for month in sorted(months):
+            if runs and next_month(runs[-1][-1]) == month:
+                runs[-1].append(month)
+            else:
+                runs.append([month])
+        return runs
+
+    def _month_cells(self, run: Sequence[str]) -> list[tuple[Any, ...]]:
+        """The report_cells rows of a run of consecutive months, read from the
+        calls and stopped clocks with one query of each kind."""
+        days = [f"{m}-01" for m in [*run, next_month(run[-1])]]
+        edges = {z: [local_midnight_utc(d, z) for d in days] for z in self.report_zones()}
+        kinds = (("opened", self.report_opened_groups(edges, by_service=True, by_priority=True)),
+                 ("resolved", self.report_resolved_groups(edges, by_service=True, by_priority=True)),
+                 ("outcome", self.report_outcome_groups(days, by_service=True, by_priority=True)))
+        return [(kind, run[g.period], *g[1:15], g.pauses[1:-1] if g.pauses else None) for kind, groups in kinds for g in groups]
+
+    def keep_past_months(self, now: datetime) -> list[str]:
+        """Keep the sums of every month before ``now``'s that has calls and is not
+        kept yet (after an upgrade, or ``check --forget-kept-sums``); which ones."""
+        first = self.conn.execute("SELECT MIN(reported_at) FROM tickets").fetchone()[0]
+        if first is None:
+            return []
+        # From the first call's month in the zone furthest behind UTC.
+        month, current, months = local_day(first, "Etc/GMT+12")[:7], now.astimezone(UTC).strftime("%Y-%m"), []
+        while month < current:
+            months.append(month)
+            month = next_month(month)
+        before = set(self.kept_months())
+        return sorted(self.report_months_ready(months, now) - before)
+
+    def kept_months(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT month FROM report_months ORDER BY month")]
+
+    def _keep_months(self, months: Sequence[str], now: datetime) -> None:
+        for run in self._runs(months):
+            marks = ",".join("?" * len(run))
+            self.conn.execute(f"DELETE FROM report_cells WHERE month IN ({marks})", run)
+            self.conn.executemany("INSERT INTO report_cells VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                  self._month_cells(run))
+            self.conn.executemany("INSERT INTO report_months VALUES (?, ?)", [(m, iso(now)) for m in run])
+
+    def kept_months_astray(self) -> list[str]:
+        """The kept months whose sums are not what their calls and stopped clocks
+        add up to now (for ``check``: reports would show other figures)."""
+        with self.read():
+            kept = self.kept_months()
+            astray = []
+            for run in self._runs(kept):
+                marks = ",".join("?" * len(run))
+                stored = self.conn.execute(f"SELECT * FROM report_cells WHERE month IN ({marks})", run).fetchall()
+                fresh: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+                held: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+                for rows, into in ((self._month_cells(run), fresh), (stored, held)):
+                    for row in rows:
+                        into[row[1]].append(_cell_key(row))
+                astray += [m for m in run if sorted(fresh[m], key=repr) != sorted(held[m], key=repr)]
+        return astray
+
+    def forget_kept_months(self) -> int:
+        """Drop every kept month (each is read from the rows again, and kept anew,
+        by the next report); how many there were."""
+        with self.write():
+            n = self.conn.execute("DELETE FROM report_months").rowcount
+            self.conn.execute("DELETE FROM report_cells")
+        return n
+
+    def report_kept_groups(self, kind: str, months: Sequence[str], customer: str | None = None, *,
+                           by_service: bool = False, by_priority: bool = False) -> list[ReportGroup]:
+        """The kept sums of ``kind`` ('opened', 'resolved' or 'outcome') in
+        ``months``, grouped like the grouped report queries; a group's period is
+        its month's index in ``months``."""
+        if not months:
+            return []
+        index = {m: i for i, m in enumerate(months)}
+        service = "service" if by_service else "NULL"
+        priority = "priority" if by_priority else "NULL"
+        where = f"kind = ? AND month IN ({','.join('?' * len(months))})" + (" AND customer = ?" if customer is not None else "")
+        sql = f"""SELECT month, customer, {service}, {priority}, contract_id, level, clock, met, SUM(calls),
+                         SUM(billable), SUM(hours), group_concat(ids), group_concat(used), group_concat(span),
+                         SUM(paused), '[' || group_concat(pauses) || ']'
+                  FROM report_cells WHERE {where} {_GROUP_BY}"""
+        params: list[Any] = [kind, *months, *([customer] if customer is not None else [])]
+        return [ReportGroup(index[r[0]], *r[1:]) for r in self.conn.execute(sql, params)]
+
     def report_misses(self, days: Sequence[str], customer: str | None = None, limit: int = 10) -> list[OutcomeRow]:
         """The ``limit`` response and resolution targets missed by most on the local
         days [``days[0]``, ``days[-1]``), most late first (a missed plan is counted,
         not listed)."""
-        where = "o.local_day >= ? AND o.local_day < ? AND o.met = 0 AND o.clock != 'plan'"
+        # Read along the index of misses, most late first, until ``limit`` are found
+        # (the unary + keeps SQLite from reading by day and sorting a year of rows).
+        where = "+o.local_day >= ? AND +o.local_day < ? AND o.met = 0 AND o.clock != 'plan'"
         params: list[Any] = [days[0], days[-1]]
         if customer is not None:
             where += " AND o.customer = ?"
@@ -831,10 +979,22 @@ class Store:
             params.append(customer)
         return self.conn.execute(sql, params).fetchall()
 
-    def open_at(self, moment: datetime, customer: str | None = None) -> list[tuple[Ticket, str]]:
-        """Calls that were open at ``moment``: reported before, not resolved by then."""
+    def open_at(self, moment: datetime, customer: str | None = None, *, could_breach: bool = False) -> list[tuple[Ticket, str]]:
+        """Calls that were open at ``moment``: reported before, not resolved by then.
+
+        With ``could_breach``, only those whose clocks may have breached by then.
+        Every write stores each clock's due instant; until the next write a running
+        clock's due stays put and a paused one's only moves later, so a call last
+        written by ``moment`` whose stored dues are all after it cannot have breached.
+        Calls written after ``moment``, and calls with clocks but no stored dues, are
+        kept (their clocks are replayed)."""
         where = "reported_at < ? AND (resolved_at IS NULL OR resolved_at > ?) AND (closed_at IS NULL OR closed_at > ?)"
         params: list[Any] = [iso(moment)] * 3
+        if could_breach:
+            where += """ AND (updated_at > ? OR (billable = 0 AND contract_id IS NOT NULL
+                         AND ((response_due IS NULL AND plan_due IS NULL AND resolution_due IS NULL)
+                              OR response_due <= ? OR plan_due <= ? OR resolution_due <= ?)))"""
+            params += [iso(moment)] * 4
         if customer is not None:
             where += " AND customer = ?"
             params.append(customer)
