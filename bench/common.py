@@ -35,7 +35,7 @@ TITLES = [
 def database(tickets: int, open_count: int, *, rebuild: bool = False) -> Path:
     """The path of a database with ``tickets`` calls of which ``open_count`` are open
     (built on first use; seeded, so every run measures the same data)."""
-    path = DATA / f"msp-{tickets}-{open_count}.db"
+    path = DATA / f"msp-{tickets}-{open_count}-v2.db"  # v2: open calls carry their dues
     if rebuild or not path.exists():
         build(path, tickets, open_count)
     return path
@@ -99,6 +99,11 @@ def build(path: Path, tickets: int, open_count: int) -> None:
                 billable=contract is None, reported_at=reported, created_at=reported, updated_at=reported,
                 statuses=statuses, priorities=[PriorityEntry(at=reported, priority=priority)], **fields,
             )
+            if is_open and contract is not None:
+                # What every write stores: the clocks' due instants as of that write.
+                last = statuses[-1].at
+                dues = {f"{name}_due": c.due.astimezone(UTC) for name, c in clocks_for(ticket, contract, customer.tz, last).items()}
+                ticket = ticket.model_copy(update={"updated_at": last, **dues})
             stored = store.insert_ticket(ticket, customer.tz, [Event(ticket_id=0, at=reported, operator="bench", kind="created")])
             if not is_open and contract is not None:
                 # What commit_change writes when the clocks stop: reports read these.
