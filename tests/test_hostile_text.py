@@ -59,6 +59,9 @@ HOSTILE = ("<\x1b]52;c;b3duZWQ=\x07\x1b]0;owned\x07\x1b[2J\x1b[31m\x07\x9b31m\x8
            "\u202eevil\u202c\u2066iso\u2069\u200bzw\u200d\ufeff\u2028>")
 
 
+OPERATOR_NAME = f"op{HOSTILE}op"
+
+
 def h(label: str) -> str:
     """A field's text: its label, so a failure says which field leaked, around HOSTILE."""
     return f"{label}{HOSTILE}{label}"
@@ -172,6 +175,8 @@ def build(path: Path) -> dict[str, int]:
             done = call(name, CUSTOMER, SERVICE, days * 24 * H, impact=1)
             update_ticket(store, done, operator=OPERATOR, now=NOW - (days - 1) * 24 * H, status="resolved",
                           reason=h("resolution note"), justification=h("justification"))
+        # An operator whose name another tool wrote (the command line refuses such names).
+        store.add_operator(OPERATOR_NAME, None, NOW - 30 * 24 * H)
     return ids
 
 
@@ -258,11 +263,19 @@ COMMANDS: dict[str, list[list[str]] | None] = {
     + [["--period", "2026-11", "--format", f] for f in ("csv", "md", "html")]
     + [["--period", "2026-11", "--customer", CUSTOMER, "--format", f] for f in ("table", "md", "html")],
     "check": [[]],
+    "operator list": [[]],
+    "operator add": [["kim", "--no-password"]],
+    "operator password": None,  # asks on the terminal; its refusals are among the mistakes
+    "operator disable": [[OPERATOR_NAME]],
+    "operator enable": [[OPERATOR_NAME]],
     "backup": [["{out}"]],
     "restore": [["{backup}"]],
 }
 
 MISTAKES = [
+    ["operator", "add", h("name"), "--no-password"],
+    ["operator", "password", h("nobody")],
+    ["operator", "disable", h("nobody")],
     ["ticket", "new", "--customer", h("nobody"), "--service", SERVICE, "--title", "x"],
     ["ticket", "new", "--customer", CUSTOMER, "--service", h("no service"), "--title", "x"],
     ["ticket", "update", "{late}", "--status", h("status")],

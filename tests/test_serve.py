@@ -396,13 +396,19 @@ def http_get(url: str, headers: dict[str, str]) -> tuple[int, str]:
         return err.code, err.read().decode("utf-8")
 
 
-async def handshake(url: str, origin: str | None) -> int:
-    """The HTTP status a websocket handshake with ``origin`` gets (101 when accepted)."""
+async def handshake(url: str, origin: str | None = None, *, cookies: dict[str, str] | None = None,
+                    headers: dict[str, str] | None = None, local: str | None = None) -> int:
+    """The HTTP status a websocket handshake with ``origin`` (and these cookies and
+    headers, from the local address ``local``) gets: 101 when accepted."""
     import aiohttp
 
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=STARTUP_TIMEOUT)) as session:
+    connector = aiohttp.TCPConnector(local_addr=(local, 0) if local else None)
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=STARTUP_TIMEOUT), connector=connector,
+                                     cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        if cookies:
+            session.cookie_jar.update_cookies(cookies)
         try:
-            async with session.ws_connect(url, origin=origin) as ws:
+            async with session.ws_connect(url, origin=origin, headers=headers) as ws:
                 await ws.close()
                 return 101
         except aiohttp.WSServerHandshakeError as err:

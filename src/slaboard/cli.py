@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from slaboard import __version__, config
+from slaboard.domain import Operator
+from slaboard.serve import AUTH_MODES
 from slaboard.services.loading import load_files
 from slaboard.services.tickets import (
     NewCall,
@@ -227,9 +229,104 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         serve(path, mode="board" if args.board else "wall", host=args.host, port=args.port,
               public=args.public_url, page_seconds=args.page_seconds, theme=getattr(args, "theme", None),
-              operator=args.operator, max_sessions=args.max_sessions)
+              operator=args.operator, max_sessions=args.max_sessions, auth=args.auth,
+              trusted_proxies=args.trusted_proxy, trusted_header=args.trusted_header)
     except OSError as err:  # the port is taken, or the address is not this machine's
         raise UserError(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}") from None
+    return 0
+
+
+def _password(args: argparse.Namespace) -> str:
+    """The new password: one line of standard input with --password-stdin, else asked
+    twice on the terminal (never an argument: the process list would show it)."""
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        if not line:
+            raise UserError("--password-stdin: standard input gave no password")
+        return line.rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise UserError("no terminal to ask the password on; give it on standard input with --password-stdin")
+    import getpass
+
+    first = getpass.getpass(f"new password for {args.name}: ")
+    if getpass.getpass("again: ") != first:
+        raise UserError("the two passwords differ; nothing was changed")
+    return first
+
+
+def _operator_line(who: Operator, now: datetime) -> str:
+    state = ("disabled" if who.disabled_at is not None else
+             f"locked until {who.locked_until:%Y-%m-%d %H:%M} UTC" if who.locked_until and who.locked_until > now else
+             "active")
+    how = "password" if who.has_password else "proxy only"
+    last = f"last sign-in {who.last_login_at:%Y-%m-%d %H:%M} UTC" if who.last_login_at else "never signed in"
+    return f"{who.name:<20} {state:<30} {how:<11} {last}"
+
+
+def cmd_operator_list(args: argparse.Namespace) -> int:
+    with _open_store(args) as store:
+        found = store.operators()
+    now = config.now()
+    if args.json:
+        _json([{**who.model_dump(mode="json"), "locked": bool(who.locked_until and who.locked_until > now)}
+               for who in found])
+    elif not found:
+        print("no operators yet; 'slaboard operator add NAME' adds one")
+    else:
+        for who in found:
+            print(_operator_line(who, now))
+    return 0
+
+
+def cmd_operator_add(args: argparse.Namespace) -> int:
+    from slaboard.services.operators import add_operator, checked_name, checked_password
+
+    name = checked_name(args.name)
+    password = None if args.no_password else checked_password(_password(args))
+    with _open_store(args) as store:
+        who = add_operator(store, name, password, config.now())
+    if args.json:
+        _json(who.model_dump(mode="json"))
+    else:
+        print(f"added operator {who.name}" + ("" if who.has_password else " (signs in only through --auth proxy)"))
+    return 0
+
+
+def cmd_operator_password(args: argparse.Namespace) -> int:
+    from slaboard.services.operators import checked_password, set_password
+
+    with _open_store(args) as store:
+        if store.operator(args.name.strip()) is None:
+            raise UserError(f"there is no operator {args.name.strip()!r}; 'slaboard operator list' shows them")
+        who = set_password(store, args.name, checked_password(_password(args)))
+    if args.json:
+        _json(who.model_dump(mode="json"))
+    else:
+        print(f"set the password of {who.name}")
+    return 0
+
+
+def cmd_operator_disable(args: argparse.Namespace) -> int:
+    from slaboard.services.operators import disable_operator
+
+    with _open_store(args) as store:
+        who = disable_operator(store, args.name, config.now())
+    if args.json:
+        _json(who.model_dump(mode="json"))
+    else:
+        print(f"disabled {who.name}: no more sign-ins; their past work keeps their name")
+    return 0
+
+
+def cmd_operator_enable(args: argparse.Namespace) -> int:
+    from slaboard.services.operators import enable_operator
+
+    with _open_store(args) as store:
+        who = enable_operator(store, args.name)
+    if args.json:
+        _json(who.model_dump(mode="json"))
+    else:
+        print(f"enabled {who.name}")
     return 0
 
 
@@ -682,7 +779,7 @@ def build_parser() -> Parser:
                    help="seconds per page (default: page_seconds in [wall] of the settings, else 10)")
     p.set_defaults(func=cmd_wall)
     p = sub.add_parser("serve", parents=[common, theme],
-                       help="the wall (or the board) in a web browser; no login: keep it behind a proxy")
+                       help="the wall (or the board) in a web browser; the board beyond loopback needs --auth")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--wall", dest="board", action="store_false", help="serve the wall, read-only (the default)")
     which.add_argument("--board", dest="board", action="store_true", help="serve the board (calls can be changed)")
@@ -694,6 +791,34 @@ def build_parser() -> Parser:
                    help="browser tabs served at once, each its own process (default 4)")
     p.add_argument("--page-seconds", type=float, metavar="S", help="the wall's seconds per page")
     p.set_defaults(func=cmd_serve, board=False)
+    p.add_argument("--auth", choices=AUTH_MODES, default="none",
+                   help="who is at the keyboard: 'login' (operators' own passwords, see 'slaboard operator'), "
+                        "'proxy' (a header an authenticating reverse proxy sets), or 'none' (default; "
+                        "the board then only on loopback)")
+    p.add_argument("--trusted-proxy", action="append", default=[], metavar="ADDRESS",
+                   help="with --auth proxy: the proxy's address or network (repeatable); nothing else is served")
+    p.add_argument("--trusted-header", default="X-Remote-User", metavar="NAME",
+                   help="with --auth proxy: the header naming the operator (default X-Remote-User)")
+    op = sub.add_parser("operator", parents=[common], help="the operators who sign in to a served board")
+    osub = op.add_subparsers(dest="operator_command", parser_class=Parser, metavar="ACTION", required=True)
+    p = osub.add_parser("list", parents=[common], help="every operator: password, disabled, locked, last sign-in")
+    p.set_defaults(func=cmd_operator_list)
+    p = osub.add_parser("add", parents=[common], help="a new operator with a password (asked twice)")
+    p.add_argument("name", metavar="NAME")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--password-stdin", action="store_true", help="read the password from standard input (scripts)")
+    how.add_argument("--no-password", action="store_true", help="known only through --auth proxy; cannot sign in here")
+    p.set_defaults(func=cmd_operator_add)
+    p = osub.add_parser("password", parents=[common], help="set an operator's password (and lift a lockout)")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input (scripts)")
+    p.set_defaults(func=cmd_operator_password)
+    p = osub.add_parser("disable", parents=[common], help="no more sign-ins; past work keeps the name")
+    p.add_argument("name", metavar="NAME")
+    p.set_defaults(func=cmd_operator_disable)
+    p = osub.add_parser("enable", parents=[common], help="sign-ins allowed again, and a lockout lifted")
+    p.add_argument("name", metavar="NAME")
+    p.set_defaults(func=cmd_operator_enable)
     p = sub.add_parser("keys", parents=[common], help="the board's keys (with your keymap)")
     p.add_argument("--markdown", action="store_true", help="as the README's table")
     p.set_defaults(func=cmd_keys)

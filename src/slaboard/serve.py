@@ -2,9 +2,10 @@
 
 textual-serve starts one slaboard process per browser tab (``python -m slaboard wall
 --db PATH``), each with its own connection to the database, and streams its screen
-to the page. It has no login of its own: whoever reaches the address sees the calls
-(and, with the board, can change them). So it listens on loopback unless told
-otherwise, and says so, plainly, when it starts.
+to the page. textual-serve has no login of its own: without ``auth`` whoever reaches
+the address sees the calls, so it listens on loopback unless told otherwise, says
+so plainly when it starts, and serves the board beyond loopback only with a way to
+know the operator (below).
 
 What slaboard adds to textual-serve's server (:class:`BoardServer`):
 
@@ -26,6 +27,20 @@ What slaboard adds to textual-serve's server (:class:`BoardServer`):
 * **One line for a host or port that cannot work**, before anything is printed:
   the listening sockets are bound first (:func:`listen`).
 
+* **Who is at the keyboard** (``auth``). A browser session runs the board as the
+  operator it signed in as, so the audit trail, "Mine" and "Take" name that person:
+
+  - ``login``: slaboard's own sign-in page; operators and their argon2 password
+    hashes are in the database (``slaboard operator``); a session cookie that is
+    HttpOnly, SameSite=Strict, and Secure when the public address is https; a
+    lockout after repeated failures. Nothing but the sign-in page is served to a
+    browser that has not signed in.
+  - ``proxy``: an authenticating reverse proxy names the operator in a header
+    (``X-Remote-User`` unless told otherwise); requests from any address but the
+    proxy's are refused, so the header is never believed from anywhere else.
+  - ``none``: everyone is the serve process's operator. The board is then served
+    on loopback only; the wall, read-only, may be served openly.
+
 The page comes from slaboard's own template (``web/app_index.html``): textual-serve's
 links its font from fonts.googleapis.com, and a NOC screen may have no internet or
 should not tell anyone it was opened. Everything the page loads comes from this
@@ -36,12 +51,17 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import html
 import ipaddress
+import re
+import secrets
 import shlex
 import signal
 import socket
 import sys
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
@@ -52,6 +72,10 @@ if TYPE_CHECKING:
     from aiohttp import web
 
 MODES = ("wall", "board")
+AUTH_MODES = ("none", "login", "proxy")
+SESSION_COOKIE = "slaboard_session"
+SESSION_HOURS = 12
+HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 WILDCARD = ("0.0.0.0", "::", "")
 PAGE_TEMPLATES = Path(__file__).resolve().parent / "web"
@@ -226,24 +250,129 @@ def _why_not(err: OSError, port: int) -> str:
     return err.strerror or str(err)
 
 
+def trusted_networks(values: Iterable[str]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """``--trusted-proxy`` values (addresses or networks) as networks; ServiceError,
+    one line, for one that is neither."""
+    out = []
+    for value in values:
+        try:
+            out.append(ipaddress.ip_network(value.strip().strip("[]"), strict=False))
+        except ValueError:
+            raise ServiceError(f"serve: --trusted-proxy must be an IP address or network such as 10.0.0.5 or "
+                               f"10.0.0.0/24, not {value!r}") from None
+    return tuple(out)
+
+
+def from_trusted(remote: str | None, networks: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    """Whether a peer address is one of the trusted proxies (an IPv4 address seen
+    as ::ffff:a.b.c.d counts as itself)."""
+    if not remote:
+        return False
+    try:
+        address = ipaddress.ip_address(remote.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address.version == n.version and address in n for n in networks)
+
+
+def check_auth(mode: str, host: str, auth: str, *, trusted_proxies: Sequence[str] = (),
+               trusted_header: str = "X-Remote-User", operator: str | None = None) -> None:
+    """ServiceError, one line, for a way of knowing the operator that cannot work:
+    the board beyond loopback with nobody known, a proxy mode with no proxy."""
+    if auth not in AUTH_MODES:
+        raise ServiceError(f"serve: --auth must be one of {', '.join(AUTH_MODES)}, not {auth!r}")
+    if auth == "none" and mode == "board" and not is_loopback(host):
+        raise ServiceError(
+            f"serve: the board on {host or 'every interface'} must know who is at the keyboard: give --auth login "
+            "(operators sign in with their own passwords: slaboard operator add NAME) or --auth proxy "
+            "--trusted-proxy ADDRESS (behind an authenticating reverse proxy); only the read-only wall is served "
+            "without a login")
+    if auth == "proxy" and not trusted_proxies:
+        raise ServiceError("serve: --auth proxy needs --trusted-proxy ADDRESS: the proxy's address, the only one "
+                           "whose header naming the operator is believed")
+    if auth != "proxy" and trusted_proxies:
+        raise ServiceError("serve: --trusted-proxy goes with --auth proxy")
+    if not HEADER_NAME.match(trusted_header):
+        raise ServiceError(f"serve: --trusted-header must be a header name such as X-Remote-User, not {trusted_header!r}")
+    if auth != "none" and operator:
+        raise ServiceError("serve: --operator goes with --auth none; operators who sign in work under their own names")
+    trusted_networks(trusted_proxies)
+
+
+def login_page(title: str, message: str = "", name: str = "") -> str:
+    """slaboard's sign-in page: one form, its own styles, nothing from elsewhere."""
+    note = f'<p class="note" role="alert">{html.escape(message)}</p>' if message else ""
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>Sign in - {html.escape(title)}</title>
+<style>
+  body {{ background: #0c181f; color: #e0e6ea; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
+         display: flex; min-height: 100vh; margin: 0; align-items: center; justify-content: center; }}
+  form {{ background: #13242e; padding: 2em 2.5em; border: 1px solid #2b4a5a; min-width: 20em; }}
+  h1 {{ font-size: 1.2em; margin: 0 0 1em 0; }}
+  label {{ display: block; margin: 0.8em 0 0.2em 0; }}
+  input {{ width: 100%; box-sizing: border-box; padding: 0.4em; font: inherit; background: #0c181f;
+          color: inherit; border: 1px solid #2b4a5a; }}
+  button {{ margin-top: 1.4em; padding: 0.5em 1.5em; font: inherit; background: #2b6e8a; color: #fff; border: 0; }}
+  .note {{ color: #ffb4a8; max-width: 24em; }}
+</style>
+</head>
+<body>
+<form method="post" action="login">
+<h1>{html.escape(title)}</h1>
+{note}
+<label for="name">Operator</label>
+<input id="name" name="name" autocomplete="username" required autofocus value="{html.escape(name, quote=True)}">
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit">Sign in</button>
+</form>
+</body>
+</html>
+"""
+
+
+@dataclass
+class Session:
+    operator: str
+    expires: float  # time.monotonic()
+
+
 def notice(db_path: str | Path, mode: str, host: str, port: int, url: str, *,
            max_sessions: int = DEFAULT_MAX_SESSIONS, public: str | None = None,
-           names: Iterable[str] = ()) -> str:
-    """What ``serve`` prints before it starts: where, that there is no login, how many
-    tabs, and which names browsers must use."""
+           names: Iterable[str] = (), auth: str = "none", trusted_proxies: Sequence[str] = (),
+           trusted_header: str = "X-Remote-User") -> str:
+    """What ``serve`` prints before it starts: where, who may use it (or that there
+    is no login), how many tabs, and which names browsers must use."""
     what = "the wall (read-only)" if mode == "wall" else "the board (operators can change calls in it)"
     lines = [
         f"slaboard serve: {what} of {db_path}",
         (f"  open {url} in a browser; every tab runs its own slaboard, at most {max_sessions} at a time"
          " (--max-sessions)."),
-        "  There is NO LOGIN: anyone who can reach this address sees every open call"
-        + (" and can change them." if mode == "board" else "."),
-        "  Keep it behind an authenticating reverse proxy (single sign-on, or basic auth over HTTPS).",
     ]
+    if auth == "login":
+        lines.append("  Operators sign in with their own passwords (slaboard operator add NAME); "
+                     "each tab works under the name it signed in with.")
+    elif auth == "proxy":
+        lines.append(f"  The operator is the {trusted_header} header set by the proxy at {', '.join(trusted_proxies)}; "
+                     "requests from anywhere else are refused.")
+    else:
+        lines += [
+            "  There is NO LOGIN: anyone who can reach this address sees every open call"
+            + (" and can change them." if mode == "board" else "."),
+            "  Keep it behind an authenticating reverse proxy (single sign-on, or basic auth over HTTPS).",
+        ]
     if host in LOOPBACK:
         lines.append(f"  Listening on loopback ({host}) only; give --host to listen on a network interface.")
     else:
-        lines.append(f"  LISTENING ON {host or 'every interface'}: reachable from the network, without a login.")
+        lines.append(f"  LISTENING ON {host or 'every interface'}: reachable from the network"
+                     + (", without a login." if auth == "none" else "."))
         if not public:
             known = ", ".join(sorted(n for n in names if not is_loopback(n) and not _is_address(n)))
             lines.append(f"  Browsers must reach it by an address of this machine{' or as ' + known if known else ''}."
@@ -259,18 +388,28 @@ def _server_class() -> type:
     import aiohttp_jinja2
     from aiohttp import web
     from aiohttp.web_runner import GracefulExit
-    from textual_serve.server import Server
+    from textual_serve.app_service import AppService
+    from textual_serve.server import Server, to_int
 
     class BoardServer(Server):
-        def __init__(self, command: str, *, host: str, port: int, title: str, public: str | None,
-                     names: frozenset[str], max_sessions: int, out: TextIO) -> None:
-            super().__init__(command, host=host, port=port, title=title,
+        def __init__(self, command_for: Callable[[str | None], str], *, host: str, port: int, title: str,
+                     public: str | None, names: frozenset[str], max_sessions: int, out: TextIO,
+                     auth: str = "none", db_path: Path | None = None, trusted: Sequence[Any] = (),
+                     trusted_header: str = "X-Remote-User") -> None:
+            super().__init__(command_for(None), host=host, port=port, title=title,
                              public_url=public or public_url(host, port), templates_path=PAGE_TEMPLATES)
+            self.command_for = command_for
             self.public = public
             self.names = names
             self.max_sessions = max_sessions
             self.sessions = 0
             self.out = out
+            self.auth = auth
+            self.db_path = db_path
+            self.trusted = tuple(trusted)
+            self.trusted_header = trusted_header
+            self.signed_in: dict[str, Session] = {}
+            self.secure_cookie = bool(public and public.startswith("https:"))
 
         def say(self, line: str) -> None:
             self.out.write(f"slaboard serve: {line}\n")
@@ -279,7 +418,114 @@ def _server_class() -> type:
         async def _make_app(self) -> web.Application:
             app = await super()._make_app()
             app.middlewares.append(self.check_origin)
+            app.middlewares.append(self.check_who)
+            if self.auth == "login":
+                app.router.add_get("/login", self.handle_login_page, name="login")
+                app.router.add_post("/login", self.handle_login)
+                app.router.add_get("/logout", self.handle_logout, name="logout")
             return app
+
+        # ------------------------------------------------------------ who is at the keyboard
+
+        async def in_store(self, work: Callable[[Any], Any]) -> Any:
+            """``work(store)`` on a connection of its own, off the event loop (a
+            password hash takes tens of milliseconds; the database may be busy)."""
+            from slaboard.store import Store
+
+            def run() -> Any:
+                assert self.db_path is not None
+                with Store.open(self.db_path) as store:
+                    return work(store)
+
+            return await asyncio.get_running_loop().run_in_executor(None, run)
+
+        async def still_may_work(self, name: str) -> bool:
+            from slaboard.services.operators import may_work
+
+            return await self.in_store(lambda store: may_work(store, name)) is not None
+
+        def session_of(self, request: web.Request) -> tuple[str, Session] | None:
+            token = request.cookies.get(SESSION_COOKIE, "")
+            session = self.signed_in.get(token)
+            if session is None:
+                return None
+            if session.expires < time.monotonic():
+                del self.signed_in[token]
+                return None
+            return token, session
+
+        @web.middleware
+        async def check_who(self, request: web.Request, handler: Any) -> web.StreamResponse:
+            """Every request but the sign-in page's must name a known, enabled operator
+            (in login and proxy mode); the handler finds it as request["operator"]."""
+            if self.auth == "proxy":
+                if not from_trusted(request.remote, self.trusted):
+                    self.say(f"refused {request.path} from {request.remote}: not the trusted proxy")
+                    raise web.HTTPForbidden(text="slaboard serve: requests must come through the sign-on proxy\n")
+                name = request.headers.get(self.trusted_header, "").strip()
+                if not name:
+                    raise web.HTTPUnauthorized(text=f"slaboard serve: the proxy did not name the operator "
+                                                    f"({self.trusted_header})\n")
+                if not await self.still_may_work(name):
+                    self.say(f"refused {request.path} for {name[:64]!r}: not an enabled operator")
+                    raise web.HTTPForbidden(text=f"slaboard serve: {name[:64]} is not an operator of this board "
+                                                 "(or is disabled); 'slaboard operator add' adds one\n")
+                request["operator"] = name
+            elif self.auth == "login":
+                if request.path in ("/login", "/logout"):
+                    return await handler(request)
+                found = self.session_of(request)
+                if found is not None and not await self.still_may_work(found[1].operator):
+                    self.signed_in.pop(found[0], None)  # disabled since signing in
+                    found = None
+                if found is None:
+                    if request.method == "GET" and request.path == "/":
+                        raise web.HTTPSeeOther(location="login")
+                    raise web.HTTPUnauthorized(text="slaboard serve: sign in first (the page at /login)\n")
+                request["operator"] = found[1].operator
+            return await handler(request)
+
+        async def handle_login_page(self, request: web.Request) -> web.Response:
+            if self.session_of(request) is not None:
+                raise web.HTTPSeeOther(location="./")
+            return self.page(login_page(self.title))
+
+        def page(self, body: str, status: int = 200) -> web.Response:
+            response = web.Response(text=body, status=status, content_type="text/html")
+            response.headers["Cache-Control"] = "no-store"
+            response.headers["X-Frame-Options"] = "DENY"
+            response.headers["Content-Security-Policy"] = ("default-src 'none'; style-src 'unsafe-inline'; "
+                                                           "form-action 'self'; frame-ancestors 'none'")
+            return response
+
+        async def handle_login(self, request: web.Request) -> web.Response:
+            from slaboard import config
+            from slaboard.services.operators import LONGEST_PASSWORD, LoginRefused, authenticate
+
+            form = await request.post()
+            name = str(form.get("name", ""))[:200]
+            password = str(form.get("password", ""))[:LONGEST_PASSWORD + 1]
+            try:
+                who = await self.in_store(lambda store: authenticate(store, name, password, config.now()))
+            except LoginRefused as err:
+                self.say(f"refused a sign-in as {name.strip()[:64]!r} from {request.remote}: {err}")
+                return self.page(login_page(self.title, str(err), name.strip()), status=401)
+            token = secrets.token_urlsafe(32)
+            self.signed_in[token] = Session(who.name, time.monotonic() + SESSION_HOURS * 3600)
+            self.say(f"{who.name} signed in from {request.remote}")
+            response = web.HTTPSeeOther(location="./")
+            response.set_cookie(SESSION_COOKIE, token, max_age=SESSION_HOURS * 3600, path="/", httponly=True,
+                                samesite="Strict", secure=self.secure_cookie)
+            raise response
+
+        async def handle_logout(self, request: web.Request) -> web.Response:
+            found = self.session_of(request)
+            if found is not None:
+                self.signed_in.pop(found[0], None)
+                self.say(f"{found[1].operator} signed out")
+            response = self.page(login_page(self.title, "You are signed out."))
+            response.del_cookie(SESSION_COOKIE, path="/")
+            return response
 
         def names_for(self, request: web.Request) -> frozenset[str]:
             """The known names, and the address this connection reached (an address
@@ -339,12 +585,40 @@ def _server_class() -> type:
                 await websocket.close(code=SESSIONS_FULL_CODE, message=reason.encode("utf-8")[:123])
                 return websocket
             self.sessions += 1
-            self.say(f"a tab opened: {self.sessions} of {self.max_sessions} sessions")
+            who = request.get("operator")
+            self.say(f"a tab opened{' for ' + who if who else ''}: {self.sessions} of {self.max_sessions} sessions")
             try:
-                return await super().handle_websocket(request)
+                return await self.run_tab(request, self.command_for(who))
             finally:
                 self.sessions -= 1
                 self.say(f"a tab closed: {self.sessions} of {self.max_sessions} sessions")
+
+        async def run_tab(self, request: web.Request, command: str) -> web.WebSocketResponse:
+            """textual-serve's handle_websocket, with this tab's own command (the
+            operator it signed in as)."""
+            websocket = web.WebSocketResponse(heartbeat=15)
+            width = to_int(request.query.get("width", "80"), 80)
+            height = to_int(request.query.get("height", "24"), 24)
+            app_service: AppService | None = None
+            try:
+                await websocket.prepare(request)
+                app_service = AppService(command, write_bytes=websocket.send_bytes, write_str=websocket.send_str,
+                                         close=websocket.close,  # type: ignore[arg-type]  # as textual-serve passes it
+                                         download_manager=self.download_manager,
+                                         debug=self.debug)
+                await app_service.start(width, height)
+                try:
+                    await self._process_messages(websocket, app_service)
+                finally:
+                    await app_service.stop()
+            except asyncio.CancelledError:
+                await websocket.close()
+            except Exception as error:  # textual-serve's own handler logs and goes on the same way
+                self.say(f"a tab failed: {error}")
+            finally:
+                if app_service is not None:
+                    await app_service.stop()
+            return websocket
 
         async def on_startup(self, app: web.Application) -> None:
             """slaboard prints its own notice (textual-serve's names the wildcard host)."""
@@ -380,6 +654,9 @@ def serve(
     operator: str | None = None,
     max_sessions: int = DEFAULT_MAX_SESSIONS,
     out: TextIO | None = None,
+    auth: str = "none",
+    trusted_proxies: Sequence[str] = (),
+    trusted_header: str = "X-Remote-User",
 ) -> None:
     """Serve the wall (default) or the board of ``db_path`` until Ctrl+C.
 
@@ -392,9 +669,18 @@ def serve(
     if not 1 <= max_sessions <= MOST_SESSIONS:
         raise ServiceError(f"serve: --max-sessions must be 1-{MOST_SESSIONS}, not {max_sessions}")
     public = checked_public_url(public) if public is not None else None
+    check_auth(mode, host, auth, trusted_proxies=trusted_proxies, trusted_header=trusted_header, operator=operator)
     path = Path(db_path).expanduser()
     if not path.is_file():
         raise ServiceError(f"no database at {path}; create one with 'slaboard init' (or try 'slaboard demo')")
+    if auth == "login":
+        from slaboard.store import Store
+
+        with Store.open(path) as store:  # an older file is upgraded here, once, not by each sign-in
+            able = [o for o in store.operators() if o.has_password and o.disabled_at is None]
+        if not able:
+            raise ServiceError("serve: --auth login, but no operator can sign in yet; "
+                               "add one with 'slaboard operator add NAME'")
     try:
         server_class = _server_class()
     except ImportError:  # a dependency; a broken install gets one line, not a traceback
@@ -407,12 +693,17 @@ def serve(
         options += ["--theme", theme]
     if operator and mode == "board":
         options += ["--operator", operator]
+    def command_for(who: str | None) -> str:
+        return app_command(path, mode, options=[*options, "--operator", who] if who else options)
+
     sockets = listen(host, port)
     names = known_names(host, public)
     stream = out or sys.stdout
-    server = server_class(app_command(path, mode, options=options), host=host, port=port, title=f"slaboard {mode}",
-                          public=public, names=names, max_sessions=max_sessions, out=stream)
+    server = server_class(command_for, host=host, port=port, title=f"slaboard {mode}",
+                          public=public, names=names, max_sessions=max_sessions, out=stream, auth=auth,
+                          db_path=path, trusted=trusted_networks(trusted_proxies), trusted_header=trusted_header)
     stream.write(notice(path, mode, host, port, public or public_url(host, port), max_sessions=max_sessions,
-                        public=public, names=names) + "\n")
+                        public=public, names=names, auth=auth, trusted_proxies=trusted_proxies,
+                        trusted_header=trusted_header) + "\n")
     stream.flush()
     server.serve_on(sockets)

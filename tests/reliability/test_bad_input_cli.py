@@ -21,7 +21,17 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from .conftest import Unchanged, as_stored, assert_one_line_error, contents, counts, invoke, make_db, refused_cleanly, run_cli
+from .conftest import (
+    Unchanged,
+    as_stored,
+    assert_one_line_error,
+    contents,
+    counts,
+    invoke,
+    make_db,
+    refused_cleanly,
+    run_cli,
+)
 
 EXAMPLES = int(os.environ.get("SLABOARD_RELIABILITY_EXAMPLES", "60"))  # per hypothesis test
 HUGE = 1_000_000  # characters in a huge string

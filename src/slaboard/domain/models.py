@@ -422,6 +422,18 @@ class Communication(Model):
     tells_of_miss: bool = False
 
 
+class Operator(Model):
+    """Someone who may sign in to a served board (``slaboard operator``)."""
+
+    name: str
+    has_password: bool
+    created_at: datetime
+    disabled_at: datetime | None = None
+    failed_logins: int = 0
+    locked_until: datetime | None = None
+    last_login_at: datetime | None = None
+
+
 class Event(Model):
     """One change of a ticket: the audit trail and the clocks' input."""
 

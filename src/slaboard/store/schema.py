@@ -358,4 +358,22 @@ def _report_months(db: Database) -> None:
             BEGIN {forget.format(_months_near("OLD.resolved_at") + ", " + _months_near("NEW.resolved_at"))}; END"""
     )
 
+
+@migration("0005_operators")
+def _operators(db: Database) -> None:
+    # The people who may sign in to a served board: a password hash (argon2; NULL
+    # for one known only through an authenticating proxy), disabled rather than
+    # deleted (their past work keeps their name), and failed sign-ins for lockout.
+    db.execute(
+        """CREATE TABLE operators (
+            name TEXT PRIMARY KEY,
+            password_hash TEXT,
+            created_at TEXT NOT NULL,
+            disabled_at TEXT,
+            failed_logins INTEGER NOT NULL DEFAULT 0,
+            locked_until TEXT,
+            last_login_at TEXT
+        )"""
+    )
+
 SCHEMA_VERSION = len(KNOWN_MIGRATIONS)

@@ -28,6 +28,7 @@ from slaboard.domain import (
     Customer,
     Event,
     Msp,
+    Operator,
     Service,
     ServiceLevel,
     Ticket,
@@ -226,7 +227,7 @@ class Store:
                 if state == "older":
                     _upgrade(conn, p)
                     # The first report after the upgrade need not read a year of calls.
-                    cls(conn, p).keep_past_months(datetime.now(UTC))
+                    cls(conn, p).keep_past_months()
                 else:
                     migrate(conn)
             if not readonly:
@@ -886,12 +887,14 @@ class Store:
                  ("outcome", self.report_outcome_groups(days, by_service=True, by_priority=True)))
         return [(kind, run[g.period], *g[1:15], g.pauses[1:-1] if g.pauses else None) for kind, groups in kinds for g in groups]
 
-    def keep_past_months(self, now: datetime) -> list[str]:
-        """Keep the sums of every month before ``now``'s that has calls and is not
-        kept yet (after an upgrade, or ``check --forget-kept-sums``); which ones."""
-        first = self.conn.execute("SELECT MIN(reported_at) FROM tickets").fetchone()[0]
+    def keep_past_months(self) -> list[str]:
+        """Keep the sums of every month that has calls, before the month of the
+        latest change to a call (the one still being worked on), that is not kept
+        yet (after an upgrade); which ones."""
+        first, last = self.conn.execute("SELECT MIN(reported_at), MAX(updated_at) FROM tickets").fetchone()
         if first is None:
             return []
+        now = datetime.fromisoformat(last)
         # From the first call's month in the zone furthest behind UTC.
         month, current, months = local_day(first, "Etc/GMT+12")[:7], now.astimezone(UTC).strftime("%Y-%m"), []
         while month < current:
@@ -999,6 +1002,59 @@ class Store:
             where += " AND customer = ?"
             params.append(customer)
         return self.ticket_rows_with_zone(where, params)
+
+    # ---------------------------------------------------------------- operators
+
+    _OPERATOR = "SELECT name, password_hash IS NOT NULL, created_at, disabled_at, failed_logins, locked_until, last_login_at FROM operators"
+
+    @staticmethod
+    def _operator(row: Sequence[Any]) -> Operator:
+        return Operator(name=row[0], has_password=bool(row[1]), created_at=row[2], disabled_at=row[3],
+                        failed_logins=row[4], locked_until=row[5], last_login_at=row[6])
+
+    def operators(self) -> list[Operator]:
+        return [self._operator(r) for r in self.conn.execute(self._OPERATOR + " ORDER BY name")]
+
+    def operator(self, name: str) -> Operator | None:
+        row = self.conn.execute(self._OPERATOR + " WHERE name = ?", [name]).fetchone()
+        return None if row is None else self._operator(row)
+
+    def operator_password_hash(self, name: str) -> str | None:
+        row = self.conn.execute("SELECT password_hash FROM operators WHERE name = ?", [name]).fetchone()
+        return None if row is None else row[0]
+
+    def add_operator(self, name: str, password_hash: str | None, now: datetime) -> None:
+        """A new operator; StoreError when the name is taken."""
+        with self.write():
+            if self.conn.execute("SELECT 1 FROM operators WHERE name = ?", [name]).fetchone():
+                raise StoreError(f"there is already an operator {name!r}")
+            self.conn.execute("INSERT INTO operators (name, password_hash, created_at) VALUES (?, ?, ?)",
+                              [name, password_hash, iso(now)])
+
+    def update_operator(self, name: str, **fields: Any) -> None:
+        """Set some of password_hash, disabled_at, failed_logins, locked_until and
+        last_login_at; StoreError for an unknown operator."""
+        allowed = {"password_hash", "disabled_at", "failed_logins", "locked_until", "last_login_at"}
+        assert set(fields) <= allowed, fields
+        values = [iso(v) if isinstance(v, datetime) else v for v in fields.values()]
+        with self.write():
+            cur = self.conn.execute(f"UPDATE operators SET {', '.join(f'{k} = ?' for k in fields)} WHERE name = ?",
+                                    [*values, name])
+            if cur.rowcount == 0:
+                raise StoreError(f"there is no operator {name!r}; 'slaboard operator list' shows them")
+
+    def failed_login(self, name: str, now: datetime, lock_after: int, lock_until: datetime) -> int:
+        """Count a failed sign-in (one transaction, so two at once both count) and
+        lock the operator at the ``lock_after``-th in a row; the count."""
+        with self.write():
+            self.conn.execute("UPDATE operators SET failed_logins = failed_logins + 1 WHERE name = ?", [name])
+            row = self.conn.execute("SELECT failed_logins FROM operators WHERE name = ?", [name]).fetchone()
+            if row is None:
+                return 0
+            if row[0] >= lock_after:
+                self.conn.execute("UPDATE operators SET locked_until = ?, failed_logins = 0 WHERE name = ?",
+                                  [iso(lock_until), name])
+            return int(row[0])
 
     def all_contracts(self) -> dict[int, Contract]:
         """Every stored contract version by id (a handful per customer)."""
