@@ -195,6 +195,20 @@ def test_a_wrong_password_an_unknown_name_and_a_disabled_operator_get_the_same_a
     assert len(answers) == 1 and "the name or the password is wrong" in answers.pop()
 
 
+def test_a_browser_posts_the_form_with_this_servers_origin(login_server: tuple[int, Path]) -> None:
+    port, _ = login_server
+    ours = {"Origin": f"http://127.0.0.1:{port}"}
+    status, _, _, jar = asyncio.run(request("POST", f"http://127.0.0.1:{port}/login", headers=ours,
+                                            data={"name": "yara", "password": PASSWORDS["yara"]}))
+    assert status == 303 and "slaboard_session" in jar
+    for theirs in ("null", "http://evil.example"):  # "null": what a no-referrer page would make a browser send
+        status, _, _, jar = asyncio.run(request("POST", f"http://127.0.0.1:{port}/login", headers={"Origin": theirs},
+                                                data={"name": "yara", "password": PASSWORDS["yara"]}))
+        assert status == 403 and "slaboard_session" not in jar, theirs
+    status, _, page, _ = asyncio.run(request("GET", f"http://127.0.0.1:{port}/login"))
+    assert '<meta name="referrer" content="same-origin">' in page
+
+
 def test_five_wrong_passwords_lock_the_account(login_server: tuple[int, Path], board_db: Path,
                                               capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     port, _ = login_server

@@ -302,14 +302,16 @@ def check_auth(mode: str, host: str, auth: str, *, trusted_proxies: Sequence[str
 
 
 def login_page(title: str, message: str = "", name: str = "") -> str:
-    """slaboard's sign-in page: one form, its own styles, nothing from elsewhere."""
+    """slaboard's sign-in page: one form, its own styles, nothing from elsewhere.
+    Its referrer policy is same-origin: under "no-referrer" a browser posts the form
+    with ``Origin: null``, which the Origin check must refuse."""
     note = f'<p class="note" role="alert">{html.escape(message)}</p>' if message else ""
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>Sign in - {html.escape(title)}</title>
 <style>
   body {{ background: #0c181f; color: #e0e6ea; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
