@@ -12,10 +12,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from pgserver import PgServer, Unavailable
 
 from slaboard.resources import data_dir
 from slaboard.services.loading import load_files
 from slaboard.store import Store
+from slaboard.store.store import is_url
 
 AMS = ZoneInfo("Europe/Amsterdam")
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=AMS)  # a Thursday, 09:00 UTC
@@ -128,9 +130,49 @@ def small_file(tmp_path: Path, small_contracts: str) -> Path:
     return path
 
 
+# Every test whose store comes from empty_store (and so small_store, loaded_store)
+# runs on both engines; one marked sqlite_only (it is about the file itself) on the
+# file alone.
+ENGINES = ("sqlite", "postgresql")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: about the SQLite file itself; runs on that engine alone")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "engine" in metafunc.fixturenames:
+        only = metafunc.definition.get_closest_marker("sqlite_only")
+        metafunc.parametrize("engine", ["sqlite"] if only else list(ENGINES))
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A PostgreSQL server of the test run's own (one per worker), on a Unix socket
+    in a temporary folder. Without the programs a test that needs it is skipped on
+    a developer's machine and fails in CI (where CI is set)."""
+    try:
+        server = PgServer().start()
+    except Unavailable as err:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is needed in CI: {err}")
+        pytest.skip(f"no PostgreSQL server for the tests: {err}")
+    yield server
+    server.close()
+
+
 @pytest.fixture
-def empty_store(tmp_path: Path) -> Iterator[Store]:
-    store = Store.open(tmp_path / "t.db", create=True)
+def store_target(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> str | Path:
+    """Where a new database of ``engine`` is: a file, or a new PostgreSQL database's URL."""
+    if engine == "sqlite":
+        return tmp_path / "t.db"
+    server: PgServer = request.getfixturevalue("pg_server")
+    return server.new_database()
+
+
+@pytest.fixture
+def empty_store(store_target: str | Path) -> Iterator[Store]:
+    store = Store.open(store_target, create=True)
     yield store
     store.close()
 
@@ -154,7 +196,12 @@ def row_counts() -> Callable[[Path], dict[str, int]]:
     """Row counts of every slaboard table, read through a plain sqlite3 connection
     (so the check does not depend on the store under test)."""
 
-    def counts(path: Path) -> dict[str, int]:
+    def counts(path: Path | str) -> dict[str, int]:
+        if is_url(path):  # a PostgreSQL database, through a psycopg connection of its own
+            import psycopg
+
+            with psycopg.connect(str(path)) as pg:
+                return {t: pg.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in TABLES}  # type: ignore[index]
         conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
         try:
             return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in TABLES}

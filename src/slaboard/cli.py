@@ -129,7 +129,16 @@ def _show(view: TicketView, events: list[Any]) -> str:
 
 def cmd_init(args: argparse.Namespace) -> int:
     path = config.db_path(args.db)
-    existed = path.exists() and path.stat().st_size > 0
+    if isinstance(path, Path):
+        existed = path.exists() and path.stat().st_size > 0
+    else:  # a PostgreSQL database: it exists; does it hold slaboard's tables yet?
+        try:
+            Store.open(path).close()
+            existed = True
+        except StoreError as err:
+            if "is empty" not in str(err):
+                raise
+            existed = False
     with Store.open(path, create=True):
         pass
     if args.json:
@@ -170,7 +179,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return _board(path, args)
 
 
-def _board(path: Path, args: argparse.Namespace) -> int:
+def _board(path: Path | str, args: argparse.Namespace) -> int:
     """Open the board on ``path`` (checked first, so a bad path is one line, not a
     screen that cannot start)."""
     from slaboard.settings import load_settings
@@ -180,7 +189,7 @@ def _board(path: Path, args: argparse.Namespace) -> int:
     with Store.open(path):
         pass
     settings, problems = load_settings()
-    problems = [*safety_warnings(path), *problems]
+    problems = [*(safety_warnings(path) if isinstance(path, Path) else []), *problems]
     app = SlaboardApp(
         path,
         operator=config.operator_name(args.operator),
@@ -201,12 +210,13 @@ def cmd_wall(args: argparse.Namespace) -> int:
     from slaboard.tui.app import WallApp
 
     path = config.db_path(args.db)
-    if path.is_dir():
-        raise UserError(f"{path} is a directory, not a database file; give a file path with --db")
-    if path.exists() and not path.is_file():
-        raise UserError(f"{path} is not a regular file (a pipe, socket or device); give a database file with --db")
-    if not path.parent.is_dir():
-        raise UserError(f"no folder {path.parent}; give the database's path with --db")
+    if isinstance(path, Path):
+        if path.is_dir():
+            raise UserError(f"{path} is a directory, not a database file; give a file path with --db")
+        if path.exists() and not path.is_file():
+            raise UserError(f"{path} is not a regular file (a pipe, socket or device); give a database file with --db")
+        if not path.parent.is_dir():
+            raise UserError(f"no folder {path.parent}; give the database's path with --db")
     if args.page_seconds is not None and not 2 <= args.page_seconds <= 3600:
         raise UserError(f"--page-seconds must be between 2 and 3600, not {args.page_seconds:g}")
     settings, problems = load_settings()
@@ -654,7 +664,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.output:
         from slaboard.services.outputs import write_output
 
-        write_output(Path(args.output), text, config.db_path(args.db))
+        database = config.db_path(args.db)
+        write_output(Path(args.output), text, database if isinstance(database, Path) else None)
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         if fmt == "json":
@@ -707,7 +718,11 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from slaboard.services.maintenance import restore
 
-    report = restore(Path(args.source).expanduser(), config.db_path(args.db), config.now())
+    target = config.db_path(args.db)
+    if not isinstance(target, Path):
+        raise UserError("slaboard restore puts a backup in place of a SQLite file; a PostgreSQL database is "
+                        "restored with pg_restore (see the README)")
+    report = restore(Path(args.source).expanduser(), target, config.now())
     if not args.json:
         print(f"restored {args.source} to {config.db_path(args.db)}")
     return _print_check(args, report)

@@ -25,8 +25,12 @@ def default_db_path() -> Path:
     return Path(platformdirs.user_data_dir(APP)) / "slaboard.db"
 
 
-def db_path(cli_value: str | None = None) -> Path:
+def db_path(cli_value: str | None = None) -> Path | str:
+    """The database --db or SLABOARD_DB names: a SQLite file's path, or (as it was
+    given, a str) a PostgreSQL URL."""
     value = cli_value or os.environ.get("SLABOARD_DB")
+    if value and value.strip().lower().startswith(("postgresql://", "postgres://")):
+        return value.strip()  # a URL, which Store.open tells from a path
     return Path(value).expanduser() if value else default_db_path()
 
 

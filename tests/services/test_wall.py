@@ -48,6 +48,7 @@ def copy_of(source: Path, target: Path) -> Path:
     return target
 
 
+@pytest.mark.sqlite_only  # the wall's feed follows a file
 def test_the_walls_feed_reads_only_and_follows_a_replaced_file(small_store: Store, now: datetime,
                                                                tmp_path: Path) -> None:
     first = log(small_store, now - H)
@@ -95,6 +96,7 @@ def test_open_breached_calls_count_against_their_level_today() -> None:
     assert figures["Gold"].share == 1 and figures["Gold"].open_breached == 0  # what was read is left as it was
 
 
+@pytest.mark.sqlite_only  # the wall's feed follows a file
 def test_next_breaches_come_by_the_real_instant_and_a_stopped_clock_says_when_it_resumes(
         small_store: Store, now: datetime, tmp_path: Path) -> None:
     """Thursday 23:00 in Amsterdam. Tulip (New York, bronze on the Amsterdam office

@@ -11,6 +11,8 @@ import pytest
 
 from slaboard.store import Store
 
+pytestmark = pytest.mark.sqlite_only  # SQLite's query planner
+
 START, END = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)
 
 CALLS: list[tuple[str, Callable[[Store], object], str, str]] = [

@@ -19,6 +19,7 @@ from slaboard.services.clocks import clocks_for
 from slaboard.services.tickets import TicketView
 from slaboard.sla import leading_clock
 from slaboard.sla.clocks import next_state_change
+from slaboard.store.store import is_url
 from slaboard.store import Store, StoreError
 from slaboard.textfmt import compact
 
@@ -58,7 +59,8 @@ class BoardFeed:
     way it notices the file removed (an error) or replaced under it (read afresh)."""
 
     def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
-        self.path = Path(path)
+        # A PostgreSQL URL is kept as given: there is no file to follow.
+        self.path: Path | str = path if is_url(path) else Path(path)
         self.readonly = readonly
         self._store: Store | None = None
         self._data_version: int | None = None
@@ -76,12 +78,15 @@ class BoardFeed:
     def _open(self) -> Store:
         # The file may have been replaced (a restore, a new demo) or removed: a
         # connection to the old inode would go on showing old data without a word.
-        try:
-            identity = self.path.stat()
-        except FileNotFoundError:
-            self.close()
-            raise StoreError(f"no database at {self.path}") from None
-        if self._store is not None and (identity.st_ino, identity.st_dev) != self._identity:
+        identity = (0, 0)
+        if isinstance(self.path, Path):
+            try:
+                found = self.path.stat()
+            except FileNotFoundError:
+                self.close()
+                raise StoreError(f"no database at {self.path}") from None
+            identity = (found.st_ino, found.st_dev)
+        if self._store is not None and identity != self._identity:
             self.close()
         if self._store is None:
             store = Store.open(self.path, readonly=self.readonly, any_thread=True)
@@ -91,7 +96,7 @@ class BoardFeed:
                 store.close()
                 raise
             self._store = store
-            self._identity = (identity.st_ino, identity.st_dev)
+            self._identity = identity
             self._data_version = None
         return self._store
 

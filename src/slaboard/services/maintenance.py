@@ -91,6 +91,9 @@ def check(store: Store, now: datetime) -> CheckReport:
 
 def backup(store: Store, destination: Path, now: datetime) -> CheckReport:
     """An online copy (SQLite's backup API: safe while boards write), checked."""
+    if store.engine != "sqlite":
+        raise ServiceError("slaboard backup copies a SQLite file; a PostgreSQL database is backed up with "
+                           "pg_dump (see the README)")
     if destination.is_symlink():
         raise ServiceError(f"{destination} is a symbolic link; give the name of a new file "
                            "(a backup is never written through a link)")

@@ -9,7 +9,7 @@ from slaboard.store import StoreError
 from slaboard.store.files import write_text_private
 
 
-def write_output(path: Path, text: str, database: Path) -> None:
+def write_output(path: Path, text: str, database: Path | None) -> None:
     """Write a report or export to ``path``, replacing a file of that name at once
     (a killed writer leaves the old one whole), with the database's permissions or
     narrower; a symbolic link there is refused, not written through. ServiceError

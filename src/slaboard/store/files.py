@@ -94,9 +94,12 @@ class LinkRefused(StoreError):
     """The destination is a symbolic link: nothing is written through one."""
 
 
-def copy_permissions(database: Path) -> tuple[int, int | None]:
+def copy_permissions(database: Path | None) -> tuple[int, int | None]:
     """The permission bits and group a copy of ``database`` gets: the database's own
-    (read and write bits only), or owner-only 0600 when the database cannot be seen."""
+    (read and write bits only), or owner-only 0600 when the database cannot be seen
+    (or is no file: None, a PostgreSQL database)."""
+    if database is None:
+        return 0o600, None
     try:
         st = os.stat(database)
     except OSError:
@@ -110,7 +113,7 @@ def refuse_link(path: Path) -> None:
         raise LinkRefused(f"{path} is a symbolic link; give the name of a real file (nothing is written through a link)")
 
 
-def _open_partial(final: Path, database: Path) -> tuple[int, Path]:
+def _open_partial(final: Path, database: Path | None) -> tuple[int, Path]:
     """A new file beside ``final`` that no link can redirect, with ``database``'s
     permissions or narrower; owner-only from the first instant."""
     mode, gid = copy_permissions(database)
@@ -167,7 +170,7 @@ def _publish(partial: Path, final: Path, *, replace: bool) -> None:
     partial.unlink()
 
 
-def write_private(final: Path, database: Path, fill: Callable[[int, Path], None], *, replace: bool) -> None:
+def write_private(final: Path, database: Path | None, fill: Callable[[int, Path], None], *, replace: bool) -> None:
     """Write ``final`` through ``fill(fd, partial_path)``, which writes the content
     to the open partial file (by its descriptor or its path); then make it durable
     and give it its name. With ``replace`` an existing file of that name is
@@ -194,7 +197,7 @@ def write_private(final: Path, database: Path, fill: Callable[[int, Path], None]
     _sync_folder(final.parent)
 
 
-def write_text_private(final: Path, database: Path, text: str) -> None:
+def write_text_private(final: Path, database: Path | None, text: str) -> None:
     """``final`` holds ``text`` (UTF-8), replacing any file of that name at once, with
     the database's permissions or narrower (and never wider than the file it replaces)."""
     data = text.encode("utf-8")

@@ -65,6 +65,11 @@ _TIME_FIELDS = (
 _SELECT_TICKET = f"SELECT {', '.join(_TICKET_COLUMNS)} FROM tickets"
 
 
+def is_url(target: object) -> bool:
+    """Whether ``--db`` names a PostgreSQL database (a libpq URL) rather than a file."""
+    return isinstance(target, str) and target.strip().lower().startswith(("postgresql://", "postgres://"))
+
+
 def iso(t: datetime | None) -> str | None:
     """Instants are stored as ISO-8601 in UTC, so text order is time order."""
     if t is None:
@@ -199,6 +204,8 @@ class Store:
     """One open slaboard database. Not shared between threads: a thread worker
     opens its own Store on the same path."""
 
+    engine = "sqlite"
+
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self.conn = conn
         self.path = path
@@ -210,6 +217,10 @@ class Store:
         """Open (and with ``create`` make) a slaboard database, upgrading an older
         schema. Raises StoreError with a message for people. With ``any_thread``
         the store may be used by successive worker threads, one at a time."""
+        if is_url(path):
+            from slaboard.store.postgres import PgStore
+
+            return PgStore.open(path, create=create, readonly=readonly, any_thread=any_thread)
         p = Path(path)
         try:
             if create and not p.exists() and p.parent.is_dir():
@@ -775,7 +786,7 @@ class Store:
         if customer is not None:
             where += f" AND {customer_column} = ?"
             params.append(customer)
-        sql = (f"SELECT {outer or '*'} FROM (SELECT {bucket} AS period, {select} FROM {source} WHERE {where}) "
+        sql = (f"SELECT {outer or '*'} FROM (SELECT {bucket} AS period, {select} FROM {source} WHERE {where}) AS g "
                f"WHERE period IS NOT NULL {tail}")
         return self.conn.execute(sql, params).fetchall()
 
@@ -788,7 +799,7 @@ class Store:
         priority = "priority" if by_priority else "NULL"
         rows = self._grouped(
             f"customer, {service} AS service, {priority} AS priority, contract_id, NULL AS level, NULL AS clock, "
-            "NULL AS met, 1 AS n, billable, CASE WHEN billable THEN COALESCE(estimate_hours, 0) ELSE 0 END AS hours, "
+            "NULL AS met, 1 AS n, billable, CASE WHEN billable <> 0 THEN COALESCE(estimate_hours, 0) ELSE 0 END AS hours, "
             "id, NULL AS used, NULL AS span, 0 AS paused, NULL AS pauses",
             "tickets", "reported_at", "tz", "customer", edges, customer,
             outer=_GROUP_OUTER, tail=_GROUP_BY)
@@ -847,10 +858,8 @@ class Store:
         missing = sorted(m for m in months if m not in ready)
         if not missing or self.conn.in_transaction:
             return ready
-        # A report never waits long for another writer: it reads the rows instead.
-        self.conn.execute(f"PRAGMA busy_timeout = {min(KEEP_WAIT_MS, BUSY_TIMEOUT_MS)}")
         try:
-            with write_transaction(self.conn, attempts=1):
+            with self._brief_write():
                 # Built inside the write lock: no change can land between reading
                 # the rows and marking the months kept.
                 marks = ",".join("?" * len(missing))
@@ -858,13 +867,24 @@ class Store:
                 self._keep_months([m for m in missing if m not in done], now)
             ready.update(missing)
         except StoreError:
-            pass  # locked by a long write
+            pass  # read-only for us, or locked by a long write: the rows are read instead
+        return ready
+
+    @contextmanager
+    def _brief_write(self) -> Iterator[None]:
+        """A write transaction that waits only briefly for another writer (a
+        report never waits long: it reads the rows instead); StoreError when it
+        cannot write now."""
+        self.conn.execute(f"PRAGMA busy_timeout = {min(KEEP_WAIT_MS, BUSY_TIMEOUT_MS)}")
+        try:
+            with write_transaction(self.conn, attempts=1):
+                yield
         except sqlite3.OperationalError as err:
-            if error_kind(err) not in ("SQLITE_READONLY", "SQLITE_FULL", "SQLITE_IOERR", "SQLITE_BUSY"):
-                raise
+            if error_kind(err) in ("SQLITE_READONLY", "SQLITE_FULL", "SQLITE_IOERR", "SQLITE_BUSY"):
+                raise StoreError(f"{self.path} cannot be written now ({error_kind(err)})") from None
+            raise
         finally:
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        return ready
 
     @staticmethod
     def _runs(months: Iterable[str]) -> list[list[str]]:
@@ -962,8 +982,8 @@ class Store:
         days [``days[0]``, ``days[-1]``), most late first (a missed plan is counted,
         not listed)."""
         # Read along the index of misses, most late first, until ``limit`` are found
-        # (the unary + keeps SQLite from reading by day and sorting a year of rows).
-        where = "+o.local_day >= ? AND +o.local_day < ? AND o.met = 0 AND o.clock != 'plan'"
+        # (``|| ''`` keeps the engine from reading by day and sorting a year of rows).
+        where = "o.local_day || '' >= ? AND o.local_day || '' < ? AND o.met = 0 AND o.clock != 'plan'"
         params: list[Any] = [days[0], days[-1]]
         if customer is not None:
             where += " AND o.customer = ?"

@@ -1,0 +1,192 @@
+"""The store on PostgreSQL against a real server the tests start themselves: the
+same tables and columns as the SQLite file, instants as timestamptz, the change feed
+by LISTEN/NOTIFY, writers that follow each other, and one line for every database
+that cannot be used (and never a password in it)."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from datetime import datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from pgserver import PgServer
+from slaboard.cli import main
+from slaboard.services.loading import load_files
+from slaboard.services.tickets import NewCall, open_call
+from slaboard.store import Store, StoreError
+from slaboard.store.postgres import PgStore, display, translate
+
+INSTANTS = {"reported_at", "created_at", "updated_at", "at", "due", "stopped_at"}
+
+
+def columns_of_sqlite(path: Path) -> dict[str, list[str]]:
+    conn = sqlite3.connect(path)
+    try:
+        tables = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\'")]
+        return {t: [r[1] for r in conn.execute(f"PRAGMA table_info({t})")] for t in tables}
+    finally:
+        conn.close()
+
+
+def columns_of_postgres(url: str) -> tuple[dict[str, list[str]], dict[tuple[str, str], str]]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("""SELECT table_name, column_name, data_type FROM information_schema.columns
+                               WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position""").fetchall()
+        views = {r[0] for r in conn.execute("SELECT table_name FROM information_schema.views "
+                                            "WHERE table_schema = current_schema()")}
+    out: dict[str, list[str]] = {}
+    types = {}
+    for table, column, kind in rows:
+        if table in views or table == "slaboard_schema":
+            continue
+        out.setdefault(table, []).append(column)
+        types[(table, column)] = kind
+    return out, types
+
+
+def test_both_engines_have_the_same_tables_and_columns(tmp_path: Path, pg_server: PgServer) -> None:
+    Store.open(tmp_path / "s.db", create=True).close()
+    url = pg_server.new_database()
+    Store.open(url, create=True).close()
+    sqlite_columns = columns_of_sqlite(tmp_path / "s.db")
+    pg_columns, types = columns_of_postgres(url)
+    assert {t: sorted(c) for t, c in pg_columns.items()} == {t: sorted(c) for t, c in sqlite_columns.items()}
+    # Instants are timestamptz on PostgreSQL (ISO text in UTC in the file).
+    instants = [(t, c) for t, cs in pg_columns.items() for c in cs if c in INSTANTS or c.endswith("_at")]
+    assert instants and all(types[i] == "timestamp with time zone" for i in instants), instants
+
+
+def test_instants_come_back_as_the_files_utc_text(small_store: Store, now: datetime) -> None:
+    if small_store.engine != "postgresql":
+        pytest.skip("about PostgreSQL's timestamptz")  # the file's text is what this compares with
+    ticket = open_call(small_store, NewCall(customer="ACME", service="email", title="t", reported_at=now), "ann",
+                       now).ticket
+    raw = small_store.conn.execute("SELECT reported_at FROM tickets WHERE id = ?", [ticket.id]).fetchone()[0]
+    assert raw == "2026-11-26T09:00:00+00:00"
+    with psycopg.connect(small_store.url) as conn:  # type: ignore[attr-defined]
+        assert conn.execute("SELECT pg_typeof(reported_at)::text FROM tickets").fetchone()[0] == "timestamp with time zone"
+
+
+def test_another_connections_write_moves_the_data_version(pg_server: PgServer, small_file: Path, now: datetime) -> None:
+    url = pg_server.new_database()
+    board = Store.open(url, create=True)
+    writer = Store.open(url)
+    load_files(writer, [small_file], now)
+    first = board.data_version()
+    open_call(writer, NewCall(customer="ACME", service="email", title="t", reported_at=now), "ann", now)
+    deadline = datetime.now().timestamp() + 5
+    while board.data_version() == first and datetime.now().timestamp() < deadline:
+        pass
+    assert board.data_version() > first
+    seen = board.data_version()
+    open_call(board, NewCall(customer="ACME", service="email", title="own", reported_at=now), "ann", now)
+    assert board.data_version() == seen  # its own write is not another's
+    board.close()
+    writer.close()
+
+
+def test_writers_at_once_never_share_a_ticket_number(pg_server: PgServer, small_file: Path, now: datetime) -> None:
+    url = pg_server.new_database()
+    with Store.open(url, create=True) as store:
+        load_files(store, [small_file], now)
+    numbers: list[int] = []
+    failures: list[BaseException] = []
+
+    def write(n: int) -> None:
+        try:
+            with Store.open(url) as store:
+                for i in range(10):
+                    call = NewCall(customer="ACME", service="email", title=f"{n}-{i}", reported_at=now)
+                    numbers.append(open_call(store, call, "ann", now).ticket.id)
+        except BaseException as err:  # noqa: BLE001 - reported below
+            failures.append(err)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert sorted(numbers) == list(range(1001, 1001 + 80))
+
+
+@pytest.mark.parametrize(("make", "words"), [
+    (lambda s: s.url("no_such_database"), "does not exist"),
+    (lambda s: s.url(user="nobody_here"), "nobody_here"),
+    (lambda s: "postgresql://127.0.0.1:1/slaboard", "cannot open postgresql://127.0.0.1:1/slaboard"),
+    (lambda s: "postgresql://[broken", "not a PostgreSQL URL"),
+    (lambda s: "postgresql://ann:secret-pw@localhost/slaboard", "holds a password"),
+])
+def test_a_database_that_cannot_be_used_is_one_line_without_a_password(pg_server: PgServer, make, words,  # type: ignore[no-untyped-def]
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    url = make(pg_server)
+    with pytest.raises(StoreError, match=words.replace("[", r"\[")) as caught:
+        Store.open(url)
+    assert "secret-pw" not in str(caught.value) and "\n" not in str(caught.value)
+    assert main(["ticket", "list", "--db", url]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "secret-pw" not in err and "Traceback" not in err
+
+
+def test_a_database_with_other_tables_is_refused_untouched(pg_server: PgServer) -> None:
+    url = pg_server.new_database()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE invoices (id int)")
+    with pytest.raises(StoreError, match="holds other tables .invoices."):
+        Store.open(url, create=True)
+    with psycopg.connect(url) as conn:
+        tables = [r[0] for r in conn.execute("SELECT table_name FROM information_schema.tables "
+                                             "WHERE table_schema = 'public'")]
+    assert tables == ["invoices"]
+
+
+def test_a_newer_database_is_refused_untouched(pg_server: PgServer) -> None:
+    url = pg_server.new_database()
+    Store.open(url, create=True).close()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("INSERT INTO slaboard_schema (position, name) VALUES (99, '0099_from_the_future')")
+    with pytest.raises(StoreError, match="newer slaboard.*0099_from_the_future"):
+        Store.open(url)
+
+
+def test_an_empty_database_needs_init_and_init_creates_it(pg_server: PgServer, capsys: pytest.CaptureFixture[str]) -> None:
+    url = pg_server.new_database()
+    assert main(["ticket", "list", "--db", url]) == 2
+    assert "run 'slaboard init" in capsys.readouterr().err
+    assert main(["init", "--db", url]) == 0
+    with Store.open(url) as store:
+        assert isinstance(store, PgStore) and store.schema_version() >= 5
+
+
+def test_a_failed_creation_leaves_the_database_empty(pg_server: PgServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from slaboard.store import postgres
+
+    url = pg_server.new_database()
+    monkeypatch.setattr(postgres, "SCHEMA", [*postgres.SCHEMA[:5], "CREATE TABLE broken (", *postgres.SCHEMA[5:]])
+    with pytest.raises(psycopg.Error):
+        Store.open(url, create=True)
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'").fetchone() == (0,)
+
+
+def test_a_read_only_connection_refuses_writes_in_one_line(pg_server: PgServer, small_file: Path, now: datetime) -> None:
+    url = pg_server.new_database()
+    with Store.open(url, create=True) as store:
+        load_files(store, [small_file], now)
+    with Store.open(url, readonly=True) as store:
+        with pytest.raises(StoreError, match="read-only"):
+            open_call(store, NewCall(customer="ACME", service="email", title="t", reported_at=now), "ann", now)
+        assert store.last_seq() == 0
+
+
+def test_queries_are_translated_outside_quoted_text() -> None:
+    assert translate("SELECT '?%', x FROM t WHERE a = ? AND b LIKE '%s' ORDER BY name COLLATE NOCASE") == \
+        "SELECT '?%%', x FROM t WHERE a = %s AND b LIKE '%%s' ORDER BY lower(name)"
+    assert display("postgresql://ann@db.example.com:5433/slaboard?sslmode=require") == \
+        "postgresql://ann@db.example.com:5433/slaboard"
+    assert display("postgresql:///slaboard?host=/run/postgresql") == "postgresql:///slaboard?host=/run/postgresql"
