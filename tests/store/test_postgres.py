@@ -12,8 +12,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-
 from pgserver import PgServer
+
 from slaboard.cli import main
 from slaboard.services.loading import load_files
 from slaboard.services.tickets import NewCall, open_call

@@ -19,8 +19,8 @@ from slaboard.services.clocks import clocks_for
 from slaboard.services.tickets import TicketView
 from slaboard.sla import leading_clock
 from slaboard.sla.clocks import next_state_change
-from slaboard.store.store import is_url
 from slaboard.store import Store, StoreError
+from slaboard.store.store import is_url
 from slaboard.textfmt import compact
 
 STATUS_LABELS = {
