@@ -715,6 +715,27 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return _print_check(args, report)
 
 
+def cmd_copy(args: argparse.Namespace) -> int:
+    from slaboard.services.copying import copy_database
+
+    source, destination = (config.db_path(args.source), config.db_path(args.destination))
+    report = copy_database(source, destination, config.now())
+    if args.json:
+        _json(report.to_dict())
+    else:
+        print(f"copied {report.source} to {report.destination}")
+        for table, n in report.counts.items():
+            print(f"  {table:<16} {n:>9,}")
+        print(f"  audit trail sha256 {report.trail} on both sides" if "the audit trails differ" not in report.problems
+              else "  the audit trails DIFFER")
+        for checked in report.checks:
+            print(f"  checked {checked.path}: {'ok' if checked.ok else f'{len(checked.problems)} problems'}")
+        for problem in report.problems:
+            print(f"  PROBLEM {problem}")
+        print("ok" if report.ok else f"{len(report.problems)} problems")
+    return 0 if report.ok else 1
+
+
 def cmd_restore(args: argparse.Namespace) -> int:
     from slaboard.services.maintenance import restore
 
@@ -942,6 +963,10 @@ def build_parser() -> Parser:
     p = sub.add_parser("backup", parents=[common], help="copy the database safely while boards run")
     p.add_argument("dest", metavar="DEST", help="a new file for the copy")
     p.set_defaults(func=cmd_backup)
+    p = sub.add_parser("copy", parents=[common], help="copy a whole database to an empty one (a file to PostgreSQL, or back)")
+    p.add_argument("source", metavar="SOURCE", help="a SQLite file or a PostgreSQL URL")
+    p.add_argument("destination", metavar="DESTINATION", help="an empty (or new) SQLite file or PostgreSQL database")
+    p.set_defaults(func=cmd_copy)
     p = sub.add_parser("restore", parents=[common], help="put a backup in place (only when nobody has the file open)")
     p.add_argument("source", metavar="BACKUP")
     p.set_defaults(func=cmd_restore)

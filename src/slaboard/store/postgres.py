@@ -490,6 +490,20 @@ def _instant_loader():
     return InstantText
 
 
+def _number_loader():  # type: ignore[no-untyped-def]
+    from psycopg.adapt import Loader
+
+    class Number(Loader):
+        """numeric (what SUM and AVG of whole numbers give) as SQLite gives it: an
+        int when whole, else a float; the store keeps no decimal fractions."""
+
+        def load(self, data: Any) -> int | float:
+            text = bytes(data).decode("ascii")
+            return float(text) if "." in text or "e" in text.lower() or "N" in text else int(text)
+
+    return Number
+
+
 def connect(url: str, *, readonly: bool = False) -> psycopg.Connection[Any]:
     """A connection (autocommit; UTC; read-only when asked); StoreError, one line
     without any password, for a server, role or database that cannot be used."""
@@ -513,6 +527,7 @@ def connect(url: str, *, readonly: bool = False) -> psycopg.Connection[Any]:
     except psycopg.OperationalError as err:
         raise StoreError(f"cannot open {where}: {_reason(err)}") from None
     raw.adapters.register_loader("timestamptz", _instant_loader())
+    raw.adapters.register_loader("numeric", _number_loader())
     return raw
 
 
