@@ -490,7 +490,7 @@ def _instant_loader():
     return InstantText
 
 
-def _number_loader():  # type: ignore[no-untyped-def]
+def _number_loader():
     from psycopg.adapt import Loader
 
     class Number(Loader):
