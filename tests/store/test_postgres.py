@@ -61,9 +61,9 @@ def test_both_engines_have_the_same_tables_and_columns(tmp_path: Path, pg_server
     assert instants and all(types[i] == "timestamp with time zone" for i in instants), instants
 
 
-def test_instants_come_back_as_the_files_utc_text(small_store: Store, now: datetime) -> None:
-    if small_store.engine != "postgresql":
-        pytest.skip("about PostgreSQL's timestamptz")  # the file's text is what this compares with
+def test_instants_come_back_as_the_files_utc_text(pg_server: PgServer, small_file: Path, now: datetime) -> None:
+    small_store = Store.open(pg_server.new_database(), create=True)
+    load_files(small_store, [small_file], now)
     ticket = open_call(small_store, NewCall(customer="ACME", service="email", title="t", reported_at=now), "ann",
                        now).ticket
     raw = small_store.conn.execute("SELECT reported_at FROM tickets WHERE id = ?", [ticket.id]).fetchone()[0]
@@ -190,3 +190,49 @@ def test_queries_are_translated_outside_quoted_text() -> None:
     assert display("postgresql://ann@db.example.com:5433/slaboard?sslmode=require") == \
         "postgresql://ann@db.example.com:5433/slaboard"
     assert display("postgresql:///slaboard?host=/run/postgresql") == "postgresql:///slaboard?host=/run/postgresql"
+
+
+def readme_roles_sql() -> list[str]:
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = text.split("<!-- postgresql roles -->", 1)[1].split("```sql", 1)[1].split("```", 1)[0]
+    return [s.strip() for s in "\n".join(line for line in block.splitlines() if not line.strip().startswith("--"))
+            .split(";") if s.strip()]
+
+
+def test_the_readmes_roles_write_read_and_keep_the_history(pg_server: PgServer, small_file: Path, now: datetime,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """The README's SQL, as it stands: the owner creates the tables, the writer
+    works but cannot touch the history, the reader reads (the wall) and cannot write."""
+    tag = f"r{pg_server.counter + 1}"
+    pg_server.counter += 1
+    statements = [s.replace("slaboard_", f"slaboard_{tag}_").replace("DATABASE slaboard ", f"DATABASE db_{tag} ")
+                  for s in readme_roles_sql()]
+    setup = [s for s in statements if s.startswith(("CREATE ROLE", "CREATE DATABASE"))]
+    grants = [s for s in statements if s not in setup]
+    assert len(setup) == 4 and len(grants) == 5
+    for statement in setup:
+        pg_server.sql(statement)
+    owner, writer, reader = (pg_server.url(f"db_{tag}", user=f"slaboard_{tag}_{who}") for who in ("owner", "writer", "reader"))
+    assert main(["init", "--db", owner]) == 0
+    with Store.open(owner) as store:
+        load_files(store, [small_file], now)
+    for statement in grants:
+        pg_server.sql(statement, database=f"db_{tag}")
+    with Store.open(writer) as store:
+        view = open_call(store, NewCall(customer="ACME", service="email", title="t", reported_at=now), "ann", now)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            store.conn.execute("UPDATE events SET operator = 'mallory'")
+        with pytest.raises(StoreError, match="may not"), store.write():
+            store.conn.execute("DELETE FROM events")
+    from slaboard.services.wall import WallFeed
+
+    wall = WallFeed(reader)
+    snapshot = wall.poll(now)
+    assert snapshot is not None and [v.ticket.id for v in snapshot.changed] == [view.ticket.id]
+    wall.close()
+    with Store.open(reader) as store:  # even opened for writing, the role cannot
+        with pytest.raises(StoreError, match="may not|read-only"):
+            open_call(store, NewCall(customer="ACME", service="email", title="x", reported_at=now), "ann", now)
+    capsys.readouterr()
+    assert main(["ticket", "new", "--customer", "ACME", "--service", "email", "--title", "x", "--db", reader]) == 2
+    assert capsys.readouterr().err.count("\n") == 1

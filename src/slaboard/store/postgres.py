@@ -674,7 +674,7 @@ class PgStore(Store):
                 raise StoreError("another program is writing")
             yield
             raw.execute("COMMIT")
-        except psycopg.errors.ReadOnlySqlTransaction:
+        except (psycopg.errors.ReadOnlySqlTransaction, psycopg.errors.InsufficientPrivilege):
             self._rollback()
             raise StoreError(f"{self.path} is read-only here") from None
         except BaseException:
