@@ -534,6 +534,13 @@ def connect(url: str, *, readonly: bool = False) -> psycopg.Connection[Any]:
 def _reason(err: Exception) -> str:
     """libpq's words for why a connection failed, on one line, without its noise."""
     text = " ".join(str(err).split())
+    if "No such file or directory" in text or "Connection refused" in text or "could not connect" in text:
+        return "no PostgreSQL server answers there (is it running, and is this its address?)"
+    if "timeout expired" in text:
+        return "the server did not answer within 10 seconds"
+    if "password authentication failed" in text or "no password supplied" in text:
+        return ("the server refused the password (slaboard gives libpq's: ~/.pgpass, a service file "
+                "or PGPASSWORD)")
     for marker in ("FATAL:", "error:"):
         if marker in text:
             text = text.split(marker, 1)[1].strip()

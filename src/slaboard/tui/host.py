@@ -20,7 +20,7 @@ from textual import work
 from textual.app import App
 from textual.filter import LineFilter
 
-from slaboard.services.access import USER_ERRORS, Store, open_store
+from slaboard.services.access import USER_ERRORS, Store, is_database_url, open_store
 from slaboard.services.tickets import update_ticket
 from slaboard.settings import Settings
 from slaboard.tui.terminal import end_with_terminal
@@ -52,7 +52,8 @@ class Host(App[None]):
     ) -> None:
         super().__init__()
         self._guard = TerminalGuard()
-        self.db_path = Path(db_path)
+        # A SQLite file's path, or a PostgreSQL URL as given (see slaboard.store.postgres).
+        self.db_path: Path | str = db_path if is_database_url(db_path) else Path(db_path)
         self.clock = clock
         self.settings = settings or Settings()
         self.live = live

@@ -445,7 +445,8 @@ class ReportScreen(Screen[None]):
             else:
                 text = document.to_markdown(report) if fmt == "md" else document.to_html(report)
             path = Path.cwd() / export_name(report, fmt)
-            write_output(path, text, Path(self.app.db_path))
+            database = self.app.db_path
+            write_output(path, text, database if isinstance(database, Path) else None)
         except ServiceError as err:
             self.notify(f"Cannot write the {EXPORTS[fmt][0]} file: {err}", severity="error", timeout=8, markup=False)
             return None
