@@ -99,7 +99,7 @@ async def drive(url: str, keys: list[str], ready: str, *, cookies: Any = None, h
             for key in keys:
                 await ws.send_json(["stdin", key])
                 await read_for(0.5, lambda: False)
-            await read_for(10.0, until or (lambda: False))
+            await read_for(10.0 if until else 1.0, until or (lambda: False))
             await ws.close()
     return seen.decode("utf-8", "replace")
 
@@ -328,3 +328,20 @@ def test_the_wall_needs_no_sign_in_and_cannot_change_anything(board_db: Path, tm
         screen = asyncio.run(drive(f"ws://127.0.0.1:{port}/ws", ["a", "n", "d", "r", "\r", "x", "q"], "OPEN CALLS"))
     assert "SLABOARD WALL" in screen
     assert state() == before
+
+
+def test_the_wall_is_served_from_postgresql_through_a_read_only_role(board_db: Path, tmp_path: Path,
+                                                                     pg_server: Any) -> None:
+    from slaboard.services.copying import copy_database
+
+    url = pg_server.new_database()
+    assert copy_database(board_db, url, NOW).ok
+    database = url.split("///", 1)[1].split("?", 1)[0]
+    role = f"wall_{database}"
+    pg_server.sql(f"CREATE ROLE {role} LOGIN")
+    pg_server.sql(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}", database=database)
+    reader = pg_server.url(database, user=role)
+    with running_server(reader, tmp_path, mode="wall") as (port, log):  # type: ignore[arg-type]
+        screen = asyncio.run(drive(f"ws://127.0.0.1:{port}/ws", ["a", "n"], "OPEN CALLS"))
+    assert "SLABOARD WALL" in screen and "NOT LIVE" not in screen
+    assert "postgresql://" in log.read_text(errors="replace")

@@ -95,8 +95,16 @@ def app_command(
     """The shell command textual-serve runs for each browser tab, every part quoted.
     ``exec``: the shell becomes slaboard, so a tab is one process, not two, and the
     signal that ends a closed tab reaches slaboard itself."""
-    args = [python, "-m", "slaboard", mode, "--db", str(Path(db_path).expanduser().resolve()), *options]
+    target = db_path if _is_url(db_path) else str(Path(db_path).expanduser().resolve())
+    args = [python, "-m", "slaboard", mode, "--db", str(target), *options]
     return "exec " + " ".join(shlex.quote(a) for a in args)
+
+
+def _is_url(target: object) -> bool:
+    """A PostgreSQL URL (passed to each tab as given; it never holds a password)."""
+    from slaboard.services.access import is_database_url
+
+    return is_database_url(target)
 
 
 def _bracketed(name: str) -> str:
@@ -396,7 +404,7 @@ def _server_class() -> type:
     class BoardServer(Server):
         def __init__(self, command_for: Callable[[str | None], str], *, host: str, port: int, title: str,
                      public: str | None, names: frozenset[str], max_sessions: int, out: TextIO,
-                     auth: str = "none", db_path: Path | None = None, trusted: Sequence[Any] = (),
+                     auth: str = "none", db_path: Path | str | None = None, trusted: Sequence[Any] = (),
                      trusted_header: str = "X-Remote-User") -> None:
             super().__init__(command_for(None), host=host, port=port, title=title,
                              public_url=public or public_url(host, port), templates_path=PAGE_TEMPLATES)
@@ -672,8 +680,8 @@ def serve(
         raise ServiceError(f"serve: --max-sessions must be 1-{MOST_SESSIONS}, not {max_sessions}")
     public = checked_public_url(public) if public is not None else None
     check_auth(mode, host, auth, trusted_proxies=trusted_proxies, trusted_header=trusted_header, operator=operator)
-    path = Path(db_path).expanduser()
-    if not path.is_file():
+    path: Path | str = db_path if _is_url(db_path) else Path(db_path).expanduser()
+    if isinstance(path, Path) and not path.is_file():
         raise ServiceError(f"no database at {path}; create one with 'slaboard init' (or try 'slaboard demo')")
     if auth == "login":
         from slaboard.store import Store
