@@ -740,10 +740,12 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from slaboard.services.maintenance import restore
 
     target = config.db_path(args.db)
-    if not isinstance(target, Path):
-        raise UserError("slaboard restore puts a backup in place of a SQLite file; a PostgreSQL database is "
-                        "restored with pg_restore (see the README)")
-    report = restore(Path(args.source).expanduser(), target, config.now())
+    if isinstance(target, Path):
+        report = restore(Path(args.source).expanduser(), target, config.now())
+    else:
+        from slaboard.services.maintenance import restore_postgres
+
+        report = restore_postgres(Path(args.source).expanduser(), target, config.now())
     if not args.json:
         print(f"restored {args.source} to {config.db_path(args.db)}")
     return _print_check(args, report)

@@ -236,3 +236,32 @@ def test_the_readmes_roles_write_read_and_keep_the_history(pg_server: PgServer, 
     capsys.readouterr()
     assert main(["ticket", "new", "--customer", "ACME", "--service", "email", "--title", "x", "--db", reader]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_backup_and_restore_through_pg_dump(pg_server: PgServer, small_file: Path, now: datetime, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from slaboard.services.copying import counts, trail_digest
+
+    url = pg_server.new_database()
+    with Store.open(url, create=True) as store:
+        load_files(store, [small_file], now)
+        open_call(store, NewCall(customer="ACME", service="email", title="before", reported_at=now), "ann", now)
+        before = (counts(store), trail_digest(store))
+    dump = tmp_path / "slaboard.dump"
+    assert main(["backup", str(dump), "--db", url]) == 0
+    assert dump.stat().st_size > 0 and dump.stat().st_mode & 0o077 == 0  # owner-only: it holds everything
+    assert main(["backup", str(dump), "--db", url]) == 2  # never overwrites
+    with Store.open(url) as store:
+        open_call(store, NewCall(customer="ACME", service="email", title="after", reported_at=now), "ann", now)
+    capsys.readouterr()
+    assert main(["restore", str(dump), "--db", url]) == 0
+    with Store.open(url) as store:
+        assert (counts(store), trail_digest(store)) == before
+        view = open_call(store, NewCall(customer="ACME", service="email", title="again", reported_at=now), "ann", now)
+        assert view.ticket.id == 1002  # numbers go on from the restored ones
+    not_a_dump = tmp_path / "notes.txt"
+    not_a_dump.write_text("not a dump\n")
+    capsys.readouterr()
+    assert main(["restore", str(not_a_dump), "--db", url]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pg_restore" in err

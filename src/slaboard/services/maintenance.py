@@ -3,6 +3,9 @@ a copy only when nobody has the file open."""
 
 from __future__ import annotations
 
+import glob
+import shutil
+import subprocess
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -11,7 +14,7 @@ from slaboard.services.audit import differences, out_of_order
 from slaboard.services.clocks import clocks_for
 from slaboard.services.tickets import ServiceError
 from slaboard.store import Store, StoreError
-from slaboard.store.files import backup_file, replace_unused, same_file
+from slaboard.store.files import backup_file, replace_unused, same_file, write_private
 
 
 @dataclass
@@ -90,10 +93,8 @@ def check(store: Store, now: datetime) -> CheckReport:
 
 
 def backup(store: Store, destination: Path, now: datetime) -> CheckReport:
-    """An online copy (SQLite's backup API: safe while boards write), checked."""
-    if store.engine != "sqlite":
-        raise ServiceError("slaboard backup copies a SQLite file; a PostgreSQL database is backed up with "
-                           "pg_dump (see the README)")
+    """An online copy (SQLite's backup API, or pg_dump for PostgreSQL: safe while
+    boards write), checked."""
     if destination.is_symlink():
         raise ServiceError(f"{destination} is a symbolic link; give the name of a new file "
                            "(a backup is never written through a link)")
@@ -101,12 +102,65 @@ def backup(store: Store, destination: Path, now: datetime) -> CheckReport:
         raise ServiceError(f"{destination} exists; give a new file name (a backup never overwrites)")
     if not destination.parent.exists():
         raise ServiceError(f"cannot write {destination}: the folder {destination.parent} does not exist")
+    if store.engine == "postgresql":
+        return _pg_dump(store, destination, now)
     try:
         backup_file(store.conn, destination)
     except StoreError as err:
         raise ServiceError(str(err)) from None
     with Store.open(destination) as copy:
         return check(copy, now)
+
+
+def pg_program(name: str) -> str:
+    """PostgreSQL's own ``pg_dump`` or ``pg_restore``: on the PATH, else the newest
+    Debian puts in /usr/lib/postgresql."""
+    found = shutil.which(name) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None)
+    if not found:
+        raise ServiceError(f"{name} is not installed (Debian: apt-get install postgresql-client)")
+    return found
+
+
+def _pg_run(argv: list[str], **kw: object) -> None:
+    """A PostgreSQL tool; its first line of complaint as a ServiceError."""
+    kw.setdefault("stdout", subprocess.PIPE)
+    done = subprocess.run(argv, stderr=subprocess.PIPE, text=True, check=False, **kw)  # type: ignore[call-overload]
+    if done.returncode != 0:
+        lines = [line for line in (done.stderr or "").splitlines() if line.strip()]
+        why = lines[0].split(": ", 1)[-1] if lines else f"exit code {done.returncode}"
+        raise ServiceError(f"{Path(argv[0]).name}: {why}")
+
+
+def _pg_dump(store: Store, destination: Path, now: datetime) -> CheckReport:
+    """pg_dump's custom format into a new file (private, named only when whole)."""
+    url = getattr(store, "url")
+    program = pg_program("pg_dump")
+
+    def fill(fd: int, partial: Path) -> None:
+        _pg_run([program, "--format=custom", "--no-owner", f"--dbname={url}"], stdout=fd)
+
+    try:
+        write_private(destination, None, fill, replace=False)
+    except StoreError as err:
+        raise ServiceError(str(err)) from None
+    report = check(store, now)
+    report.checked.append(f"pg_dump --format=custom to {destination}")
+    return report
+
+
+def restore_postgres(source: Path, url: str, now: datetime) -> CheckReport:
+    """A pg_dump backup into the PostgreSQL database at ``url``, in one transaction
+    (a failure leaves it as it was), then checked."""
+    if not source.is_file():
+        raise ServiceError(f"{source}: no such backup")
+    program = pg_program("pg_restore")
+    _pg_run([program, "--list", str(source)])  # a file that is no dump is said so before anything is changed
+    with Store.open(url):  # the database is reachable and a slaboard one (or empty)
+        pass
+    _pg_run([program, "--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error",
+             f"--dbname={url}", str(source)])
+    with Store.open(url) as restored:
+        return check(restored, now)
 
 
 def restore(source: Path, database: Path, now: datetime) -> CheckReport:
