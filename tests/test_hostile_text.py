@@ -269,6 +269,7 @@ COMMANDS: dict[str, list[list[str]] | None] = {
     "operator disable": [[OPERATOR_NAME]],
     "operator enable": [[OPERATOR_NAME]],
     "backup": [["{out}"]],
+    "copy": [["{db}", "{out}"]],
     "restore": [["{backup}"]],
 }
 
@@ -336,6 +337,7 @@ def fill(args: list[str], db: Path, ids: dict[str, int], tmp_path: Path) -> list
 
             make_backup(store, backup, NOW)
     names = {"{catalog}": str(catalog), "{changed_catalog}": str(changed), "{out}": str(tmp_path / "copy.db"),
+             "{db}": str(db),
              "{backup}": str(backup), **{f"{{{name}}}": str(i) for name, i in ids.items()}}
     return [names.get(a, a) for a in args]
 

@@ -662,8 +662,11 @@ class PgStore(Store):
             self.pg.raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         try:
             yield
-        finally:
-            if self.conn.in_transaction:
+        except BaseException:
+            self._rollback()  # quietly: the error that ended the block is the one to tell
+            raise
+        if self.conn.in_transaction:
+            with _errors():
                 self.pg.raw.execute("COMMIT")
 
     @contextmanager
@@ -680,7 +683,8 @@ class PgStore(Store):
             if not locked or not locked[0]:
                 raise StoreError("another program is writing")
             yield
-            raw.execute("COMMIT")
+            with _errors():
+                raw.execute("COMMIT")
         except (psycopg.errors.ReadOnlySqlTransaction, psycopg.errors.InsufficientPrivilege):
             self._rollback()
             raise StoreError(f"{self.path} is read-only here") from None
