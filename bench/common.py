@@ -38,6 +38,11 @@ def database(tickets: int, open_count: int, *, rebuild: bool = False) -> Path:
     path = DATA / f"msp-{tickets}-{open_count}-v2.db"  # v2: open calls carry their dues
     if rebuild or not path.exists():
         build(path, tickets, open_count)
+    # A file built by an older slaboard is upgraded here, once, and the upgrade's
+    # copy removed: scratch copies then start current and leave no .bak behind.
+    Store.open(path).close()
+    for old in path.parent.glob(f"{path.name}.schema-*.bak"):
+        old.unlink()
     return path
 
 

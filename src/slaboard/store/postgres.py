@@ -559,6 +559,7 @@ class PgStore(Store):
         self.url = url
         self._version = 0
         self._pid = 0
+        self._listening = False
 
     @classmethod
     def open(cls, path: str | Path, *, create: bool = False, readonly: bool = False,
@@ -575,7 +576,6 @@ class PgStore(Store):
                 if readonly:
                     raise StoreError(f"{store.path} is empty; create it once without read-only mode")
                 store._create()
-            conn.execute(f"LISTEN {CHANNEL}")
             store._pid = raw.info.backend_pid
         except BaseException:
             raw.close()
@@ -622,9 +622,8 @@ class PgStore(Store):
 
         raw = self.pg.raw
         try:
-            with _errors():
-                raw.execute("BEGIN")
-                raw.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+            with _errors():  # one round trip: both statements in one message
+                raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})".encode())
         except psycopg.errors.ReadOnlySqlTransaction:
             self._rollback()
             raise StoreError(f"{self.path} is open read-only here; nothing was saved") from None
@@ -634,8 +633,7 @@ class PgStore(Store):
         try:
             yield
             with _errors():
-                raw.execute(f"NOTIFY {CHANNEL}")
-                raw.execute("COMMIT")
+                raw.execute(f"NOTIFY {CHANNEL}; COMMIT".encode())
         except psycopg.errors.ReadOnlySqlTransaction:
             self._rollback()
             raise StoreError(f"{self.path} is open read-only for you (a read-only role?); nothing was saved") from None
@@ -698,6 +696,11 @@ class PgStore(Store):
         """Moves when another connection has committed a write since the last call
         (its NOTIFY has arrived), as SQLite's data_version does."""
         with _errors():
+            if not self._listening:
+                # Only a store that follows changes listens (a writer that never asks
+                # would gather every notice, and the server signals every listener).
+                self.pg.raw.execute(f"LISTEN {CHANNEL}")
+                self._listening = True
             # A round trip first: the server hands over every notice of a commit
             # that finished before it answers, so a write that has returned is seen.
             self.pg.raw.execute("SELECT 1")

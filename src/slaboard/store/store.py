@@ -507,9 +507,12 @@ class Store:
         """Store a new ticket with the next ticket number (gap-free: the number is
         taken inside the write transaction) and its first events."""
         with self.write():
-            next_id = self.conn.execute(
-                "SELECT COALESCE(MAX(id), ?) + 1 FROM tickets", [TICKET_START - 1]
-            ).fetchone()[0]
+            # The next number and the next write sequence in one query (one round
+            # trip to a server, inside the write lock).
+            next_id, next_seq = self.conn.execute(
+                "SELECT (SELECT COALESCE(MAX(id), ?) + 1 FROM tickets), (SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets)",
+                [TICKET_START - 1]
+            ).fetchone()
             stored = ticket.model_copy(update={"id": next_id, "version": 1})
             values = self._ticket_values(stored)
             values["tz"] = tz
@@ -517,7 +520,7 @@ class Store:
             marks = ", ".join("?" for _ in _TICKET_COLUMNS)
             self.conn.execute(
                 f"INSERT INTO tickets ({names}, seq) VALUES ({marks}, ?)",
-                [values[c] for c in _TICKET_COLUMNS] + [self._next_seq()],
+                [values[c] for c in _TICKET_COLUMNS] + [next_seq],
             )
             self._insert_events([e.model_copy(update={"ticket_id": next_id}) for e in events], 1)
         return stored
