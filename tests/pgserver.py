@@ -109,3 +109,14 @@ class PgServer:
         name = f"{prefix}_{os.getpid()}_{self.counter}"
         self.sql(f'CREATE DATABASE "{name}"')
         return self.url(name)
+
+
+def require_password(server: PgServer, role: str) -> None:
+    """Make ``role`` sign in with a password on the server's socket (every other
+    role stays trusted), and have the server read it now."""
+    hba = server.data / "pg_hba.conf"
+    text = hba.read_text()
+    line = f"local all {role} scram-sha-256\n"
+    if line not in text:
+        hba.write_text(line + text)
+    server._tool("pg_ctl", "reload", "-D", str(server.data))

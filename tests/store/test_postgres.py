@@ -265,3 +265,36 @@ def test_backup_and_restore_through_pg_dump(pg_server: PgServer, small_file: Pat
     assert main(["restore", str(not_a_dump), "--db", url]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "pg_restore" in err
+
+
+def test_passwords_come_from_libpqs_own_places_and_are_never_shown(pg_server: PgServer, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from pgserver import require_password
+
+    role = f"pw_{pg_server.counter + 1}"
+    pg_server.counter += 1
+    url = pg_server.new_database()
+    database = url.split("///", 1)[1].split("?", 1)[0]
+    pg_server.sql(f"CREATE ROLE {role} LOGIN PASSWORD 'right-horse-battery'")
+    pg_server.sql(f"GRANT ALL ON SCHEMA public TO {role}", database=database)
+    require_password(pg_server, role)
+    theirs = pg_server.url(database, user=role)
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "none"))
+    with pytest.raises(StoreError, match="refused the password"):
+        Store.open(theirs, create=True)
+    monkeypatch.setenv("PGPASSWORD", "wrong-horse-battery")
+    assert main(["init", "--db", theirs]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "refused the password" in err and "horse" not in err
+    monkeypatch.delenv("PGPASSWORD")
+    passfile = tmp_path / "pgpass"
+    passfile.write_text(f"*:*:{database}:{role}:right-horse-battery\n")
+    passfile.chmod(0o600)
+    monkeypatch.setenv("PGPASSFILE", str(passfile))
+    assert main(["init", "--db", theirs]) == 0
+    out = capsys.readouterr().out
+    assert "horse" not in out
+    with Store.open(theirs) as store:
+        assert store.schema_version() >= 5
