@@ -298,3 +298,35 @@ def test_passwords_come_from_libpqs_own_places_and_are_never_shown(pg_server: Pg
     assert "horse" not in out
     with Store.open(theirs) as store:
         assert store.schema_version() >= 5
+
+
+def older(pg_server: PgServer) -> str:
+    """A database as slaboard left it before migration 0005 (no operators yet)."""
+    url = pg_server.new_database()
+    Store.open(url, create=True).close()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP TABLE operators")
+        conn.execute("DELETE FROM slaboard_schema WHERE name = '0005_operators'")
+    return url
+
+
+def test_an_older_database_is_upgraded_when_opened(pg_server: PgServer) -> None:
+    url = older(pg_server)
+    with pytest.raises(StoreError, match="needs an upgrade"):
+        Store.open(url, readonly=True)
+    with Store.open(url) as store:
+        assert store.schema_version() == 5 and store.operators() == []
+
+
+def test_a_failed_upgrade_leaves_the_database_as_it_was(pg_server: PgServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from slaboard.store import postgres
+
+    url = older(pg_server)
+    monkeypatch.setitem(postgres.STEPS, "0005_operators", [*postgres.STEPS["0005_operators"], "CREATE TABLE broken ("])
+    with pytest.raises(StoreError, match="upgrading .* failed .*the database was not changed"):
+        Store.open(url)
+    with psycopg.connect(url) as conn:
+        tables = {r[0] for r in conn.execute("SELECT table_name FROM information_schema.tables "
+                                             "WHERE table_schema = 'public'")}
+        assert "operators" not in tables and "broken" not in tables
+        assert conn.execute("SELECT COUNT(*) FROM slaboard_schema").fetchone() == (4,)

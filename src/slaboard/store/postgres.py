@@ -233,15 +233,6 @@ _TABLES = [
         paused bigint NOT NULL,
         pauses text
     )""",
-    """CREATE TABLE operators (
-        name text PRIMARY KEY,
-        password_hash text,
-        created_at timestamptz NOT NULL,
-        disabled_at timestamptz,
-        failed_logins bigint NOT NULL DEFAULT 0,
-        locked_until timestamptz,
-        last_login_at timestamptz
-    )""",
     "CREATE INDEX contracts_by_customer ON contracts (customer, current, valid_from)",
     "CREATE INDEX tickets_by_seq ON tickets (seq)",
     "CREATE INDEX tickets_open ON tickets (status) WHERE status NOT IN ('resolved', 'closed')",
@@ -349,10 +340,27 @@ _TRIGGERS = [
        FOR EACH ROW EXECUTE FUNCTION report_months_ticket()""",
 ]
 
-# Every migration the SQLite file knows is in the schema above: a PostgreSQL
-# database starts at the current schema and records the names, so a newer
-# slaboard's database is recognised and refused as the file's is.
-SCHEMA = [*_FUNCTIONS, *_TABLES, *_VIEWS, *_TRIGGERS]
+# The schema of the file's first four migrations at once (where PostgreSQL support
+# began), then one step per later migration, named as the file's are: a database
+# records the names it has, so an older one is upgraded and a newer slaboard's
+# refused, as the file is. A new migration of the file adds its step here.
+BASELINE = [*_FUNCTIONS, *_TABLES, *_VIEWS, *_TRIGGERS]
+BASELINE_MIGRATIONS = 4
+STEPS: dict[str, list[str]] = {
+    "0005_operators": [
+        """CREATE TABLE operators (
+            name text PRIMARY KEY,
+            password_hash text,
+            created_at timestamptz NOT NULL,
+            disabled_at timestamptz,
+            failed_logins bigint NOT NULL DEFAULT 0,
+            locked_until timestamptz,
+            last_login_at timestamptz
+        )""",
+    ],
+}
+assert list(STEPS) == KNOWN_MIGRATIONS[BASELINE_MIGRATIONS:], "every migration of the file needs its PostgreSQL step"
+SCHEMA = [*BASELINE, *(statement for steps in STEPS.values() for statement in steps)]
 TABLES = ["meta", "calendars", "levels", "services", "customers", "contracts", "tickets", "events",
           "communications", "clock_outcomes", "report_months", "report_cells", "operators"]
 
@@ -576,6 +584,10 @@ class PgStore(Store):
                 if readonly:
                     raise StoreError(f"{store.path} is empty; create it once without read-only mode")
                 store._create()
+            elif state == "older":
+                if readonly:
+                    raise StoreError(f"{store.path} needs an upgrade; open it once without read-only mode")
+                store._upgrade()
             store._pid = raw.info.backend_pid
         except BaseException:
             raw.close()
@@ -595,10 +607,7 @@ class PgStore(Store):
         if unknown:
             raise StoreError(f"{self.path} was written by a newer slaboard (it has upgrades this one does not know: "
                              f"{', '.join(unknown)}); upgrade slaboard to open it. The database was not changed.")
-        if len(applied) < SCHEMA_VERSION:
-            raise StoreError(f"{self.path} has schema {len(applied)} and this slaboard needs {SCHEMA_VERSION}, "
-                             "which it cannot upgrade on PostgreSQL yet; the database was not changed")
-        return "current"
+        return "current" if len(applied) == SCHEMA_VERSION else "older"
 
     def _create(self) -> None:
         """The whole schema in one transaction: all of it, or (on any error) none."""
@@ -609,6 +618,23 @@ class PgStore(Store):
                               "applied_at timestamptz NOT NULL DEFAULT now())")
             self.conn.executemany(f"INSERT INTO {SCHEMA_TABLE} (position, name) VALUES (?, ?)",
                                   list(enumerate(KNOWN_MIGRATIONS, 1)))
+
+    def _upgrade(self) -> None:
+        """The steps this database lacks, in one transaction (a failure leaves it as
+        it was; the error says so)."""
+        import psycopg
+
+        try:
+            with self.write():
+                applied = {r[0] for r in self.conn.execute(f"SELECT name FROM {SCHEMA_TABLE}")}
+                for position, name in enumerate(KNOWN_MIGRATIONS, 1):
+                    if name in applied:
+                        continue
+                    for statement in STEPS[name]:
+                        self.conn.execute(statement)
+                    self.conn.execute(f"INSERT INTO {SCHEMA_TABLE} (position, name) VALUES (?, ?)", [position, name])
+        except psycopg.Error as err:
+            raise StoreError(f"upgrading {self.path} failed ({_reason(err)}); the database was not changed") from None
 
     # ------------------------------------------------------------ transactions
 
