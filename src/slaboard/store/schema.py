@@ -17,6 +17,32 @@ from sqlite_utils.migrations import Migrations
 APPLICATION_ID = 0x534C4142  # "SLAB": marks a file as a slaboard database
 MIGRATION_SET = "slaboard"
 
+# The views, in SQL both engines read: the file (and a PostgreSQL database) stays
+# readable with any tool.
+BASE_VIEWS = [
+    """CREATE VIEW open_tickets AS
+       SELECT t.id, c.code AS customer_code, c.name AS customer, t.service, t.priority,
+              t.status, t.assignee, t.title, t.reported_at, t.response_due, t.plan_due,
+              t.resolution_due, t.billable
+       FROM tickets t JOIN customers c ON c.key = t.customer
+       WHERE t.status NOT IN ('resolved', 'closed')
+       ORDER BY t.resolution_due IS NULL, t.resolution_due""",
+    """CREATE VIEW contracts_in_force AS
+       SELECT k.id, c.code AS customer_code, c.name AS customer, k.key, k.version,
+              COALESCE(k.level, 'bespoke') AS level, k.valid_from, k.valid_to,
+              k.price_per_month, k.hourly_rate
+       FROM contracts k JOIN customers c ON c.key = k.customer
+       WHERE k.current = 1""",
+    """CREATE VIEW ticket_history AS
+       SELECT e.ticket_id, e.at, e.operator, e.kind, e.field, e.old, e.new, e.note
+       FROM events e ORDER BY e.ticket_id, e.id""",
+]
+SLA_OUTCOMES_VIEW = """CREATE VIEW sla_outcomes AS
+           SELECT o.ticket_id, c.code AS customer_code, c.name AS customer, t.service, o.clock,
+                  CASE o.met WHEN 1 THEN 'met' ELSE 'missed' END AS outcome, o.stopped_at, o.due, o.target,
+                  o.used_seconds, o.late_seconds, o.paused_seconds, o.level, o.priority, o.justification
+           FROM clock_outcomes o JOIN tickets t ON t.id = o.ticket_id JOIN customers c ON c.key = t.customer"""
+
 SCHEMA_1 = [
     """CREATE TABLE meta (
         key TEXT PRIMARY KEY,
@@ -170,22 +196,7 @@ SCHEMA_1 = [
     )""",
     "CREATE INDEX clock_outcomes_by_stop ON clock_outcomes (stopped_at)",
     # Views: the file stays readable with any SQLite tool.
-    """CREATE VIEW open_tickets AS
-       SELECT t.id, c.code AS customer_code, c.name AS customer, t.service, t.priority,
-              t.status, t.assignee, t.title, t.reported_at, t.response_due, t.plan_due,
-              t.resolution_due, t.billable
-       FROM tickets t JOIN customers c ON c.key = t.customer
-       WHERE t.status NOT IN ('resolved', 'closed')
-       ORDER BY t.resolution_due IS NULL, t.resolution_due""",
-    """CREATE VIEW contracts_in_force AS
-       SELECT k.id, c.code AS customer_code, c.name AS customer, k.key, k.version,
-              COALESCE(k.level, 'bespoke') AS level, k.valid_from, k.valid_to,
-              k.price_per_month, k.hourly_rate
-       FROM contracts k JOIN customers c ON c.key = k.customer
-       WHERE k.current = 1""",
-    """CREATE VIEW ticket_history AS
-       SELECT e.ticket_id, e.at, e.operator, e.kind, e.field, e.old, e.new, e.note
-       FROM events e ORDER BY e.ticket_id, e.id""",
+    *BASE_VIEWS,
 ]
 
 migrations = Migrations(MIGRATION_SET)
@@ -208,13 +219,7 @@ def _initial(db: Database) -> None:
 def _outcome_view(db: Database) -> None:
     # Reports and anyone with a SQLite tool read met/missed targets with names;
     # "Mine" on every board filters open calls by assignee.
-    db.execute(
-        """CREATE VIEW sla_outcomes AS
-           SELECT o.ticket_id, c.code AS customer_code, c.name AS customer, t.service, o.clock,
-                  CASE o.met WHEN 1 THEN 'met' ELSE 'missed' END AS outcome, o.stopped_at, o.due, o.target,
-                  o.used_seconds, o.late_seconds, o.paused_seconds, o.level, o.priority, o.justification
-           FROM clock_outcomes o JOIN tickets t ON t.id = o.ticket_id JOIN customers c ON c.key = t.customer"""
-    )
+    db.execute(SLA_OUTCOMES_VIEW)
     db.execute("CREATE INDEX tickets_open_by_assignee ON tickets (assignee) WHERE status NOT IN ('resolved', 'closed')")
     # REPLACE deletes without firing the delete trigger: refuse reusing an event id.
     db.execute(
