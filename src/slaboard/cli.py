@@ -166,6 +166,9 @@ def cmd_load(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from slaboard.services import demo as demo_service
 
+    if not isinstance(config.db_path(args.db or "demo.db"), Path):
+        raise UserError("the demo is built as a SQLite file; build it there, then copy it into PostgreSQL with "
+                        "'slaboard copy FILE URL'")
     path = Path(args.db).expanduser() if args.db else demo_service.default_demo_path()
     if args.tickets < 0:
         raise UserError("--tickets must be 0 or more")

@@ -330,3 +330,12 @@ def test_a_failed_upgrade_leaves_the_database_as_it_was(pg_server: PgServer, mon
                                              "WHERE table_schema = 'public'")}
         assert "operators" not in tables and "broken" not in tables
         assert conn.execute("SELECT COUNT(*) FROM slaboard_schema").fetchone() == (4,)
+
+
+def test_the_demo_says_how_to_get_it_into_postgresql(pg_server: PgServer, capsys: pytest.CaptureFixture[str]) -> None:
+    url = pg_server.new_database()
+    assert main(["demo", "--build-only", "--db", url]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "slaboard copy FILE URL" in err
+    with psycopg.connect(url) as conn:  # nothing was created there
+        assert conn.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'").fetchone() == (0,)
