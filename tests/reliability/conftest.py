@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import json
 import os
 import re
 import shutil
@@ -286,3 +287,26 @@ def nobody_dir() -> Iterator[Path]:
         for sub in [folder, *(p for p in folder.rglob("*") if p.is_dir())]:
             sub.chmod(0o755)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def records(path: Path) -> list[dict]:  # type: ignore[type-arg]
+    """The JSON lines a writer process left in ``path``."""
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def writers_ended_well(writers: list[tuple[str, Path, Path, subprocess.Popen]],  # type: ignore[type-arg]
+                       forbidden: tuple[str, ...] = FORBIDDEN) -> list[dict]:  # type: ignore[type-arg]
+    """Every writer (name, its output, its stderr, its process) ended well: exit 0,
+    nothing on stderr, no failed write, none of ``forbidden``'s words (in any case)
+    in what it printed; all their records."""
+    done: list[dict] = []  # type: ignore[type-arg]
+    for name, out, err, proc in writers:
+        text = err.read_text()
+        recs = records(out)
+        errors = [r for r in recs if r["op"] == "error"]
+        assert not errors and proc.returncode == 0 and not text, (name, proc.returncode, errors[:3], text[-3000:])
+        printed = out.read_text().lower()
+        for word in forbidden:
+            assert word.lower() not in printed, (name, word)
+        done.extend(recs)
+    return done

@@ -18,7 +18,7 @@ from pathlib import Path
 from slaboard.services.tickets import NewCall, open_call, update_ticket
 from slaboard.store import Store
 
-from .conftest import FORBIDDEN, HERE, NOW_ISO, PY, assert_one_line_error, cli_env, integrity, run_cli
+from .conftest import HERE, NOW_ISO, PY, assert_one_line_error, cli_env, integrity, run_cli, writers_ended_well
 
 NOW = datetime.fromisoformat(NOW_ISO)
 STORE_WRITERS = 10  # processes writing through slaboard's services
@@ -48,10 +48,6 @@ def start_feed(db: Path, stop: Path, log: Path) -> subprocess.Popen[str]:
                             stderr=log.open("w"), text=True, env=cli_env())
     assert readline(proc, 30).strip() == "ready"
     return proc
-
-
-def records(path: Path) -> list[dict]:  # type: ignore[type-arg]
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def shared_calls(db: Path, n: int) -> list[int]:
@@ -89,15 +85,7 @@ def test_twenty_writers_and_two_boards(db: Path, tmp_path: Path) -> None:
         feed_stats.append(json.loads(out.splitlines()[-1]))
 
     # Nobody saw a locked database, a busy error or a crash.
-    done: list[dict] = []  # type: ignore[type-arg]
-    for name, out, err, proc in writers:
-        text = err.read_text()
-        recs = records(out)
-        errors = [r for r in recs if r["op"] == "error"]
-        assert not errors and proc.returncode == 0 and not text, (name, errors[:3], text[-3000:])
-        for word in FORBIDDEN:
-            assert word not in out.read_text(), (name, word)
-        done.extend(recs)
+    done = writers_ended_well(writers)
     ops = Counter(r["op"] for r in done)
     assert ops["new"] >= STORE_WRITERS + CLI_WRITERS  # every writer logs a call first
 

@@ -25,7 +25,7 @@ from slaboard.services.loading import load_files
 from slaboard.services.tickets import NewCall, open_call, update_ticket
 from slaboard.store import Store, StoreError
 
-from .conftest import FORBIDDEN, HERE, NOW_ISO, PY, ROOT, assert_one_line_error, cli_env, run_cli
+from .conftest import FORBIDDEN, HERE, NOW_ISO, PY, ROOT, assert_one_line_error, cli_env, run_cli, writers_ended_well
 
 NOW = datetime.fromisoformat(NOW_ISO)
 # What must never reach a user of the PostgreSQL engine either: the engine's own
@@ -60,10 +60,6 @@ def rows(url: str, sql: str) -> list[tuple]:  # type: ignore[type-arg]
     """A query through a psycopg connection of its own (not the store under test)."""
     with psycopg.connect(url) as conn:
         return conn.execute(sql).fetchall()  # type: ignore[arg-type]
-
-
-def records(path: Path) -> list[dict]:  # type: ignore[type-arg]
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def no_forbidden(text: str, who: str) -> None:
@@ -120,14 +116,7 @@ def test_twenty_writers_at_once_lose_nothing_and_see_no_engine_error(pg_server: 
         feed_stats.append(json.loads(out.splitlines()[-1]))
 
     # Every writer ended well: exit 0, nothing on stderr, no failed write, no engine words.
-    done: list[dict] = []  # type: ignore[type-arg]
-    for name, out, err, proc in writers:
-        text = err.read_text()
-        recs = records(out)
-        errors = [r for r in recs if r["op"] == "error"]
-        assert not errors and proc.returncode == 0 and not text, (name, proc.returncode, errors[:3], text[-3000:])
-        no_forbidden(out.read_text(), name)
-        done.extend(recs)
+    done = writers_ended_well(writers, PG_FORBIDDEN)
     ops = Counter(r["op"] for r in done)
     assert ops["new"] >= STORE_WRITERS + CLI_WRITERS  # every writer logs a call first
     assert len(done) == STORE_WRITERS * STORE_OPS + CLI_WRITERS * CLI_OPS
