@@ -510,7 +510,7 @@ async def test_banner_shows_when_the_database_cannot_be_read_and_goes_away_after
         await settle(app, pilot)
         assert banner.has_class("-shown") and banner.display
         text = static_text(board(app), "#banner")
-        assert text.startswith("Cannot read the database")
+        assert text.startswith("NOT LIVE — cannot read the database")
         assert "showing data from 09:30:00" in text
         assert shown_ids(app) == ids, "the last good data stays on the board"
 
@@ -530,7 +530,7 @@ async def test_board_starts_on_an_unreadable_database_and_recovers(small_board: 
     async with app.run_test(size=WIDE) as pilot:
         await settle(app, pilot)
         text = static_text(board(app), "#banner")
-        assert text.startswith("Cannot read the database") and "showing data from never" in text
+        assert text.startswith("NOT LIVE — cannot read the database") and "showing data from never" in text
         assert shown_ids(app) == []
         if broken == "garbage":
             path.unlink()

@@ -392,13 +392,14 @@ class BoardScreen(Screen[None]):
         now = self.app.clock()
         since = self.last_good.astimezone().strftime("%H:%M:%S") if self.last_good else "never"
         if self.error:
-            banner.update(Content(f"Cannot read the database: {plain(self.error)} — showing data from {since}; retrying."))
+            banner.update(Content(f"NOT LIVE — cannot read the database: {plain(self.error)} — showing data from "
+                                  f"{since}; retrying."))
             banner.set_class(True, "-shown")
             return
         interval = self.app.settings.refresh_interval
         stale_after = max(5.0, 3 * interval)
         if self.app.live and self.last_good is not None and (now - self.last_good).total_seconds() > stale_after:
-            banner.update(Content(f"Data is stale: last good refresh at {since}."))
+            banner.update(Content(f"NOT LIVE — data is stale: last good refresh at {since}."))
             banner.set_class(True, "-shown")
             return
         banner.set_class(False, "-shown")
