@@ -270,6 +270,7 @@ COMMANDS: dict[str, list[list[str]] | None] = {
     "operator enable": [[OPERATOR_NAME]],
     "backup": [["{out}"]],
     "copy": [["{db}", "{out}"]],
+    "mailgate": None,  # reads a message on standard input: tests/services/test_mailgate.py
     "restore": [["{backup}"]],
 }
 

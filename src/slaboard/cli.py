@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import argparse
 import builtins
+import hashlib
 import json
 import os
 import sqlite3
 import sys
 from collections.abc import Generator, Iterable, Sequence
 from contextlib import closing
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
@@ -718,6 +719,68 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return _print_check(args, report)
 
 
+EX_DATAERR = 65  # sysexits: the input was not mail we can read
+EX_TEMPFAIL = 75  # sysexits: try again later (the MTA keeps the message and retries)
+
+
+def quarantine_folder(database: Path | str) -> Path:
+    """Where the mailgate keeps messages it could not take: beside the database
+    file, or in the user data folder for a PostgreSQL database."""
+    if isinstance(database, Path):
+        return database.parent / "mail-quarantine"
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("slaboard")) / "mail-quarantine"
+
+
+def cmd_mailgate(args: argparse.Namespace) -> int:
+    """One message on standard input, as an MTA's pipe transport hands it over; the
+    exit status follows sysexits (0 taken or ignored, 65 not mail: kept aside,
+    75 the database cannot be written now: the MTA retries)."""
+    from slaboard.services.mailgate import MailDataError, deliver
+
+    raw = sys.stdin.buffer.read()
+    database = config.db_path(args.db)
+    folder = Path(args.quarantine).expanduser() if args.quarantine else quarantine_folder(database)
+
+    def keep(why: str, code: int) -> int:
+        from slaboard.store.files import write_private
+
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        name = folder / f"{config.now().astimezone(UTC):%Y%m%dT%H%M%SZ}-{hashlib.sha256(raw).hexdigest()[:16]}.eml"
+        def fill(fd: int, _partial: Path) -> None:
+            view = memoryview(raw)
+            while view:
+                view = view[os.write(fd, view):]
+
+        if not name.exists():  # the same message kept once
+            write_private(name, None, fill, replace=False)
+        sys.stderr.write(f"slaboard mailgate: {plain(why)}; the message is kept in {name}\n")
+        return code
+
+    try:
+        store = Store.open(database)
+    except StoreError as err:
+        sys.stderr.write(f"slaboard mailgate: {plain(str(err))}; the mail system will try again\n")
+        return EX_TEMPFAIL
+    try:
+        with store:
+            delivery = deliver(store, raw, config.now(), tag=args.tag, own=args.own_address or "")
+    except MailDataError as err:
+        return keep(str(err), EX_DATAERR)
+    except StoreError as err:
+        sys.stderr.write(f"slaboard mailgate: {plain(str(err))}; the mail system will try again\n")
+        return EX_TEMPFAIL
+    except ServiceError as err:  # e.g. no contract file loaded yet: keep it, try again later
+        return keep(str(err), EX_TEMPFAIL)
+    if args.json:
+        _json({"disposition": delivery.disposition, "ticket": delivery.ticket_id, "reason": delivery.reason,
+               "message_id": delivery.message_id})
+    else:
+        print(f"slaboard mailgate: {delivery.line()}")
+    return 0
+
+
 def cmd_copy(args: argparse.Namespace) -> int:
     from slaboard.services.copying import copy_database
 
@@ -968,6 +1031,13 @@ def build_parser() -> Parser:
     p = sub.add_parser("backup", parents=[common], help="copy the database safely while boards run")
     p.add_argument("dest", metavar="DEST", help="a new file for the copy")
     p.set_defaults(func=cmd_backup)
+    p = sub.add_parser("mailgate", parents=[common],
+                       help="take one mail message from standard input (an MTA's pipe): a new call or a reply")
+    p.add_argument("--tag", default="SLA", metavar="TAG", help="the tag in subjects that names a call: [TAG #1234]")
+    p.add_argument("--own-address", metavar="ADDRESS", help="slaboard's own address: mail from it is ignored")
+    p.add_argument("--quarantine", metavar="FOLDER",
+                   help="where messages that cannot be taken are kept (default: mail-quarantine beside the database)")
+    p.set_defaults(func=cmd_mailgate)
     p = sub.add_parser("copy", parents=[common], help="copy a whole database to an empty one (a file to PostgreSQL, or back)")
     p.add_argument("source", metavar="SOURCE", help="a SQLite file or a PostgreSQL URL")
     p.add_argument("destination", metavar="DESTINATION", help="an empty (or new) SQLite file or PostgreSQL database")

@@ -19,6 +19,7 @@ from slaboard.services.loading import load_files
 from slaboard.services.tickets import NewCall, open_call
 from slaboard.store import Store, StoreError
 from slaboard.store.postgres import PgStore, display, translate
+from slaboard.store.schema import SCHEMA_VERSION
 
 INSTANTS = {"reported_at", "created_at", "updated_at", "at", "due", "stopped_at"}
 
@@ -301,12 +302,13 @@ def test_passwords_come_from_libpqs_own_places_and_are_never_shown(pg_server: Pg
 
 
 def older(pg_server: PgServer) -> str:
-    """A database as slaboard left it before migration 0005 (no operators yet)."""
+    """A database as slaboard left it before migration 0005 (no operators, no mail yet)."""
     url = pg_server.new_database()
     Store.open(url, create=True).close()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DROP TABLE operators")
-        conn.execute("DELETE FROM slaboard_schema WHERE name = '0005_operators'")
+        conn.execute("DROP TABLE mail_messages")
+        conn.execute("DELETE FROM slaboard_schema WHERE position >= 5")
     return url
 
 
@@ -315,7 +317,7 @@ def test_an_older_database_is_upgraded_when_opened(pg_server: PgServer) -> None:
     with pytest.raises(StoreError, match="needs an upgrade"):
         Store.open(url, readonly=True)
     with Store.open(url) as store:
-        assert store.schema_version() == 5 and store.operators() == []
+        assert store.schema_version() == SCHEMA_VERSION and store.operators() == [] and store.mail_messages() == []
 
 
 def test_a_failed_upgrade_leaves_the_database_as_it_was(pg_server: PgServer, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -141,6 +141,11 @@ class Catalog:
                     f"code: {customer.code!r} is already the code of {other!r}",
                 )
             codes[customer.code.upper()] = key
+            if customer.mail_service and customer.mail_service not in self.services:
+                raise ContractFileError(
+                    self.where("customers", key), f"customers.{key}",
+                    f"mail_service: unknown service {customer.mail_service!r}{self._known('services')}",
+                )
         # Contracts from the files first, so an error names the file being loaded.
         ordered = sorted(self.contracts, key=lambda c: ("contracts", c.key) not in self.sources)
         overlaps = _Overlaps(self.contracts)

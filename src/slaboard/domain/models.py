@@ -4,6 +4,7 @@ contracts, tickets, communications and events. No I/O here."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cached_property
@@ -187,6 +188,9 @@ class Service(Model):
     description: str = ""
 
 
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
 class Contact(Model):
     name: str = Field(min_length=1)
     role: str = ""
@@ -201,6 +205,21 @@ class Customer(Model):
     tz: str
     contacts: list[Contact] = []
     notes: str = ""
+    # Mail from these domains (and from the contacts' addresses) is this customer's;
+    # a call that arrives by mail is for mail_service (else the first service covered).
+    domains: list[str] = []
+    mail_service: str = ""
+
+    @field_validator("domains")
+    @classmethod
+    def _domains(cls, value: list[str]) -> list[str]:
+        out = []
+        for domain in value:
+            name = domain.strip().lower().lstrip("@")
+            if not _DOMAIN.match(name):
+                raise ValueError(f"{domain!r} is not a mail domain such as example.com")
+            out.append(name)
+        return out
 
     @field_validator("tz")
     @classmethod

@@ -381,4 +381,29 @@ def _operators(db: Database) -> None:
         )"""
     )
 
+
+# Every mail slaboard has taken in (and, later, sent): by its Message-ID, so a
+# message delivered twice is seen once and a reply finds the call it answers.
+MAIL_MESSAGES = """CREATE TABLE mail_messages (
+        id INTEGER PRIMARY KEY,
+        message_id TEXT NOT NULL UNIQUE,
+        direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+        ticket_id INTEGER REFERENCES tickets(id),
+        communication_id INTEGER REFERENCES communications(id),
+        customer TEXT REFERENCES customers(key),
+        sender TEXT NOT NULL DEFAULT '',
+        subject TEXT NOT NULL DEFAULT '',
+        sent_at TEXT,
+        received_at TEXT NOT NULL,
+        disposition TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT ''
+    )"""
+MAIL_MESSAGES_BY_TICKET = "CREATE INDEX mail_messages_by_ticket ON mail_messages (ticket_id)"
+
+
+@migration("0006_mail_messages")
+def _mail_messages(db: Database) -> None:
+    db.execute(MAIL_MESSAGES)
+    db.execute(MAIL_MESSAGES_BY_TICKET)
+
 SCHEMA_VERSION = len(KNOWN_MIGRATIONS)

@@ -1026,6 +1026,37 @@ class Store:
             params.append(customer)
         return self.ticket_rows_with_zone(where, params)
 
+    # ---------------------------------------------------------------- mail
+
+    def mail_seen(self, message_id: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM mail_messages WHERE message_id = ?", [message_id]).fetchone() is not None
+
+    def mail_ticket(self, message_ids: Sequence[str]) -> int | None:
+        """The call the latest of these messages (by Message-ID) belongs to."""
+        ids = [m for m in message_ids if m][:100]
+        if not ids:
+            return None
+        row = self.conn.execute(
+            f"SELECT ticket_id FROM mail_messages WHERE message_id IN ({','.join('?' * len(ids))}) "
+            "AND ticket_id IS NOT NULL ORDER BY id DESC LIMIT 1", ids).fetchone()
+        return None if row is None else int(row[0])
+
+    def record_mail(self, *, message_id: str, direction: str, disposition: str, received_at: datetime,
+                    ticket_id: int | None = None, communication_id: int | None = None, customer: str | None = None,
+                    sender: str = "", subject: str = "", sent_at: datetime | None = None, reason: str = "") -> None:
+        with self.write():
+            self.conn.execute(
+                """INSERT INTO mail_messages (message_id, direction, ticket_id, communication_id, customer, sender,
+                       subject, sent_at, received_at, disposition, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [message_id, direction, ticket_id, communication_id, customer, sender, subject, iso(sent_at),
+                 iso(received_at), disposition, reason])
+
+    def mail_messages(self, ticket_id: int | None = None) -> list[dict[str, Any]]:
+        where, params = ("WHERE ticket_id = ?", [ticket_id]) if ticket_id is not None else ("", [])
+        cur = self.conn.execute(f"SELECT * FROM mail_messages {where} ORDER BY id", params)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur]
+
     # ---------------------------------------------------------------- operators
 
     _OPERATOR = "SELECT name, password_hash IS NOT NULL, created_at, disabled_at, failed_logins, locked_until, last_login_at FROM operators"
