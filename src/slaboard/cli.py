@@ -773,6 +773,8 @@ def cmd_mailgate(args: argparse.Namespace) -> int:
         return EX_TEMPFAIL
     except ServiceError as err:  # e.g. no contract file loaded yet: keep it, try again later
         return keep(str(err), EX_TEMPFAIL)
+    except Exception as err:  # noqa: BLE001 - a message must never be lost to a fault of ours
+        return keep(f"the message could not be taken ({type(err).__name__}: {err})", EX_TEMPFAIL)
     if args.json:
         _json({"disposition": delivery.disposition, "ticket": delivery.ticket_id, "reason": delivery.reason,
                "message_id": delivery.message_id})

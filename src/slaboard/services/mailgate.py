@@ -30,14 +30,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email import policy
+from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
+from typing import Any
 
 from slaboard.domain import Communication, Customer
 from slaboard.services.tickets import NewCall, ServiceError, open_call, update_ticket
 from slaboard.store import Store
+from slaboard.textfmt import plain, plain_block
 
 LONGEST_MESSAGE = 50 * 1024 * 1024  # bytes; larger is refused (and kept aside) as not mail we take
 LONGEST_TEXT = 20_000  # characters of a body kept in a call or a log entry
@@ -83,12 +86,25 @@ def header(message: EmailMessage, name: str) -> str:
         value = message.get(name)
     except Exception:  # noqa: BLE001 - a malformed header reads as absent
         return ""
-    return " ".join(str(value).split()) if value is not None else ""
+    return clean_line(str(value)) if value is not None else ""
+
+
+def clean_line(text: str) -> str:
+    """One line of inbound text as it is stored and shown: white space runs become
+    one space, control and invisible characters visible stand-ins (see plain())."""
+    return plain(" ".join(text.split()))
+
+
+def clean_block(text: str) -> str:
+    """Inbound text of several lines: line ends as newlines (a lone CR too), tabs as
+    spaces, trailing spaces gone, and the rest as clean_line keeps it."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4)
+    return plain_block("\n".join(line.rstrip() for line in text.split("\n")).strip())
 
 
 def message_id_of(message: EmailMessage, raw: bytes) -> str:
     value = header(message, "Message-ID").strip()
-    found = re.search(r"<[^<>\s]+>", value)
+    found = re.search(r"<[^<>\s\x00-\x1f\x7f]+>", value)
     if found:
         return found.group(0)[:500]
     # None given: the same bytes delivered twice still count once.
@@ -97,10 +113,10 @@ def message_id_of(message: EmailMessage, raw: bytes) -> str:
 
 def referenced(message: EmailMessage) -> list[str]:
     text = " ".join(header(message, name) for name in ("In-Reply-To", "References"))
-    return list(reversed(re.findall(r"<[^<>\s]+>", text)))
+    return list(reversed(re.findall(r"<[^<>\s\x00-\x1f\x7f]+>", text)))
 
 
-_TAG = r"\[{tag} #(\d+)\]"
+_TAG = r"\[{tag} #(\d{{1,9}})\]"  # a call number, not any run of digits
 
 
 def tagged_ticket(subject: str, tag: str) -> int | None:
@@ -129,15 +145,46 @@ def automatic(message: EmailMessage, sender: str) -> str | None:
 
 def sender_of(message: EmailMessage) -> tuple[str, str] | None:
     """(name, address) of the one sender, or None when there is none or more than one."""
-    try:
-        values = message.get_all("From") or []
-        found = [(name, address) for name, address in getaddresses([str(v) for v in values]) if "@" in address]
-    except Exception:  # noqa: BLE001 - an unreadable From is no sender
+    # Read from the raw header (encoded words decoded): the email package refuses or
+    # cuts short a From whose name holds CR/LF or an escape, and the address is
+    # still the customer's.
+    values = [" ".join(_unescaped(v).split()) for k, v in message.raw_items() if k.lower() == "from"]
+    if len(values) != 1:
         return None
+    one = _ONE_SENDER.match(values[0])
+    # "Name <address>" with no second address: the name may hold what a parser trips
+    # over (an encoded word hiding "Bcc:", an escape), the address is still one.
+    found = [(one.group(1).strip().strip('"'), one.group(2))] if one else \
+        [(name, address) for name, address in getaddresses(values) if "@" in address]
+    if not found:  # a name the parser trips over, before the address in <>
+        last = re.search(r"^(.*?)<([^<>\s]+@[^<>\s]+)>$", values[0])
+        if last is None:
+            return None
+        found = [(last.group(1).strip().strip('"'), last.group(2))]
     if len(found) != 1:
         return None
-    name, address = found[0]
-    return " ".join(name.split()), address.strip().lower()
+    name, address = _decoded(found[0][0]), found[0][1]
+    address = address.strip().lower()
+    if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in address):
+        return None
+    return clean_line(name), address
+
+
+_ONE_SENDER = re.compile(r"^((?:=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=|[^,<>@])*?)\s*<([^<>\s,]+@[^<>\s,]+)>$")
+
+
+def _unescaped(value: object) -> str:
+    """A raw header value as text: 8-bit bytes (UTF-8 headers are legal) decoded,
+    anything undecodable replaced."""
+    return str(value).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _decoded(value: object) -> str:
+    """A raw header value with its encoded words decoded."""
+    try:
+        return str(make_header(decode_header(str(value))))
+    except Exception:  # noqa: BLE001 - undecodable: as it came
+        return str(value)
 
 
 class _Text(HTMLParser):
@@ -179,14 +226,33 @@ def body_text(message: EmailMessage) -> str:
     """The message's text: its plain part, else its HTML part as text ('' if none)."""
     try:
         part = message.get_body(preferencelist=("plain", "html"))
-        if part is None:
-            return ""
-        content = part.get_content()
-    except Exception:  # noqa: BLE001 - a body in a charset or encoding we cannot read
-        return "(the text of this message could not be read)"
-    text = html_text(content) if part.get_content_type() == "text/html" else str(content)
-    text = "\n".join(line.rstrip() for line in text.replace("\r\n", "\n").split("\n")).strip()
-    return text[:LONGEST_TEXT]
+    except Exception:  # noqa: BLE001 - a structure the parser cannot walk
+        part = None
+    if part is None:
+        # A multipart whose boundary never comes: its payload is still the
+        # customer's words (an attachment alone is not).
+        payload = message.get_payload()
+        text = payload if isinstance(payload, str) and message.get_content_maintype() in ("multipart", "text") else ""
+        return clean_block(text)[:LONGEST_TEXT]
+    content = _content(part)
+    text = html_text(content) if part.get_content_type() == "text/html" else content
+    return clean_block(text)[:LONGEST_TEXT]
+
+
+# Labels that mail programs put on Windows text: read as Windows-1252, as browsers do.
+_AS_WINDOWS = {"iso-8859-1", "latin-1", "latin1", "us-ascii", "ascii", "iso8859-1"}
+
+
+def _content(part: Any) -> str:
+    charset = (part.get_content_charset() or "").lower()
+    raw = part.get_payload(decode=True)
+    if isinstance(raw, bytes) and charset in _AS_WINDOWS:
+        return raw.decode("cp1252", errors="replace")
+    try:
+        return str(part.get_content())
+    except (LookupError, UnicodeError, ValueError, KeyError, AssertionError):
+        # An unknown or broken charset: the bytes as UTF-8, anything else replaced.
+        return raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else ""
 
 
 def plausible_date(message: EmailMessage, now: datetime) -> datetime | None:
