@@ -746,15 +746,20 @@ def cmd_mailgate(args: argparse.Namespace) -> int:
     def keep(why: str, code: int) -> int:
         from slaboard.store.files import write_private
 
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         name = folder / f"{config.now().astimezone(UTC):%Y%m%dT%H%M%SZ}-{hashlib.sha256(raw).hexdigest()[:16]}.eml"
         def fill(fd: int, _partial: Path) -> None:
             view = memoryview(raw)
             while view:
                 view = view[os.write(fd, view):]
 
-        if not name.exists():  # the same message kept once
-            write_private(name, None, fill, replace=False)
+        try:
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not name.exists():  # the same message kept once
+                write_private(name, None, fill, replace=False)
+        except (OSError, StoreError) as err:  # nowhere to keep it: the MTA keeps it and tries again
+            sys.stderr.write(f"slaboard mailgate: {plain(why)}; it cannot be kept in {folder} either "
+                             f"({plain(str(err))}); the mail system will try again\n")
+            return EX_TEMPFAIL
         sys.stderr.write(f"slaboard mailgate: {plain(why)}; the message is kept in {name}\n")
         return code
 

@@ -138,3 +138,11 @@ def test_a_database_server_that_is_down_is_a_temporary_failure(tmp_path: Path) -
     done = gate(down, mail(), tmp_path, "--quarantine", str(tmp_path / "kept"))
     assert done.returncode == 75 and done.stderr.count(b"\n") == 1 and b"try again" in done.stderr
     assert not (tmp_path / "kept").exists()
+
+
+@pytest.mark.sqlite_only  # a quarantine folder that cannot be written
+def test_a_message_that_cannot_be_kept_aside_is_left_to_the_mta(loaded_store: Store, tmp_path: Path) -> None:
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the folder should be\n")
+    done = gate(Path(loaded_store.path), b"not mail\n", tmp_path, "--quarantine", str(blocked / "kept"))
+    assert done.returncode == 75 and done.stderr.count(b"\n") == 1 and b"try again" in done.stderr
