@@ -17,6 +17,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -310,3 +311,35 @@ def writers_ended_well(writers: list[tuple[str, Path, Path, subprocess.Popen]], 
             assert word.lower() not in printed, (name, word)
         done.extend(recs)
     return done
+
+
+Writer = tuple[str, Path, Path, "subprocess.Popen[bytes]"]
+
+
+def start_writers(target: str, folder: Path, shared: list[int], *, store: int, cli: int, store_ops: int,
+                  cli_ops: int) -> list[Writer]:
+    """``store`` writer processes through the services and ``cli`` through the
+    command line (writer.py), each logging to its own files in ``folder``."""
+    writers: list[Writer] = []
+    for i in range(store + cli):
+        via = "store" if i < store else "cli"
+        name = f"{via}{i}"
+        out, err = folder / f"{name}.out", folder / f"{name}.err"
+        argv = [PY, str(HERE / "writer.py"), target, name, "--via", via, "--seed", str(i),
+                "--ops", str(store_ops if via == "store" else cli_ops), "--shared", ",".join(map(str, shared))]
+        writers.append((name, out, err, subprocess.Popen(argv, stdout=out.open("w"), stderr=err.open("w"),
+                                                         env=cli_env(), cwd=HERE)))
+    return writers
+
+
+def wait_for_writers(writers: list[Writer], started: float, timeout: float, stop: Path) -> None:
+    """Every writer done within ``timeout`` of ``started`` (the rest killed), then
+    the feeds told to stop."""
+    try:
+        for _, _, _, proc in writers:
+            proc.wait(timeout=max(1.0, timeout - (time.monotonic() - started)))
+    finally:
+        for _, _, _, proc in writers:
+            if proc.poll() is None:
+                proc.kill()
+        stop.touch()

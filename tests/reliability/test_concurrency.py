@@ -18,7 +18,18 @@ from pathlib import Path
 from slaboard.services.tickets import NewCall, open_call, update_ticket
 from slaboard.store import Store
 
-from .conftest import HERE, NOW_ISO, PY, assert_one_line_error, cli_env, integrity, run_cli, writers_ended_well
+from .conftest import (
+    HERE,
+    NOW_ISO,
+    PY,
+    assert_one_line_error,
+    cli_env,
+    integrity,
+    run_cli,
+    start_writers,
+    wait_for_writers,
+    writers_ended_well,
+)
 
 NOW = datetime.fromisoformat(NOW_ISO)
 STORE_WRITERS = 10  # processes writing through slaboard's services
@@ -60,23 +71,10 @@ def test_twenty_writers_and_two_boards(db: Path, tmp_path: Path) -> None:
     shared = shared_calls(db, SHARED)
     stop = tmp_path / "stop"
     feeds = [start_feed(db, stop, tmp_path / f"feed{i}.err") for i in range(FEEDS)]
-    writers = []
     started = time.monotonic()
-    for i in range(STORE_WRITERS + CLI_WRITERS):
-        via = "store" if i < STORE_WRITERS else "cli"
-        name = f"{via}{i}"
-        out, err = tmp_path / f"{name}.out", tmp_path / f"{name}.err"
-        argv = [PY, str(HERE / "writer.py"), str(db), name, "--via", via, "--seed", str(i),
-                "--ops", str(STORE_OPS if via == "store" else CLI_OPS), "--shared", ",".join(map(str, shared))]
-        writers.append((name, out, err, subprocess.Popen(argv, stdout=out.open("w"), stderr=err.open("w"), env=cli_env())))
-    try:
-        for name, _, _, proc in writers:
-            proc.wait(timeout=max(1.0, WRITERS_TIMEOUT - (time.monotonic() - started)))
-    finally:
-        for _, _, _, proc in writers:
-            if proc.poll() is None:
-                proc.kill()
-        stop.touch()
+    writers = start_writers(str(db), tmp_path, shared, store=STORE_WRITERS, cli=CLI_WRITERS,
+                            store_ops=STORE_OPS, cli_ops=CLI_OPS)
+    wait_for_writers(writers, started, WRITERS_TIMEOUT, stop)
     feed_stats = []
     for i, proc in enumerate(feeds):
         out, _ = proc.communicate(timeout=30)

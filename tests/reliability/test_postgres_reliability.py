@@ -25,7 +25,19 @@ from slaboard.services.loading import load_files
 from slaboard.services.tickets import NewCall, open_call, update_ticket
 from slaboard.store import Store, StoreError
 
-from .conftest import FORBIDDEN, HERE, NOW_ISO, PY, ROOT, assert_one_line_error, cli_env, run_cli, writers_ended_well
+from .conftest import (
+    FORBIDDEN,
+    HERE,
+    NOW_ISO,
+    PY,
+    ROOT,
+    assert_one_line_error,
+    cli_env,
+    run_cli,
+    start_writers,
+    wait_for_writers,
+    writers_ended_well,
+)
 
 NOW = datetime.fromisoformat(NOW_ISO)
 # What must never reach a user of the PostgreSQL engine either: the engine's own
@@ -89,24 +101,10 @@ def test_twenty_writers_at_once_lose_nothing_and_see_no_engine_error(pg_server: 
         proc = subprocess.Popen([PY, str(HERE / "feed.py"), url, str(stop)], stdout=subprocess.PIPE,
                                 stderr=log.open("w"), text=True, env=cli_env())
         feeds.append((proc, log))
-    writers = []
     started = time.monotonic()
-    for i in range(STORE_WRITERS + CLI_WRITERS):
-        via = "store" if i < STORE_WRITERS else "cli"
-        name = f"{via}{i}"
-        out, err = tmp_path / f"{name}.out", tmp_path / f"{name}.err"
-        argv = [PY, str(HERE / "writer.py"), url, name, "--via", via, "--seed", str(i),
-                "--ops", str(STORE_OPS if via == "store" else CLI_OPS), "--shared", ",".join(map(str, shared))]
-        writers.append((name, out, err, subprocess.Popen(argv, stdout=out.open("w"), stderr=err.open("w"),
-                                                         env=cli_env(), cwd=HERE)))
-    try:
-        for _, _, _, proc in writers:
-            proc.wait(timeout=max(1.0, WRITERS_TIMEOUT - (time.monotonic() - started)))
-    finally:
-        for _, _, _, proc in writers:
-            if proc.poll() is None:
-                proc.kill()
-        stop.touch()
+    writers = start_writers(url, tmp_path, shared, store=STORE_WRITERS, cli=CLI_WRITERS,
+                            store_ops=STORE_OPS, cli_ops=CLI_OPS)
+    wait_for_writers(writers, started, WRITERS_TIMEOUT, stop)
     elapsed = time.monotonic() - started
     feed_stats = []
     for proc, log in feeds:
