@@ -271,6 +271,7 @@ COMMANDS: dict[str, list[list[str]] | None] = {
     "backup": [["{out}"]],
     "copy": [["{db}", "{out}"]],
     "mailgate": None,  # reads a message on standard input: tests/services/test_mailgate.py
+    "mail fetch": None,  # needs an IMAP server: tests/services/test_mailfetch.py
     "restore": [["{backup}"]],
 }
 

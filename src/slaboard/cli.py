@@ -788,6 +788,25 @@ def cmd_mailgate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mail_fetch(args: argparse.Namespace) -> int:
+    from slaboard.services.mailfetch import fetch, mailbox_from_environment
+
+    box = mailbox_from_environment()
+    with _open_store(args) as store:
+        try:
+            report = fetch(store, box, config.now(), tag=args.tag, own=args.own_address or "")
+        except StoreError as err:
+            raise UserError(f"mail fetch: {err}; what was not taken stays in the mailbox for the next run") from None
+    if args.json:
+        _json({"mailbox": report.mailbox, "taken": report.taken, "failed": report.failed, "left": report.left})
+    else:
+        for line in report.taken:
+            print(f"  {line}")
+        more = f"; {report.left} left for the next run" if report.left else ""
+        print(f"{report.mailbox}: {len(report.taken)} messages{more}")
+    return 0
+
+
 def cmd_copy(args: argparse.Namespace) -> int:
     from slaboard.services.copying import copy_database
 
@@ -1045,6 +1064,13 @@ def build_parser() -> Parser:
     p.add_argument("--quarantine", metavar="FOLDER",
                    help="where messages that cannot be taken are kept (default: mail-quarantine beside the database)")
     p.set_defaults(func=cmd_mailgate)
+    mail = sub.add_parser("mail", parents=[common], help="mail: fetch new messages from an IMAP mailbox")
+    msub = mail.add_subparsers(dest="mail_command", parser_class=Parser, metavar="ACTION", required=True)
+    p = msub.add_parser("fetch", parents=[common],
+                        help="take new messages from $SLABOARD_IMAP (for cron; safe on two hosts at once)")
+    p.add_argument("--tag", default="SLA", metavar="TAG", help="the tag in subjects that names a call: [TAG #1234]")
+    p.add_argument("--own-address", metavar="ADDRESS", help="slaboard's own address: mail from it is ignored")
+    p.set_defaults(func=cmd_mail_fetch)
     p = sub.add_parser("copy", parents=[common], help="copy a whole database to an empty one (a file to PostgreSQL, or back)")
     p.add_argument("source", metavar="SOURCE", help="a SQLite file or a PostgreSQL URL")
     p.add_argument("destination", metavar="DESTINATION", help="an empty (or new) SQLite file or PostgreSQL database")
