@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,6 +20,7 @@ from slaboard.services.loading import load_files
 from slaboard.store import Store
 from slaboard.store.store import is_url
 
+T = TypeVar("T")
 AMS = ZoneInfo("Europe/Amsterdam")
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=AMS)  # a Thursday, 09:00 UTC
 NOW_ISO = "2026-11-26T10:00:00+01:00"
@@ -151,14 +153,21 @@ def pg_server() -> Iterator[PgServer]:
     """A PostgreSQL server of the test run's own (one per worker), on a Unix socket
     in a temporary folder. Without the programs a test that needs it is skipped on
     a developer's machine and fails in CI (where CI is set)."""
-    try:
-        server = PgServer().start()
-    except Unavailable as err:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is needed in CI: {err}")
-        pytest.skip(f"no PostgreSQL server for the tests: {err}")
+    server = start_or_skip(lambda: PgServer().start(), "PostgreSQL")
     yield server
     server.close()
+
+
+def start_or_skip(start: Callable[[], T], what: str) -> T:
+    """A server the tests start themselves: ``start()``, or (when its programs are
+    missing: it raises Unavailable) a skip on a developer's machine and a
+    failure in CI, where CI is set."""
+    try:
+        return start()
+    except Unavailable as err:
+        if os.environ.get("CI"):
+            pytest.fail(f"{what} is needed in CI: {err}")
+        pytest.skip(f"no {what} server for the tests: {err}")
 
 
 @pytest.fixture

@@ -16,11 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from pgserver import Unavailable  # one "the programs are not there" for every server the tests start
+
 DOVECOT = "/usr/sbin/dovecot"
-
-
-class Unavailable(Exception):
-    pass
 
 
 def _free_port() -> int:

@@ -18,7 +18,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
@@ -343,3 +344,14 @@ def wait_for_writers(writers: list[Writer], started: float, timeout: float, stop
             if proc.poll() is None:
                 proc.kill()
         stop.touch()
+
+
+def assert_no_update_lost(versions: dict[int, int], done: list[dict], logged: Iterable[int]) -> None:  # type: ignore[type-arg]
+    """Each call's stored version counts its changes, and the last version a writer
+    was told is the one stored."""
+    changes = Counter(r["id"] for r in done if r["op"] == "status")
+    last_told = {r["id"]: r["version"] for r in done if r["op"] == "status"}
+    for ticket_id in logged:
+        assert versions[ticket_id] == 1 + changes[ticket_id], ticket_id
+        if ticket_id in last_told:
+            assert last_told[ticket_id] == versions[ticket_id]

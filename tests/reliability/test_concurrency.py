@@ -22,6 +22,7 @@ from .conftest import (
     HERE,
     NOW_ISO,
     PY,
+    assert_no_update_lost,
     assert_one_line_error,
     cli_env,
     integrity,
@@ -110,12 +111,7 @@ def test_twenty_writers_and_two_boards(db: Path, tmp_path: Path) -> None:
         # No update lost: each call's version counts its changes, and the last
         # version a writer was told is the one stored.
         versions = dict(conn.execute("SELECT id, version FROM tickets"))
-        changes = Counter(r["id"] for r in done if r["op"] == "status")
-        last_told = {r["id"]: r["version"] for r in done if r["op"] == "status"}
-        for ticket_id in logged:
-            assert versions[ticket_id] == 1 + changes[ticket_id], ticket_id
-            if ticket_id in last_told:
-                assert last_told[ticket_id] == versions[ticket_id]
+        assert_no_update_lost(versions, done, logged)
         messaged = {r["id"] for r in done if r["op"] == "comm" and r["id"]}
         for ticket_id in shared:  # the first message is the response; later ones change nothing
             assert versions[ticket_id] == (2 if ticket_id in messaged else 1)

@@ -6,14 +6,14 @@ absent server is one line."""
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-from imapserver import ImapServer, Unavailable
+from conftest import start_or_skip
+from imapserver import ImapServer
 
 from slaboard.cli import main
 from slaboard.services.mailfetch import FAILED, PROCESSED, Mailbox, fetch, mailbox_from_environment
@@ -27,12 +27,7 @@ PASSWORD = "fetch-password-123"
 
 @pytest.fixture(scope="module")
 def imap() -> Iterator[ImapServer]:
-    try:
-        server = ImapServer({"support": PASSWORD}).start()
-    except Unavailable as err:
-        if os.environ.get("CI"):
-            pytest.fail(f"dovecot is needed in CI: {err}")
-        pytest.skip(f"no IMAP server for the tests: {err}")
+    server = start_or_skip(lambda: ImapServer({"support": PASSWORD}).start(), "dovecot (IMAP)")
     yield server
     server.close()
 
