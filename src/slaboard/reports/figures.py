@@ -15,7 +15,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
@@ -25,7 +25,7 @@ from slaboard.domain import Msp
 from slaboard.services.clocks import calendar_for, clocks_for
 from slaboard.services.tickets import ServiceError, resolve_customer
 from slaboard.sla import leading_clock
-from slaboard.store import ReportGroup, Store
+from slaboard.store import ReportGroup, Store, iso
 from slaboard.store.schema import local_midnight_utc, next_month
 
 # Per clock: the Figures fields of its met/missed counts, business and calendar time.
@@ -284,10 +284,6 @@ class Report:
         }
 
 
-def _utc_text(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
 def build_report(
     store: Store,
     period: Period,
@@ -462,7 +458,7 @@ def build_report(
         if moment > datetime.fromisoformat(bounds[0]):  # a period yet to come has none
             moments[moment].add(zone)
     for moment, moment_zones in sorted(moments.items()):
-        moment_text = _utc_text(moment)
+        moment_text = str(iso(moment))  # the stored form of an instant
         for ticket, ticket_tz in store.open_at(moment, by_customer, could_breach=True):
             if ticket_tz not in moment_zones:
                 continue

@@ -353,8 +353,6 @@ STEPS: dict[str, list[str]] = {
 }
 assert list(STEPS) == KNOWN_MIGRATIONS[BASELINE_MIGRATIONS:], "every migration of the file needs its PostgreSQL step"
 SCHEMA = [*BASELINE, *(statement for steps in STEPS.values() for statement in steps)]
-TABLES = ["meta", "calendars", "levels", "services", "customers", "contracts", "tickets", "events",
-          "communications", "clock_outcomes", "report_months", "report_cells", "operators"]
 
 
 # ---------------------------------------------------------------------- the connection
