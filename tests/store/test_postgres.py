@@ -307,7 +307,7 @@ def older(pg_server: PgServer) -> str:
     Store.open(url, create=True).close()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DROP TABLE operators")
-        conn.execute("DROP TABLE mail_messages")
+        conn.execute("DROP TABLE outbox, mail_attachments, mail_messages")
         conn.execute("DELETE FROM slaboard_schema WHERE position >= 5")
     return url
 
@@ -318,6 +318,7 @@ def test_an_older_database_is_upgraded_when_opened(pg_server: PgServer) -> None:
         Store.open(url, readonly=True)
     with Store.open(url) as store:
         assert store.schema_version() == SCHEMA_VERSION and store.operators() == [] and store.mail_messages() == []
+        assert store.conn.execute("SELECT COUNT(*) FROM outbox").fetchone() == (0,)
 
 
 def test_a_failed_upgrade_leaves_the_database_as_it_was(pg_server: PgServer, monkeypatch: pytest.MonkeyPatch) -> None:

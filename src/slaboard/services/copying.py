@@ -24,7 +24,8 @@ from slaboard.store import Store, StoreError
 
 # In the order their references need.
 TABLES = ("meta", "calendars", "levels", "services", "customers", "contracts", "tickets", "events",
-          "communications", "clock_outcomes", "operators", "mail_messages")
+          "communications", "clock_outcomes", "operators", "mail_messages",
+          "outbox", "mail_attachments")
 BATCH = 2000
 
 
@@ -126,7 +127,7 @@ def _after_copy(dst: Store) -> None:
     """Numbers given by the database go on after the copied ones."""
     if dst.engine != "postgresql":
         return
-    for table in ("contracts", "events", "communications", "mail_messages"):
+    for table in ("contracts", "events", "communications", "mail_messages", "outbox", "mail_attachments"):
         dst.conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                          f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)")
     dst.conn.execute("DELETE FROM report_months")  # the inserts' triggers did; made again by the first report

@@ -406,4 +406,60 @@ def _mail_messages(db: Database) -> None:
     db.execute(MAIL_MESSAGES)
     db.execute(MAIL_MESSAGES_BY_TICKET)
 
+
+# Mail that leaves: a message is written here in the same transaction as its log
+# entry and sent after commit, by whichever process claims it first (a claim has
+# a deadline, so a flusher that died frees it; one that died mid-send leaves it
+# "sending" for an operator to decide, never to be sent twice unasked).
+OUTBOX = """CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        message_id TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        ticket_id INTEGER REFERENCES tickets(id),
+        communication_id INTEGER REFERENCES communications(id),
+        customer TEXT REFERENCES customers(key),
+        recipients TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        message TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('queued', 'sending', 'sent', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        claimed_by TEXT,
+        claimed_until TEXT,
+        last_error TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        sent_at TEXT
+    )"""
+OUTBOX_DUE = "CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE status IN ('queued', 'sending')"
+# The files that came with inbound mail: kept up to the size limit of the
+# settings; a larger one is listed by name and size with why it was refused.
+MAIL_ATTACHMENTS = """CREATE TABLE mail_attachments (
+        id INTEGER PRIMARY KEY,
+        mail_id INTEGER NOT NULL REFERENCES mail_messages(id),
+        ticket_id INTEGER REFERENCES tickets(id),
+        filename TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL DEFAULT '',
+        content BLOB,
+        refused TEXT NOT NULL DEFAULT ''
+    )"""
+MAIL_ATTACHMENTS_INDEXES = [
+    "CREATE INDEX mail_attachments_by_ticket ON mail_attachments (ticket_id)",
+    "CREATE INDEX mail_attachments_by_mail ON mail_attachments (mail_id)",
+]
+# An unmatched message (no customer yet) keeps its text and sender here until an
+# operator names the customer and it becomes a call.
+MAIL_MESSAGES_MORE = [
+    "ALTER TABLE mail_messages ADD COLUMN sender_name TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE mail_messages ADD COLUMN body TEXT NOT NULL DEFAULT ''",
+    "CREATE INDEX mail_messages_unmatched ON mail_messages (received_at) WHERE disposition = 'unmatched'",
+]
+
+
+@migration("0007_mail_out")
+def _mail_out(db: Database) -> None:
+    for statement in (OUTBOX, OUTBOX_DUE, MAIL_ATTACHMENTS, *MAIL_ATTACHMENTS_INDEXES, *MAIL_MESSAGES_MORE):
+        db.execute(statement)
+
 SCHEMA_VERSION = len(KNOWN_MIGRATIONS)
