@@ -162,6 +162,8 @@ class ServiceLevel(Model):
     critical_left: DurationField | None = None
     pause_on_third_party: bool = False
     description: str = ""
+    # A new call that came by mail gets an acknowledgement naming its deadlines.
+    acknowledge: bool = True
 
     @model_validator(mode="after")
     def _check(self) -> ServiceLevel:

@@ -91,9 +91,13 @@ def _note_on_ticket(store: Store, view: TicketView, comm: Communication, operato
     commit_change(store, change, now)
 
 
-def draft_notice(view: TicketView, operator: str, now: datetime) -> str:
+def draft_notice(view: TicketView, operator: str, now: datetime, templates: str | None = None) -> str:
     """A message that tells the customer a call will miss (or has missed) its
-    target: what happened, what the contract promises, the new expected time."""
+    target: what happened, what the contract promises, the new expected time. The
+    wording is the notice.txt mail template (``templates``: a folder that overrides
+    the built-in ones)."""
+    from slaboard.services.mailtemplates import render_text
+
     t = view.ticket
     tz = ZoneInfo(view.customer.tz)
     contact = t.caller or (view.customer.contacts[0].name if view.customer.contacts else view.customer.name)
@@ -101,23 +105,19 @@ def draft_notice(view: TicketView, operator: str, now: datetime) -> str:
     def when(moment: datetime) -> str:
         return moment.astimezone(tz).strftime("%A %d %B at %H:%M")
 
-    lines = [f"Dear {contact},", ""]
-    lines.append(f"About your call #{t.id}, \"{t.title}\", reported {when(t.reported_at)}:")
-    if t.diagnosis:
-        lines.append(f"we found that {t.diagnosis.rstrip('.')}.")
     clock = view.clocks.get("resolution")
-    if clock is not None and view.contract is not None:
-        promise = f"Your {view.level} contract promises a solution within {clock.target.duration.describe()}"
-        if clock.state == "breached":
-            lines.append(f"{promise}; that target passed {when(clock.due)} ({compact(-clock.remaining)} over).")
-        else:
-            lines.append(f"{promise}, which is {when(clock.due)}.")
-    if t.expected_at is not None:
-        lines.append(f"We now expect to have it solved by {when(t.expected_at)}.")
-    else:
-        lines.append("We will let you know as soon as we can say when it will be solved.")
-    lines += ["We are sorry for the delay and will keep you informed.", "", "Kind regards,", operator]
-    return "\n".join(lines)
+    promise = clock is not None and view.contract is not None
+    context = {
+        "contact": contact, "call": {"id": t.id, "title": t.title}, "reported": when(t.reported_at),
+        "diagnosis": t.diagnosis.rstrip("."), "level": view.level,
+        "target": clock.target.duration.describe() if promise and clock else None,
+        "due": when(clock.due) if promise and clock else None,
+        "breached": bool(promise and clock and clock.state == "breached"),
+        "over": compact(-clock.remaining) if promise and clock else None,
+        "expected": when(t.expected_at) if t.expected_at is not None else None,
+        "operator": operator,
+    }
+    return render_text(templates, "notice.txt", context).rstrip("\n")
 
 
 def communications_of(store: Store, *, ticket_id: int | None = None, customer: str | None = None) -> list[Communication]:

@@ -1051,6 +1051,17 @@ class Store:
                 [message_id, direction, ticket_id, communication_id, customer, sender, subject, iso(sent_at),
                  iso(received_at), disposition, reason])
 
+    def mail_thread(self, ticket_id: int, direction: str | None = None) -> list[dict[str, Any]]:
+        """The mail of a call, oldest first (message id, direction, sender): what a
+        message about it answers and refers to."""
+        where, params = "ticket_id = ?", [ticket_id]
+        if direction is not None:
+            where += " AND direction = ?"
+            params.append(direction)
+        cur = self.conn.execute(f"SELECT message_id, direction, sender, sender_name FROM mail_messages "
+                                f"WHERE {where} ORDER BY id", params)
+        return [{"message_id": r[0], "direction": r[1], "sender": r[2], "sender_name": r[3]} for r in cur]
+
     def mail_messages(self, ticket_id: int | None = None) -> list[dict[str, Any]]:
         where, params = ("WHERE ticket_id = ?", [ticket_id]) if ticket_id is not None else ("", [])
         cur = self.conn.execute(f"SELECT * FROM mail_messages {where} ORDER BY id", params)
