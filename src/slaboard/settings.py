@@ -111,10 +111,10 @@ def is_loopback(host: str) -> bool:
 def parse_smtp(url: str) -> SmtpServer:
     """``smtp://[user@]host[:port]``, ``smtps://...`` or ``smtp+plain://host:port``
     (loopback only); ValueError with a line for people when it is none of these."""
-    text = url.strip()
+    text = shown_url(url.strip())
     example = "e.g. smtp://user@smtp.example:587 or smtps://smtp.example:465"
     try:
-        parts = urlsplit(text)
+        parts = urlsplit(url.strip())
         port = parts.port
     except ValueError:
         raise ValueError(f"{text!r} is not an SMTP address ({example})") from None
@@ -134,6 +134,11 @@ def parse_smtp(url: str) -> SmtpServer:
         raise ValueError(f"smtp+plain:// sends in clear text, so only to this host (127.0.0.1 or localhost), "
                          f"not {parts.hostname}; use smtp:// or smtps://")
     return SmtpServer(scheme, parts.hostname, port or SMTP_PORTS[scheme], user)
+
+
+def shown_url(url: str) -> str:
+    """A URL as it may be shown: a password in it (user:password@) as ``***``."""
+    return re.sub(r"^([^:/]*://[^/@:]*):[^/@]*@", r"\1:***@", url)
 
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)?\s*$", re.I)
@@ -232,7 +237,8 @@ def _mail_section(mail: dict, problems: list[str]) -> MailSettings:
                 raise ValueError(f"must be {'true or false' if kind is bool else kind.__name__}")
             values[field_name or key] = convert(value)
         except ValueError as err:
-            problems.append(f"settings: mail.{key} = {value!r} is not valid ({err}); using the default")
+            shown = shown_url(value) if isinstance(value, str) else value
+            problems.append(f"settings: mail.{key} = {shown!r} is not valid ({err}); using the default")
 
     take("from", str, _mail_address, "from_address")
     take("name", str, _one_line)

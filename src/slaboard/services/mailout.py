@@ -48,7 +48,7 @@ from slaboard.settings import MailSettings, Settings, SmtpServer, parse_smtp
 from slaboard.store import Store
 
 __all__ = ["FlushReport", "MailError", "MailSettings", "compose", "enqueue", "flush", "mail_settings",
-           "new_message_id", "retry", "send_test", "unsent"]
+           "new_message_id", "retry", "send_test", "SendError", "unsent"]
 
 AUTOMATIC_KINDS = ("acknowledgement", "escalation")  # answered by no autoresponder
 GIVE_UP_AFTER = 8  # tries of a message every recipient of which the server refuses for good
@@ -62,6 +62,11 @@ _KIND = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 
 class MailError(ServiceError):
     """Mail cannot be written or sent as asked: one line for people."""
+
+
+class SendError(MailError):
+    """The server could not be reached or would not take the message (mail is set
+    up; the server, the network or the password is the trouble)."""
 
 
 @dataclass
@@ -504,7 +509,7 @@ def send_test(settings: MailSettings, address: str, now: datetime) -> str:
     try:
         reply, _refused = session.send([address], _text_of(message).encode("utf-8"))
     except _Failure as err:
-        raise MailError(f"the test message was not sent: {err.line}") from None
+        raise SendError(f"the test message was not sent: {err.line}") from None
     finally:
         session.close()
     return reply
