@@ -846,9 +846,10 @@ def cmd_mail_test(args: argparse.Namespace) -> int:
 def cmd_mail_flush(args: argparse.Namespace) -> int:
     """Send what is due. A server that is down is no error (exit 0): the messages
     wait and the next run tries again; only a usage or settings problem exits 2."""
-    from slaboard.services.mailout import flush
+    from slaboard.services.mailout import check_settings, flush
 
     settings = _mail_settings()
+    check_settings(settings)
     with _open_store(args) as store:
         report = flush(store, settings, config.now(), limit=args.limit)
     if args.json:

@@ -47,7 +47,7 @@ from slaboard.services.tickets import ServiceError
 from slaboard.settings import MailSettings, Settings, SmtpServer, parse_smtp
 from slaboard.store import Store
 
-__all__ = ["FlushReport", "MailError", "MailSettings", "compose", "enqueue", "flush", "mail_settings",
+__all__ = ["FlushReport", "MailError", "MailSettings", "check_settings", "compose", "enqueue", "flush", "mail_settings",
            "new_message_id", "retry", "send_test", "SendError", "unsent"]
 
 AUTOMATIC_KINDS = ("acknowledgement", "escalation")  # answered by no autoresponder
@@ -117,6 +117,13 @@ def _ready(settings: MailSettings) -> SmtpServer:
         raise MailError("mail is not set up: give the SMTP server as 'smtp' in [mail] of the settings file "
                         "or in SLABOARD_SMTP, e.g. smtp://support@smtp.example:587")
     return settings.smtp
+
+
+def check_settings(settings: MailSettings) -> None:
+    """MailError when no mail can be sent with these settings: not set up, or the
+    password needed and not to be had (so a command says so before it opens
+    anything)."""
+    _password(settings)
 
 
 def _password(settings: MailSettings) -> str | None:
