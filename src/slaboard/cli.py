@@ -14,7 +14,7 @@ from collections.abc import Generator, Iterable, Sequence
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from slaboard import __version__, config
 from slaboard.domain import Operator
@@ -37,6 +37,9 @@ from slaboard.services.tickets import (
 from slaboard.store import ConflictError, Store, StoreError
 from slaboard.textfmt import compact, json_terminal_safe, local, plain, plain_block
 from slaboard.timeinput import TimeInputError, parse_when
+
+if TYPE_CHECKING:
+    from slaboard.settings import MailSettings
 
 EXIT_USER = 2
 
@@ -810,7 +813,7 @@ def cmd_mail_fetch(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------ mail that leaves
 
 
-def _mail_settings() -> Any:
+def _mail_settings() -> MailSettings:
     """The [mail] settings with the environment over them; a problem in them (or a
     settings file that cannot be read) is a UserError here: mail sent with half
     the settings would go from the wrong address or to the wrong server."""

@@ -390,6 +390,17 @@ def test_smtps_is_tls_from_the_first_byte(now: datetime) -> None:
         server.close()
 
 
+def test_on_loopback_a_server_without_starttls_may_take_the_password(now: datetime) -> None:
+    server = start_or_skip(lambda: SmtpServer(users={"desk": PASSWORD}).start(), "aiosmtpd (SMTP)")
+    try:
+        settings = MailSettings(from_address="support@msp.example", password=PASSWORD,
+                                smtp=parse_smtp(f"smtp://desk@127.0.0.1:{server.port}"))
+        assert send_test(settings, "jan@acme.example", now).startswith("250 ")
+        assert server.handler.logins == ["desk"] and len(server.received) == 1
+    finally:
+        server.close()
+
+
 def test_the_password_file_must_be_readable_by_its_owner_only(smtp_tls: SmtpServer, empty_store: Store,
                                                               now: datetime, tmp_path: Path) -> None:
     smtp_tls.clear()

@@ -472,7 +472,7 @@ def flush(store: Store, settings: MailSettings, now: datetime, *, limit: int = 1
             _send_one(store, session, row, me, now, report)
     finally:
         session.close()
-    report.waiting = sum(1 for row in store.outbox() if row["status"] == "queued")
+    report.waiting = store.queued_mail()
     return report
 
 

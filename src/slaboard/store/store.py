@@ -1167,6 +1167,11 @@ class Store:
         rows = self._outbox_rows(self._OUTBOX + " WHERE id = ?", [outbox_id])
         return rows[0] if rows else None
 
+    def queued_mail(self) -> int:
+        """Messages queued (due now or later), read from the index outbox_due."""
+        return int(self.conn.execute("SELECT COUNT(*) FROM outbox WHERE status IN ('queued', 'sending') "
+                                     "AND status = 'queued'").fetchone()[0])
+
     def unsent_mail(self) -> int:
         """Messages queued, being sent or failed: the board's count. The first two
         are read from the index outbox_due; failed ones are few."""
