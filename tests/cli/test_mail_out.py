@@ -193,6 +193,15 @@ def test_retry_and_its_mistakes(env: Path, smtp: SmtpServer, run, monkeypatch: p
     assert "sent 1" in run("mail", "flush")[1] and len(smtp.received) == 1
 
 
+def test_the_outbox_shows_hostile_text_as_visible_characters(env: Path, smtp: SmtpServer, run) -> None:
+    plain_settings(env, smtp.port)
+    queue_some(Path(str(env.parent / "mail.db")), ["[SLA #1001] \x1b]52;c;ZXZpbA==\x07 mail \u202edown"])
+    for argv in (["mail", "outbox"], ["mail", "outbox", "--json"]):
+        code, out, _ = run(*argv)
+        assert code == 0 and "mail" in out
+        assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+
+
 def test_the_help_lists_the_mail_commands(run) -> None:
     code, out, _ = run("mail", "--help")
     assert code == 0 and all(word in out for word in ("fetch", "test", "flush", "outbox", "retry"))
