@@ -272,6 +272,10 @@ COMMANDS: dict[str, list[list[str]] | None] = {
     "copy": [["{db}", "{out}"]],
     "mailgate": None,  # reads a message on standard input: tests/services/test_mailgate.py
     "mail fetch": None,  # needs an IMAP server: tests/services/test_mailfetch.py
+    "mail test": None,  # needs an SMTP server: tests/cli/test_mail_out.py (hostile subjects there too)
+    "mail flush": None,  # needs an SMTP server: tests/cli/test_mail_out.py
+    "mail outbox": [[], ["--all"]],
+    "mail retry": None,  # needs a message in the outbox: tests/cli/test_mail_out.py
     "restore": [["{backup}"]],
 }
 

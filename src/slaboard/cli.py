@@ -14,7 +14,7 @@ from collections.abc import Generator, Iterable, Sequence
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from slaboard import __version__, config
 from slaboard.domain import Operator
@@ -37,6 +37,9 @@ from slaboard.services.tickets import (
 from slaboard.store import ConflictError, Store, StoreError
 from slaboard.textfmt import compact, json_terminal_safe, local, plain, plain_block
 from slaboard.timeinput import TimeInputError, parse_when
+
+if TYPE_CHECKING:
+    from slaboard.settings import MailSettings
 
 EXIT_USER = 2
 
@@ -807,6 +810,99 @@ def cmd_mail_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+# ------------------------------------------------------------------ mail that leaves
+
+
+def _mail_settings() -> MailSettings:
+    """The [mail] settings with the environment over them; a problem in them (or a
+    settings file that cannot be read) is a UserError here: mail sent with half
+    the settings would go from the wrong address or to the wrong server."""
+    from slaboard.services.mailout import mail_settings
+    from slaboard.settings import load_settings
+
+    settings, problems = load_settings()
+    for problem in problems:
+        if problem.startswith(("settings: mail.", "settings: [mail]", "settings file ")):
+            raise UserError(problem)
+    return mail_settings(settings)
+
+
+def cmd_mail_test(args: argparse.Namespace) -> int:
+    """A test message straight to ADDRESS (not through the outbox); exit 1 when the
+    server would not take it, 2 when mail is not set up."""
+    from slaboard.services.mailout import SendError, send_test
+
+    settings = _mail_settings()
+    try:
+        reply = send_test(settings, args.address, config.now())
+    except SendError as err:
+        sys.stderr.write(f"slaboard: {plain(str(err))}\n")
+        return 1
+    where = settings.smtp.where() if settings.smtp else ""
+    if args.json:
+        _json({"to": args.address, "server": where, "reply": reply})
+    else:
+        print(f"sent a test message to {args.address} through {where}: {reply}")
+    return 0
+
+
+def cmd_mail_flush(args: argparse.Namespace) -> int:
+    """Send what is due. A server that is down is no error (exit 0): the messages
+    wait and the next run tries again; only a usage or settings problem exits 2."""
+    from slaboard.services.mailout import check_settings, flush
+
+    settings = _mail_settings()
+    check_settings(settings)
+    with _open_store(args) as store:
+        report = flush(store, settings, config.now(), limit=args.limit)
+    if args.json:
+        _json(report.to_dict())
+        return 0
+    for line in report.lines:
+        print(f"  {line}")
+    if report.problem:
+        print(f"{report.server} cannot be used now: {report.problem}; {report.waiting} messages wait for the next run")
+    print(f"{report.server}: sent {report.sent}, failed {report.failed}, {report.waiting} waiting"
+          + (f", {len(report.stale)} left sending (see 'slaboard mail outbox')" if report.stale else ""))
+    return 0
+
+
+def cmd_mail_outbox(args: argparse.Namespace) -> int:
+    """The messages not yet sent (``--all``: the sent ones too), newest first."""
+    with _open_store(args) as store:
+        rows = store.outbox(everything=args.all)
+    shown = [{k: v for k, v in row.items() if k != "message"} for row in rows]
+    if args.json:
+        for row in shown:
+            row["recipients"] = json.loads(row["recipients"])
+        _json(shown)
+        return 0
+    if not shown:
+        print("the outbox is empty" if args.all else "no unsent mail")
+        return 0
+    print(f"{'id':>6}  {'kind':<16} {'call':<7} {'status':<8} {'tries':>5}  {'next try':<20} to / subject / last error")
+    for row in shown:
+        call = f"#{row['ticket_id']}" if row["ticket_id"] else "-"
+        when = row["sent_at"] if row["status"] == "sent" else row["next_attempt_at"]
+        print(f"{row['id']:>6}  {plain(row['kind']):<16} {call:<7} {row['status']:<8} {row['attempts']:>5}  "
+              f"{str(when or '-')[:19]:<20} {plain(', '.join(json.loads(row['recipients'])))}: {plain(row['subject'])}"
+              + (f"  [{plain(row['last_error'])}]" if row["last_error"] else ""))
+    return 0
+
+
+def cmd_mail_retry(args: argparse.Namespace) -> int:
+    """Queue a failed message again, or one a stopped sender left sending."""
+    from slaboard.services.mailout import retry
+
+    with _open_store(args) as store:
+        line = retry(store, args.id, config.now())
+    if args.json:
+        _json({"id": args.id, "result": line})
+    else:
+        print(line)
+    return 0
+
+
 def cmd_copy(args: argparse.Namespace) -> int:
     from slaboard.services.copying import copy_database
 
@@ -1064,13 +1160,27 @@ def build_parser() -> Parser:
     p.add_argument("--quarantine", metavar="FOLDER",
                    help="where messages that cannot be taken are kept (default: mail-quarantine beside the database)")
     p.set_defaults(func=cmd_mailgate)
-    mail = sub.add_parser("mail", parents=[common], help="mail: fetch new messages from an IMAP mailbox")
+    mail = sub.add_parser("mail", parents=[common], help="mail: fetch new messages from an IMAP mailbox; send, list and retry the outbox")
     msub = mail.add_subparsers(dest="mail_command", parser_class=Parser, metavar="ACTION", required=True)
     p = msub.add_parser("fetch", parents=[common],
                         help="take new messages from $SLABOARD_IMAP (for cron; safe on two hosts at once)")
     p.add_argument("--tag", default="SLA", metavar="TAG", help="the tag in subjects that names a call: [TAG #1234]")
     p.add_argument("--own-address", metavar="ADDRESS", help="slaboard's own address: mail from it is ignored")
     p.set_defaults(func=cmd_mail_fetch)
+    # mail that leaves
+    p = msub.add_parser("test", parents=[common], help="send a test message to ADDRESS now (not through the outbox)")
+    p.add_argument("address", metavar="ADDRESS")
+    p.set_defaults(func=cmd_mail_test)
+    p = msub.add_parser("flush", parents=[common], help="send the mail that is due (from cron every minute)")
+    p.add_argument("--limit", type=_bounded(1, 10_000, "a number"), default=100,
+                   help="messages at most in this run (default 100)")
+    p.set_defaults(func=cmd_mail_flush)
+    p = msub.add_parser("outbox", parents=[common], help="the mail not sent yet, newest first")
+    p.add_argument("--all", action="store_true", help="the sent mail too")
+    p.set_defaults(func=cmd_mail_outbox)
+    p = msub.add_parser("retry", parents=[common], help="queue a failed message again, or one left sending")
+    p.add_argument("id", metavar="ID", type=_bounded(1, 2**63 - 1, "a message id"))
+    p.set_defaults(func=cmd_mail_retry)
     p = sub.add_parser("copy", parents=[common], help="copy a whole database to an empty one (a file to PostgreSQL, or back)")
     p.add_argument("source", metavar="SOURCE", help="a SQLite file or a PostgreSQL URL")
     p.add_argument("destination", metavar="DESTINATION", help="an empty (or new) SQLite file or PostgreSQL database")

@@ -1068,6 +1068,128 @@ class Store:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row)) for row in cur]
 
+    # ---------------------------------------------------------------- the outbox
+
+    # A query of due or claimed rows names the condition of the partial index
+    # outbox_due as it is written there, so that SQLite reads the index, not the table.
+    _OUTBOX = ("SELECT id, message_id, kind, ticket_id, communication_id, customer, recipients, subject, message, "
+               "status, attempts, next_attempt_at, claimed_by, claimed_until, last_error, created_at, sent_at "
+               "FROM outbox")
+
+    def _outbox_rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        cur = self.conn.execute(sql, params)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur]
+
+    def queue_mail(self, *, message_id: str, kind: str, recipients: Sequence[str], subject: str, message: str,
+                   now: datetime, ticket_id: int | None = None, communication_id: int | None = None,
+                   customer: str | None = None, sender: str = "") -> int:
+        """A message to send after commit (in the caller's transaction, if any), due
+        now, and its Message-ID recorded so that a reply finds its call; its id."""
+        with self.write():
+            cur = self.conn.execute(
+                """INSERT INTO outbox (message_id, kind, ticket_id, communication_id, customer, recipients, subject,
+                       message, status, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)""",
+                [message_id, kind, ticket_id, communication_id, customer, json.dumps(list(recipients)), subject,
+                 message, iso(now), iso(now)])
+            self.record_mail(message_id=message_id, direction="out", disposition="queued", received_at=now,
+                             ticket_id=ticket_id, communication_id=communication_id, customer=customer,
+                             sender=sender, subject=subject)
+            assert cur.lastrowid is not None
+            return int(cur.lastrowid)
+
+    def claim_mail(self, now: datetime, claimed_by: str, claimed_until: datetime) -> dict[str, Any] | None:
+        """The next due message, now ``sending`` and ours until ``claimed_until``;
+        None when nothing is due. Two senders never claim one message: the claim is
+        a conditional update, and only the one whose update changed the row has it."""
+        with self.write():
+            while True:
+                row = self.conn.execute(
+                    "SELECT id FROM outbox WHERE status IN ('queued', 'sending') AND status = 'queued' "
+                    "AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT 1", [iso(now)]).fetchone()
+                if row is None:
+                    return None
+                cur = self.conn.execute(
+                    "UPDATE outbox SET status = 'sending', claimed_by = ?, claimed_until = ? "
+                    "WHERE id = ? AND status = 'queued'", [claimed_by, iso(claimed_until), row[0]])
+                if cur.rowcount == 1:
+                    return self._outbox_rows(self._OUTBOX + " WHERE id = ?", [row[0]])[0]
+
+    def mail_sent(self, outbox_id: int, claimed_by: str, now: datetime, *, reply: str = "", refused: str = "") -> bool:
+        """Our claimed message went out (``reply``: what the server said; ``refused``:
+        the recipients it would not take, if any); False when it was not ours."""
+        with self.write():
+            cur = self.conn.execute(
+                "UPDATE outbox SET status = 'sent', sent_at = ?, claimed_until = NULL, last_error = ?, "
+                "attempts = attempts + 1 WHERE id = ? AND status = 'sending' AND claimed_by = ?",
+                [iso(now), refused, outbox_id, claimed_by])
+            if cur.rowcount != 1:
+                return False
+            self.conn.execute("UPDATE mail_messages SET disposition = 'sent', sent_at = ?, reason = ? WHERE "
+                              "message_id = (SELECT message_id FROM outbox WHERE id = ?)",
+                              [iso(now), "; ".join(filter(None, [reply, refused])), outbox_id])
+            return True
+
+    def mail_not_sent(self, outbox_id: int, claimed_by: str, *, error: str, next_attempt_at: datetime,
+                      failed: bool) -> bool:
+        """Our claimed message did not go out: queued again for ``next_attempt_at``,
+        or ``failed`` (kept for an operator); False when it was not ours."""
+        status = "failed" if failed else "queued"
+        with self.write():
+            cur = self.conn.execute(
+                "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, "
+                "claimed_by = NULL, claimed_until = NULL WHERE id = ? AND status = 'sending' AND claimed_by = ?",
+                [status, error, iso(next_attempt_at), outbox_id, claimed_by])
+            if cur.rowcount != 1:
+                return False
+            self.conn.execute("UPDATE mail_messages SET disposition = ?, reason = ? WHERE "
+                              "message_id = (SELECT message_id FROM outbox WHERE id = ?)", [status, error, outbox_id])
+            return True
+
+    def stale_mail(self, now: datetime) -> list[dict[str, Any]]:
+        """Messages left ``sending`` by a sender whose claim has run out (it died
+        mid-send: the message may or may not have gone)."""
+        return self._outbox_rows(self._OUTBOX + " WHERE status IN ('queued', 'sending') AND status = 'sending' "
+                                 "AND claimed_until < ? ORDER BY id", [iso(now)])
+
+    def requeue_mail(self, outbox_id: int, now: datetime) -> str | None:
+        """An operator's retry: a ``failed`` message, or one left ``sending`` with a
+        claim run out, queued again (due now, attempts from 0). The status it had,
+        or None when there is no such message; nothing changes for any other status."""
+        with self.write():
+            row = self.conn.execute("SELECT status, claimed_until FROM outbox WHERE id = ?", [outbox_id]).fetchone()
+            if row is None:
+                return None
+            status, until = row
+            stale = status == "sending" and until is not None and _parse_time(until) < now  # type: ignore[operator]
+            if status == "failed" or stale:
+                self.conn.execute("UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = ?, "
+                                  "claimed_by = NULL, claimed_until = NULL WHERE id = ?", [iso(now), outbox_id])
+                self.conn.execute("UPDATE mail_messages SET disposition = 'queued' WHERE "
+                                  "message_id = (SELECT message_id FROM outbox WHERE id = ?)", [outbox_id])
+            return str(status) + (" (stale)" if stale else "")
+
+    def outbox(self, *, everything: bool = False, limit: int = 1000) -> list[dict[str, Any]]:
+        """The messages not yet sent (with ``everything`` the sent ones too), newest first."""
+        where = "" if everything else " WHERE status IN ('queued', 'sending', 'failed')"
+        return self._outbox_rows(self._OUTBOX + where + " ORDER BY id DESC LIMIT ?", [limit])
+
+    def outbox_message(self, outbox_id: int) -> dict[str, Any] | None:
+        rows = self._outbox_rows(self._OUTBOX + " WHERE id = ?", [outbox_id])
+        return rows[0] if rows else None
+
+    def queued_mail(self) -> int:
+        """Messages queued (due now or later), read from the index outbox_due."""
+        return int(self.conn.execute("SELECT COUNT(*) FROM outbox WHERE status IN ('queued', 'sending') "
+                                     "AND status = 'queued'").fetchone()[0])
+
+    def unsent_mail(self) -> int:
+        """Messages queued, being sent or failed: the board's count. The first two
+        are read from the index outbox_due; failed ones are few."""
+        waiting = self.conn.execute("SELECT COUNT(*) FROM outbox WHERE status IN ('queued', 'sending')").fetchone()[0]
+        failed = self.conn.execute("SELECT COUNT(*) FROM outbox WHERE status = 'failed'").fetchone()[0]
+        return int(waiting) + int(failed)
+
     # ---------------------------------------------------------------- operators
 
     _OPERATOR = "SELECT name, password_hash IS NOT NULL, created_at, disabled_at, failed_logins, locked_until, last_login_at FROM operators"
