@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from pgserver import PgServer, Unavailable
+from smtpserver import SmtpServer
 
 from slaboard.resources import data_dir
 from slaboard.services.loading import load_files
@@ -168,6 +169,21 @@ def start_or_skip(start: Callable[[], T], what: str) -> T:
         if os.environ.get("CI"):
             pytest.fail(f"{what} is needed in CI: {err}")
         pytest.skip(f"no {what} server for the tests: {err}")
+
+
+@pytest.fixture(scope="session")
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd on a loopback port) for the whole run."""
+    server = start_or_skip(lambda: SmtpServer().start(), "aiosmtpd (SMTP)")
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def smtp_server(smtp: SmtpServer) -> SmtpServer:
+    """The run's SMTP server with nothing received and no refusals pending."""
+    smtp.clear()
+    return smtp
 
 
 @pytest.fixture

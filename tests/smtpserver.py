@@ -151,3 +151,21 @@ class SmtpServer:
     def close(self) -> None:
         self.stop_accepting()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def dead_port() -> int:
+    """A loopback port where nothing listens (a connection to it is refused)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def settings_for(server: SmtpServer | None, **more: object) -> Any:
+    """Mail settings that send to ``server`` without TLS (it is on loopback); with
+    None, to a loopback port where nothing listens."""
+    from slaboard.settings import MailSettings, parse_smtp
+
+    port = server.port if server is not None else dead_port()
+    values: dict[str, object] = {"from_address": "support@msp.example", "name": "Example MSP service desk",
+                                 "smtp": parse_smtp(f"smtp+plain://127.0.0.1:{port}"), "timeout": 10.0, **more}
+    return MailSettings(**values)  # type: ignore[arg-type]

@@ -577,6 +577,57 @@ def cmd_comm_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_comm_send(args: argparse.Namespace) -> int:
+    """Mail the customer of a call: logged as sent and queued in one transaction,
+    then sent at once (a server that cannot take it now leaves it queued for
+    ``slaboard mail flush``)."""
+    from slaboard.services.comms import draft_notice
+    from slaboard.services.mailout import check_settings, flush
+    from slaboard.services.mailsend import send_message
+
+    mail = _mail_settings()
+    check_settings(mail)
+    now = config.now()
+    operator = config.operator_name(args.operator)
+    if args.text is None and not args.notice:
+        raise UserError("give --text (or --notice to send the drafted notice)")
+    with _open_store(args) as store:
+        tz = store.ticket_zone(args.ticket) or "Etc/UTC"
+        promised = _when(args.promised, "--promised", now, tz) if args.promised else None
+        text = args.text
+        if text is None:
+            text = draft_notice(get_view(store, args.ticket, now), operator, now, mail.templates)
+        to = ("", args.to) if args.to else None
+        sent = send_message(store, mail, ticket_id=args.ticket, text=text, operator=operator, now=now,
+                            notice=args.notice, promised_at=promised, to=to)
+        report = None if args.queue_only else flush(store, mail, now)
+    who = f"{sent.to[0]} <{sent.to[1]}>" if sent.to[0] else sent.to[1]
+    done = report is not None and sent.outbox_id in report.sent_ids
+    state = "sent" if done else "queued"
+    if args.json:
+        _json({"outbox": sent.outbox_id, "communication": sent.communication.id, "to": sent.to[1],
+               "subject": sent.subject, "state": state})
+        return 0
+    print(plain(f"{state} message {sent.outbox_id} to {who}: {sent.subject}"))
+    if not done:
+        why = f" ({report.problem})" if report is not None and report.problem else ""
+        print(plain(f"  it waits in the outbox{why}; 'slaboard mail flush' sends it"))
+    return 0
+
+
+def cmd_mail_preview(args: argparse.Namespace) -> int:
+    """The acknowledgement a call gets, from the templates as they are now."""
+    from slaboard.services.mailsend import preview
+
+    mail = _mail_settings()
+    with _open_store(args) as store:
+        subject, text = preview(store, mail, args.ticket, config.now())
+    print(plain(f"Subject: {subject}"))
+    print()
+    print(plain_block(text.rstrip("\n")))
+    return 0
+
+
 def cmd_comm_list(args: argparse.Namespace) -> int:
     from slaboard.services.comms import communications_of
 
@@ -1130,6 +1181,15 @@ def build_parser() -> Parser:
     p.add_argument("--tells-of-miss", action="store_true", help="the message told the customer a target will be missed")
     p.add_argument("--at", metavar="WHEN", help="when it was said (default now)")
     p.set_defaults(func=cmd_comm_add)
+    p = csub.add_parser("send", parents=[common], help="mail the customer of a call (logged, then sent)")
+    p.add_argument("ticket", type=_ticket_id, metavar="TICKET")
+    p.add_argument("--text", metavar="TEXT", help="the message")
+    p.add_argument("--notice", action="store_true",
+                   help="it tells the customer a target will be missed (without --text: the drafted notice)")
+    p.add_argument("--promised", metavar="WHEN", help="a time promised in it: the call's new expected resolution")
+    p.add_argument("--to", metavar="ADDRESS", help="default: who last wrote about the call, else its caller's address")
+    p.add_argument("--queue-only", action="store_true", help="leave it in the outbox for 'slaboard mail flush'")
+    p.set_defaults(func=cmd_comm_send)
     p = csub.add_parser("list", parents=[common], help="the log of a customer or a call, newest first")
     p.add_argument("--customer", metavar="C")
     p.add_argument("--ticket", type=_ticket_id, metavar="ID")
@@ -1181,6 +1241,10 @@ def build_parser() -> Parser:
     p = msub.add_parser("retry", parents=[common], help="queue a failed message again, or one left sending")
     p.add_argument("id", metavar="ID", type=_bounded(1, 2**63 - 1, "a message id"))
     p.set_defaults(func=cmd_mail_retry)
+    p = msub.add_parser("preview", parents=[common],
+                        help="the acknowledgement a call gets, from the mail templates as they are now")
+    p.add_argument("ticket", type=_ticket_id, metavar="TICKET")
+    p.set_defaults(func=cmd_mail_preview)
     p = sub.add_parser("copy", parents=[common], help="copy a whole database to an empty one (a file to PostgreSQL, or back)")
     p.add_argument("source", metavar="SOURCE", help="a SQLite file or a PostgreSQL URL")
     p.add_argument("destination", metavar="DESTINATION", help="an empty (or new) SQLite file or PostgreSQL database")

@@ -30,13 +30,6 @@ def smtp_tls() -> Iterator[SmtpServer]:
     server.close()
 
 
-@pytest.fixture(scope="module")
-def smtp() -> Iterator[SmtpServer]:
-    server = start_or_skip(lambda: SmtpServer().start(), "aiosmtpd (SMTP)")
-    yield server
-    server.close()
-
-
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A settings file of the test's own (nothing of the user's is read) and a

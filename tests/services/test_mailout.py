@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 from collections import Counter
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from conftest import start_or_skip
-from smtpserver import SmtpServer
+from smtpserver import SmtpServer, settings_for
 
 from slaboard.services.mailout import (
     CLAIM,
@@ -48,13 +47,6 @@ JAN = ("Jan de Vries", "jan@acme.example")
 
 
 @pytest.fixture(scope="module")
-def smtp() -> Iterator[SmtpServer]:
-    server = start_or_skip(lambda: SmtpServer().start(), "aiosmtpd (SMTP)")
-    yield server
-    server.close()
-
-
-@pytest.fixture(scope="module")
 def smtp_tls() -> Iterator[SmtpServer]:
     """STARTTLS with its own certificate, and AUTH required (user desk)."""
     server = start_or_skip(lambda: SmtpServer(tls=True, users={"desk": PASSWORD}).start(), "aiosmtpd (SMTP)")
@@ -63,24 +55,8 @@ def smtp_tls() -> Iterator[SmtpServer]:
 
 
 @pytest.fixture
-def server(smtp: SmtpServer) -> SmtpServer:
-    smtp.clear()  # the server is shared by the module's tests
-    return smtp
-
-
-def settings_for(server: SmtpServer | None, **more: object) -> MailSettings:
-    """Mail settings that send to ``server`` without TLS (it is on loopback); with
-    None, to a loopback port where nothing listens."""
-    port = server.port if server is not None else _dead_port()
-    values: dict[str, object] = {"from_address": "support@msp.example", "name": "Example MSP service desk",
-                                 "smtp": parse_smtp(f"smtp+plain://127.0.0.1:{port}"), "timeout": 10.0, **more}
-    return MailSettings(**values)  # type: ignore[arg-type]
-
-
-def _dead_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])  # closed again: a connection to it is refused
+def server(smtp_server: SmtpServer) -> SmtpServer:
+    return smtp_server
 
 
 def queue(store: Store, settings: MailSettings, now: datetime, **more: object) -> int:

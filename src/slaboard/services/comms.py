@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
@@ -91,7 +92,7 @@ def _note_on_ticket(store: Store, view: TicketView, comm: Communication, operato
     commit_change(store, change, now)
 
 
-def draft_notice(view: TicketView, operator: str, now: datetime, templates: str | None = None) -> str:
+def draft_notice(view: TicketView, operator: str, now: datetime, templates: str | Path | None = None) -> str:
     """A message that tells the customer a call will miss (or has missed) its
     target: what happened, what the contract promises, the new expected time. The
     wording is the notice.txt mail template (``templates``: a folder that overrides

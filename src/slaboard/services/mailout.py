@@ -82,6 +82,7 @@ class FlushReport:
     stale: list[int] = field(default_factory=list)  # left "sending" by a sender that died
     lines: list[str] = field(default_factory=list)  # one per message handled
     problem: str = ""
+    sent_ids: list[int] = field(default_factory=list)  # the outbox ids sent in this flush
 
     def to_dict(self) -> dict[str, Any]:
         return {"server": self.server, "sent": self.sent, "retrying": self.retrying, "failed": self.failed,
@@ -500,6 +501,7 @@ def _send_one(store: Store, session: _Session, row: dict[str, Any], me: str, now
     note = "; ".join(f"refused {r}: {said}" for r, said in refused.items())
     store.mail_sent(outbox_id, me, now, reply=reply, refused=note)
     report.sent += 1
+    report.sent_ids.append(outbox_id)
     report.lines.append(f"{what} sent to {', '.join(r for r in recipients if r not in refused)}: {reply}"
                         + (f" ({note})" if note else ""))
 

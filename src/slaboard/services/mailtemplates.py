@@ -27,7 +27,7 @@ class TemplateError(ServiceError):
 
 
 @lru_cache(maxsize=8)
-def environment(folder: str | None) -> jinja2.Environment:
+def environment(folder: str | Path | None) -> jinja2.Environment:
     folders = [str(Path(folder).expanduser())] if folder else []
     return jinja2.sandbox.SandboxedEnvironment(
         loader=jinja2.FileSystemLoader([*folders, str(BUILT_IN)]),
@@ -35,7 +35,7 @@ def environment(folder: str | None) -> jinja2.Environment:
     )
 
 
-def render_text(folder: str | None, name: str, context: dict[str, Any]) -> str:
+def render_text(folder: str | Path | None, name: str, context: dict[str, Any]) -> str:
     try:
         return environment(folder).get_template(name).render(**context)
     except jinja2.TemplateSyntaxError as err:
@@ -46,7 +46,7 @@ def render_text(folder: str | None, name: str, context: dict[str, Any]) -> str:
         raise TemplateError(f"mail template {name}: {err}") from None
 
 
-def render_mail(folder: str | None, name: str, context: dict[str, Any]) -> tuple[str, str]:
+def render_mail(folder: str | Path | None, name: str, context: dict[str, Any]) -> tuple[str, str]:
     """The subject (the template's first line, 'Subject: ...') and the text."""
     text = render_text(folder, name, context).strip("\n")
     first, _, rest = text.partition("\n")

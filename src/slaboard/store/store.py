@@ -1054,7 +1054,8 @@ class Store:
     def mail_thread(self, ticket_id: int, direction: str | None = None) -> list[dict[str, Any]]:
         """The mail of a call, oldest first (message id, direction, sender): what a
         message about it answers and refers to."""
-        where, params = "ticket_id = ?", [ticket_id]
+        where = "ticket_id = ?"
+        params: list[Any] = [ticket_id]
         if direction is not None:
             where += " AND direction = ?"
             params.append(direction)
