@@ -18,6 +18,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from smtpserver import SmtpServer, settings_for
 from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, OptionList, Select, Static, TextArea
@@ -26,6 +27,7 @@ from slaboard.resources import data_dir
 from slaboard.services.comms import NewCommunication, communications_of, draft_notice, log_communication
 from slaboard.services.loading import load_files
 from slaboard.services.tickets import NewCall, get_view, open_call, update_ticket
+from slaboard.settings import Settings
 from slaboard.store import Store
 from slaboard.tui.app import SlaboardApp
 from slaboard.tui.screens.commlog import CommLogScreen, parse_promise
@@ -151,6 +153,56 @@ async def test_at_risk_call_offers_the_draft_and_logging_it_tells_the_customer(
         assert ticket.expected_at == BOARD_NOW + 2 * 24 * H  # the promise itself did not move
         assert not get_view(store, outage, BOARD_NOW).at_risk
         assert any(e.kind == "told" and e.operator == OPERATOR for e in store.events(outage))
+
+
+async def test_the_drafted_notice_is_sent_by_mail_from_the_log(
+        log_db: tuple[Path, dict[str, int]], smtp_server: SmtpServer) -> None:
+    path, ids = log_db
+    outage = ids["outage"]
+    settings = Settings(mail=settings_for(smtp_server, flush_interval=0))
+    app = SlaboardApp(path, operator=OPERATOR, clock=lambda: BOARD_NOW, settings=settings, live=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        app.action_comm_log(ticket_id=outage)
+        await settle(app, pilot)
+        screen = log_screen(app)
+        assert screen.check_action("send", ()) is False  # no form yet
+        await pilot.press("d")
+        assert screen.check_action("send", ()) is True
+        assert "send it (ctrl+r)" in static_text(app, "#log-form-title")
+        await pilot.press("ctrl+r")
+        await settle(app, pilot)
+        await app.workers.wait_for_complete()
+        error = static_text(app, "#log-form-error")
+        assert not screen.query_one("#log-form").has_class("-shown"), error
+    [got] = smtp_server.received
+    message = got.message()
+    assert got.rcpt_tos == ["tom.whitfield@harbourfinch.example"]  # the contact in the form, from the contract file
+    assert message["Subject"] == f"Re: [SLA #{outage}] Mail server rejects every message"
+    assert "Dear Tom Whitfield," in message.get_content()
+    newest = stored(path, outage)[0]
+    assert (newest.channel, newest.direction, newest.tells_of_miss) == ("email", "out", True)
+    with Store.open(path) as store:
+        ticket = store.ticket(outage)
+        assert ticket is not None and ticket.customer_told_at == BOARD_NOW
+        assert [m["status"] for m in store.outbox(everything=True)] == ["sent"]
+
+
+async def test_without_mail_settings_the_log_offers_no_sending(log_db: tuple[Path, dict[str, int]],
+                                                              make_app: AppFactory) -> None:
+    path, ids = log_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        app.action_comm_log(ticket_id=ids["outage"])
+        await settle(app, pilot)
+        await pilot.press("d")
+        assert log_screen(app).check_action("send", ()) is False
+        await pilot.press("ctrl+r")  # nothing happens: the key is not offered
+        await settle(app, pilot)
+        assert log_screen(app).query_one("#log-form").has_class("-shown")
+    with Store.open(path) as store:
+        assert store.outbox(everything=True) == []
 
 
 # --------------------------------------------------------------------- user text

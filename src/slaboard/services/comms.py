@@ -148,7 +148,7 @@ class CustomerLog:
 
 
 def customer_log(store: Store, *, ticket_id: int | None, customer: str | None, everything: bool,
-                 operator: str, now: datetime) -> CustomerLog:
+                 operator: str, now: datetime, templates: str | Path | None = None) -> CustomerLog:
     """The customer log of a call (its messages, or with ``everything`` all of its
     customer's) or of a customer, with the notice to draft when the call needs one."""
     view = get_view(store, ticket_id, now) if ticket_id is not None else None
@@ -157,7 +157,7 @@ def customer_log(store: Store, *, ticket_id: int | None, customer: str | None, e
         entries = communications_of(store, ticket_id=ticket_id)
     else:
         entries = communications_of(store, customer=who.key)
-    draft = draft_notice(view, operator, now) if view is not None and needs_notice(view) else None
+    draft = draft_notice(view, operator, now, templates) if view is not None and needs_notice(view) else None
     return CustomerLog(who, view, entries, draft, everything or view is None)
 
 

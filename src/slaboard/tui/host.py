@@ -21,6 +21,7 @@ from textual.app import App
 from textual.filter import LineFilter
 
 from slaboard.services.access import USER_ERRORS, Store, is_database_url, open_store
+from slaboard.services.mailout import MailError, MailSettings, flush, mail_settings
 from slaboard.services.tickets import update_ticket
 from slaboard.settings import Settings
 from slaboard.tui.terminal import end_with_terminal
@@ -94,6 +95,40 @@ class BoardHost(Host):
         super().__init__(db_path, clock=clock, settings=settings, theme=theme or settings.theme,
                          default_theme="slaboard-dark", live=live, notices=notices)
         self.operator = operator
+        # Mail that leaves (the [mail] settings with the environment over them).
+        try:
+            self.mail = mail_settings(settings)
+        except MailError as err:  # a bad SLABOARD_SMTP: the board runs, mail does not leave from it
+            self.mail = MailSettings()
+            self._notices.append(f"{err}; mail is not sent from this board")
+
+    def on_mount(self) -> None:  # Textual runs Host.on_mount too, before this
+        if self.live and self.mail.configured and self.mail.flush_interval > 0:
+            self.set_interval(self.mail.flush_interval, self.flush_mail, name="mail flush")
+
+    @work(thread=True, group="mail", exclusive=False, exit_on_error=False)
+    def flush_mail(self, tell: bool = False) -> None:
+        """Send the mail that is due (any board may: a message is claimed by one
+        sender only). ``tell``: say what happened (after the operator sent one)."""
+        if not self.mail.configured:
+            return
+        try:
+            with open_store(self.db_path) as store:
+                report = flush(store, self.mail, self.clock())
+        except USER_ERRORS as err:
+            if tell:
+                self.call_from_thread(self.notify, f"Mail not sent now: {err}", severity="warning", timeout=8,
+                                      markup=False)
+            return
+        except Exception as err:  # a bug: say so rather than end the app
+            self.call_from_thread(self.notify, f"unexpected error sending mail: {err!r}", severity="error",
+                                  timeout=10, markup=False)
+            return
+        if tell and report.problem:
+            self.call_from_thread(self.notify, f"The mail waits in the outbox: {report.problem}",
+                                  severity="warning", timeout=8, markup=False)
+        elif tell and report.sent:
+            self.call_from_thread(self.notify, f"Mail sent ({report.sent}).", timeout=4, markup=False)
 
     # ---------------------------------------------------------------- screens
 

@@ -22,6 +22,7 @@ from textual.widgets.option_list import Option
 
 from slaboard.domain import COMM_CHANNELS, Communication, Customer
 from slaboard.services.comms import CustomerLog, NewCommunication, customer_log, log_communication
+from slaboard.services.mailsend import Outgoing, send_message
 from slaboard.services.tickets import TicketView
 from slaboard.textfmt import compact, local
 from slaboard.timeinput import parse_optional
@@ -127,6 +128,8 @@ class CommLogScreen(Screen[None]):
         Binding("ctrl+t", "copy", "Copy", id="commlog.copy",
                 tooltip="Copy the message text to your clipboard (OSC 52: works over SSH)"),
         Binding("ctrl+s", "save", "Save", id="commlog.save", tooltip="Log the message in the form"),
+        Binding("ctrl+r", "send", "Send mail", id="commlog.send",
+                tooltip="Send the message in the form to the customer by e-mail (logged as sent)"),
         Binding("a", "scope", "All/this call", id="commlog.scope",
                 tooltip="Switch between this call's messages and all of the customer's"),
         Binding("r", "reload", "Reload", show=False, id="commlog.reload", tooltip="Read the log again"),
@@ -199,9 +202,10 @@ class CommLogScreen(Screen[None]):
         ticket_id, customer, everything = self.ticket_id, self.customer_text, self.everything
         operator: str = self.app.operator
         now: datetime = self.app.clock()
+        templates = self.app.mail.templates
         self.app.read(
             lambda store: customer_log(store, ticket_id=ticket_id, customer=customer, everything=everything,
-                                   operator=operator, now=now),
+                                   operator=operator, now=now, templates=templates),
             lambda data: self._show(data, request, highlight_first),
             lambda message: self._show_error(message, request),
         )
@@ -385,6 +389,8 @@ class CommLogScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "save":
             return self.form_shown
+        if action == "send":  # hidden where mail cannot leave
+            return self.form_shown and self.ticket_id is not None and self.app.mail.configured
         if action == "draft":
             return bool(self.log_data and self.log_data.draft)
         if action == "scope":
@@ -426,7 +432,8 @@ class CommLogScreen(Screen[None]):
         promised = self.query_one("#log-promised", Input)
         if expected is not None and expected > now and not promised.value.strip():
             promised.value = local(expected, data.customer.tz, "%Y-%m-%d %H:%M")
-        self._show_form("Notice to the customer: edit it, copy it (ctrl+t), log it (ctrl+s)")
+        how = "send it (ctrl+r) or log it (ctrl+s)" if self.app.mail.configured else "log it (ctrl+s)"
+        self._show_form(f"Notice to the customer: edit it, copy it (ctrl+t), {how}")
         summary.move_cursor((0, 0))
 
     def action_copy(self) -> None:
@@ -454,10 +461,11 @@ class CommLogScreen(Screen[None]):
         if self.ticket_id is not None or self.customer_text:
             self.load()
 
-    def action_save(self) -> None:
+    def _form_entry(self) -> NewCommunication | None:
+        """The message in the form, or None (and the problem shown) when it cannot be saved."""
         data = self.log_data
         if not self.form_shown or data is None or self.saving:
-            return
+            return None
         self.save_attempted = True
         summary = self.query_one("#log-said", TextArea)
         promised_at, promised_problem = self._check_promised(self.query_one("#log-promised", Input).value)
@@ -466,8 +474,8 @@ class CommLogScreen(Screen[None]):
         if problem:
             self.query_one("#log-form-error", Static).update(Content(f"Not saved: {plain(problem)}"))
             where.focus()
-            return
-        entry = NewCommunication(
+            return None
+        return NewCommunication(
             customer=data.customer.key,
             summary=summary.text,
             channel=str(self.query_one("#log-channel", Select).value),
@@ -477,6 +485,11 @@ class CommLogScreen(Screen[None]):
             promised_at=promised_at,
             tells_of_miss=self.query_one("#log-tells", Checkbox).value,
         )
+
+    def action_save(self) -> None:
+        entry = self._form_entry()
+        if entry is None:
+            return
         operator: str = self.app.operator
         now: datetime = self.app.clock()
         self.saving = True
@@ -487,10 +500,34 @@ class CommLogScreen(Screen[None]):
             self._save_failed,
         )
 
-    def _saved(self, entry: Communication) -> None:
+    def action_send(self) -> None:
+        """Mail the form's text to the customer: to the contact in the form when the
+        contract file gives their address, else to whoever last wrote about the call."""
+        entry = self._form_entry()
+        data = self.log_data
+        if entry is None or data is None or entry.ticket_id is None or not self.app.mail.configured:
+            return
+        known = next((c for c in data.customer.contacts
+                      if c.email and c.name.lower() == entry.contact.lower()), None)
+        to = (known.name, known.email) if known is not None else None
+        mail, operator, now, ticket_id = self.app.mail, self.app.operator, self.app.clock(), entry.ticket_id
+        self.saving = True
+        self.query_one("#log-form-error", Static).update(Content("sending…"))
+        self.app.write(
+            lambda store: send_message(store, mail, ticket_id=ticket_id, text=entry.summary, operator=operator,
+                                       now=now, notice=entry.tells_of_miss, promised_at=entry.promised_at, to=to),
+            self._sent,
+            self._save_failed,
+        )
+
+    def _sent(self, sent: Outgoing) -> None:
+        self._saved(sent.communication, f"Mail to {sent.to[0] or sent.to[1]} is in the outbox.")
+        self.app.flush_mail(tell=True)
+
+    def _saved(self, entry: Communication, said: str = "") -> None:
         arrow = "to" if entry.direction == "out" else "from"
         who = entry.contact or (self.log_data.customer.name if self.log_data else "the customer")
-        self.app.notify(f"Logged the message {arrow} {who}.", timeout=4, markup=False)
+        self.app.notify(said or f"Logged the message {arrow} {who}.", timeout=4, markup=False)
         self.saving = False
         self.save_attempted = False
         if not self.is_attached:
