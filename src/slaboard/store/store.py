@@ -1123,6 +1123,18 @@ class Store:
         where, params = ("a.ticket_id = ?", [ticket_id]) if ticket_id is not None else ("a.mail_id = ?", [mail_id])
         return [self._attachment(r) for r in self.conn.execute(f"{self._ATTACHMENT} WHERE {where} ORDER BY a.id", params)]
 
+    def communication_attachments(self, communication_ids: Sequence[int]) -> dict[int, list[Attachment]]:
+        """The attachments of the messages logged as these communications, by communication."""
+        ids = list(dict.fromkeys(communication_ids))
+        out: dict[int, list[Attachment]] = defaultdict(list)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            for row in self.conn.execute(f"{self._ATTACHMENT} WHERE m.communication_id IN ({','.join('?' * len(chunk))}) "
+                                         "ORDER BY a.id", chunk):
+                found = self._attachment(row)
+                out[found.communication_id or 0].append(found)
+        return dict(out)
+
     def attachment(self, attachment_id: int) -> Attachment | None:
         row = self.conn.execute(f"{self._ATTACHMENT} WHERE a.id = ?", [attachment_id]).fetchone()
         return None if row is None else self._attachment(row)
