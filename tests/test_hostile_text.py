@@ -35,6 +35,7 @@ from textual.widgets import Input, TextArea
 from slaboard import cli
 from slaboard.services.comms import NewCommunication, log_communication
 from slaboard.services.loading import load_files
+from slaboard.services.mailgate import deliver, unmatched_mail
 from slaboard.services.tickets import NewCall, add_comment, open_call, update_ticket
 from slaboard.settings import Settings
 from slaboard.store import Store
@@ -177,7 +178,23 @@ def build(path: Path) -> dict[str, int]:
                           reason=h("resolution note"), justification=h("justification"))
         # An operator whose name another tool wrote (the command line refuses such names).
         store.add_operator(OPERATOR_NAME, None, NOW - 30 * 24 * H)
+        # Mail: a reply to the late call with files, and mail from a stranger waiting in triage.
+        deliver(store, hostile_mail(f"[SLA #{late}] " + h("mail subject"), "<reply@hostile.example>"), NOW - 1 * H)
+        deliver(store, hostile_mail(h("stranger subject"), "<stranger@hostile.example>",
+                                    sender=h("stranger") + " <stranger@elsewhere.example>"), NOW - 1 * H)
+        ids["mail"] = unmatched_mail(store)[0].id
+        ids["attachment"] = store.attachments(ticket_id=late)[0].id
     return ids
+
+
+def hostile_mail(subject: str, message_id: str, sender: str = "someone@elsewhere.example") -> bytes:
+    """A message whose every part an operator sees is hostile: subject, sender, text, file names."""
+    head = f"From: {sender}\r\nSubject: {subject}\r\nMessage-ID: {message_id}\r\nMIME-Version: 1.0\r\n"
+    parts = "".join(f'--h\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename="{name}"\r\n\r\n'
+                    "%PDF\r\n" for name in (h("file one").replace('"', ""), h("file two").replace('"', "")))
+    body = (f'Content-Type: multipart/mixed; boundary="h"\r\n\r\n--h\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n'
+            f"{h('mail body')}\r\n{parts}--h--\r\n")
+    return (head + body).encode("utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -276,6 +293,11 @@ COMMANDS: dict[str, list[list[str]] | None] = {
     "mail flush": None,  # needs an SMTP server: tests/cli/test_mail_out.py
     "mail outbox": [[], ["--all"]],
     "mail retry": None,  # needs a message in the outbox: tests/cli/test_mail_out.py
+    "mail unmatched": [[]],
+    "mail assign": [["{mail}", "--customer", CUSTOMER]],
+    "mail dismiss": [["{mail}", "--reason", h("dismiss reason")]],
+    "attachment list": [["{late}"]],
+    "attachment save": [["{attachment}", "--to", "{saved}"]],
     "restore": [["{backup}"]],
 }
 
@@ -343,6 +365,7 @@ def fill(args: list[str], db: Path, ids: dict[str, int], tmp_path: Path) -> list
 
             make_backup(store, backup, NOW)
     names = {"{catalog}": str(catalog), "{changed_catalog}": str(changed), "{out}": str(tmp_path / "copy.db"),
+             "{saved}": str(tmp_path / "saved.pdf"),
              "{db}": str(db),
              "{backup}": str(backup), **{f"{{{name}}}": str(i) for name, i in ids.items()}}
     return [names.get(a, a) for a in args]
@@ -473,6 +496,13 @@ def _screens(ids: dict[str, int]) -> dict[str, list[Callable[[SlaboardApp, Pilot
         await push(app, pilot, ContractScreen(None))
         await keys(pilot, *"Customer")  # the finder's suggestions
 
+    async def triage_mail(app: SlaboardApp, pilot: Pilot, *pressed: str) -> None:  # type: ignore[type-arg]
+        await push(app, pilot, TriageScreen())  # the unmatched mail comes first
+        await keys(pilot, *pressed)
+
+    async def triage_calls(app: SlaboardApp, pilot: Pilot) -> None:  # type: ignore[type-arg]
+        await triage_mail(app, pilot, "escape")  # past the mail, the calls
+
     def one(screen_factory: Callable[[], Screen]) -> Callable[[SlaboardApp, Pilot], Awaitable[None]]:  # type: ignore[type-arg]
         async def open_(app: SlaboardApp, pilot: Pilot) -> None:  # type: ignore[type-arg]
             await push(app, pilot, screen_factory())
@@ -491,7 +521,11 @@ def _screens(ids: dict[str, int]) -> dict[str, list[Callable[[SlaboardApp, Pilot
         "DiagnosisScreen": [one(lambda i=i: DiagnosisScreen(i)) for i in tickets[:2]],
         "NewCallScreen": [new_call],
         "ConfirmDiscard": [new_call_discard],
-        "TriageScreen": [one(TriageScreen)],
+        "TriageScreen": [lambda app, pilot: triage_calls(app, pilot)],
+        "UnmatchedMailScreen": [one(TriageScreen), lambda app, pilot: triage_mail(app, pilot, "c"),
+                                lambda app, pilot: triage_mail(app, pilot, "x")],
+        "AttachmentChooser": [lambda app, pilot: on_ticket(app, pilot, ids["late"], "w")],
+        "SaveAttachmentDialog": [lambda app, pilot: on_ticket(app, pilot, ids["late"], "w", "enter")],
         "ContractScreen": [one(lambda: ContractScreen(CUSTOMER)), one(lambda: ContractScreen(BARE_CUSTOMER)),
                            find_customer],
         "CommLogScreen": [one(lambda: CommLogScreen(ticket_id=ids["late"])), one(lambda: CommLogScreen(customer=CUSTOMER))],

@@ -824,7 +824,8 @@ def cmd_mailgate(args: argparse.Namespace) -> int:
         return EX_TEMPFAIL
     try:
         with store:
-            delivery = deliver(store, raw, config.now(), tag=args.tag, own=args.own_address or "")
+            delivery = deliver(store, raw, config.now(), tag=args.tag, own=args.own_address or "",
+                               **_attachment_limit(args))
     except MailDataError as err:
         return keep(str(err), EX_DATAERR)
     except StoreError as err:
@@ -848,7 +849,7 @@ def cmd_mail_fetch(args: argparse.Namespace) -> int:
     box = mailbox_from_environment()
     with _open_store(args) as store:
         try:
-            report = fetch(store, box, config.now(), tag=args.tag, own=args.own_address or "")
+            report = fetch(store, box, config.now(), tag=args.tag, own=args.own_address or "", **_attachment_limit(args))
         except StoreError as err:
             raise UserError(f"mail fetch: {err}; what was not taken stays in the mailbox for the next run") from None
     if args.json:
@@ -952,6 +953,116 @@ def cmd_mail_retry(args: argparse.Namespace) -> int:
     else:
         print(line)
     return 0
+
+
+# ------------------------------------------------------------------ inbound mail: attachments, unmatched calls
+
+
+def _attachment_limit(args: argparse.Namespace) -> dict[str, int]:
+    """The limit to pass on when one was given (else deliver's own default)."""
+    limit = getattr(args, "attachment_limit", None)
+    return {} if limit is None else {"attachment_limit": limit}
+
+
+def _size(size: int) -> str:
+    from slaboard.services.mailgate import size_text
+
+    return size_text(size)
+
+
+def cmd_attachment_list(args: argparse.Namespace) -> int:
+    from slaboard.services.mailgate import attachment_dict
+
+    with _open_store(args) as store:
+        get_view(store, args.ticket, config.now())  # an unknown call: one line, exit 2
+        found = store.attachments(ticket_id=args.ticket)
+    if args.json:
+        _json([attachment_dict(a) for a in found])
+        return 0
+    if not found:
+        print(f"#{args.ticket} has no attachments")
+    for a in found:
+        state = f"refused: {a.refused}" if a.refused else a.content_type
+        print(f"{a.id:>6}  {a.received_at.astimezone():%Y-%m-%d %H:%M}  {_size(a.size):>10}  {plain(a.filename)}  ({plain(state)})")
+    return 0
+
+
+def cmd_attachment_save(args: argparse.Namespace) -> int:
+    from slaboard.services.mailgate import save_attachment
+
+    target = Path(args.to).expanduser() if args.to else Path.cwd()
+    with _open_store(args) as store:
+        path = save_attachment(store, args.id, target, force=args.force)
+    if args.json:
+        _json({"attachment": args.id, "path": str(path)})
+    else:
+        print(f"saved to {path}")
+    return 0
+
+
+def cmd_mail_unmatched(args: argparse.Namespace) -> int:
+    from slaboard.services.mailgate import unmatched_mail
+
+    with _open_store(args) as store:
+        waiting = unmatched_mail(store)
+    if args.json:
+        _json([m.to_dict() for m in waiting])
+        return 0
+    if not waiting:
+        print("no unmatched mail")
+    for m in waiting:
+        files = f"  [{len(m.attachments)} attachments]" if m.attachments else ""
+        hint = f"  (suggested: {m.suggested})" if m.suggested else ""
+        print(f"{m.id:>6}  {m.received_at.astimezone():%Y-%m-%d %H:%M}  {plain(m.who)[:50]:<50}  "
+              f"{plain(m.subject)[:60]}{files}{hint}")
+    return 0
+
+
+def cmd_mail_assign(args: argparse.Namespace) -> int:
+    from slaboard.services.mailgate import assign_unmatched
+
+    with _open_store(args) as store:
+        view = assign_unmatched(store, args.mail, args.customer, args.service, config.operator_name(args.operator),
+                                config.now())
+    return _changed(args, view)
+
+
+def cmd_mail_dismiss(args: argparse.Namespace) -> int:
+    from slaboard.services.mailgate import dismiss_unmatched
+
+    with _open_store(args) as store:
+        recorded = dismiss_unmatched(store, args.mail, config.operator_name(args.operator), config.now(),
+                                     args.reason or "")
+    if args.json:
+        _json({"mail": args.mail, "disposition": "dismissed", "reason": recorded})
+    else:
+        print(f"mail #{args.mail} {recorded}")
+    return 0
+
+
+def _add_mail_in_commands(sub: Any, msub: Any, common: Parser) -> None:
+    """The parsers of the commands above (kept together, beside mail fetch)."""
+    p = msub.add_parser("unmatched", parents=[common], help="mail from senders no customer is known for, oldest first")
+    p.set_defaults(func=cmd_mail_unmatched)
+    p = msub.add_parser("assign", parents=[common], help="make unmatched mail a call of a customer (reported when it came)")
+    p.add_argument("mail", metavar="MAIL_ID", type=_bounded(1, 2**63 - 1, "a mail number"))
+    p.add_argument("--customer", required=True, metavar="CUSTOMER", help="the customer's key, code or name")
+    p.add_argument("--service", metavar="SERVICE", help="the service (default: the one the customer's mail goes to)")
+    p.set_defaults(func=cmd_mail_assign)
+    p = msub.add_parser("dismiss", parents=[common], help="set unmatched mail aside as no call (spam)")
+    p.add_argument("mail", metavar="MAIL_ID", type=_bounded(1, 2**63 - 1, "a mail number"))
+    p.add_argument("--reason", metavar="TEXT", help="why (recorded with your name; default: not a call)")
+    p.set_defaults(func=cmd_mail_dismiss)
+    attachment = sub.add_parser("attachment", parents=[common], help="files that came with customers' mail")
+    asub = attachment.add_subparsers(dest="attachment_command", parser_class=Parser, metavar="ACTION", required=True)
+    p = asub.add_parser("list", parents=[common], help="the attachments of a call's mail")
+    p.add_argument("ticket", metavar="TICKET", type=_ticket_id)
+    p.set_defaults(func=cmd_attachment_list)
+    p = asub.add_parser("save", parents=[common], help="save an attachment to a file (never over one, unless --force)")
+    p.add_argument("id", metavar="ID", type=_bounded(1, 2**63 - 1, "an attachment number"))
+    p.add_argument("--to", metavar="PATH", help="the file, or a folder (default: its name in the current folder)")
+    p.add_argument("--force", action="store_true", help="replace a file that exists")
+    p.set_defaults(func=cmd_attachment_save)
 
 
 def cmd_copy(args: argparse.Namespace) -> int:
@@ -1220,7 +1331,8 @@ def build_parser() -> Parser:
     p.add_argument("--quarantine", metavar="FOLDER",
                    help="where messages that cannot be taken are kept (default: mail-quarantine beside the database)")
     p.set_defaults(func=cmd_mailgate)
-    mail = sub.add_parser("mail", parents=[common], help="mail: fetch new messages from an IMAP mailbox; send, list and retry the outbox")
+    mail = sub.add_parser("mail", parents=[common],
+                          help="mail: fetch new messages, unmatched mail; send, list and retry the outbox")
     msub = mail.add_subparsers(dest="mail_command", parser_class=Parser, metavar="ACTION", required=True)
     p = msub.add_parser("fetch", parents=[common],
                         help="take new messages from $SLABOARD_IMAP (for cron; safe on two hosts at once)")
@@ -1245,6 +1357,7 @@ def build_parser() -> Parser:
                         help="the acknowledgement a call gets, from the mail templates as they are now")
     p.add_argument("ticket", type=_ticket_id, metavar="TICKET")
     p.set_defaults(func=cmd_mail_preview)
+    _add_mail_in_commands(sub, msub, common)
     p = sub.add_parser("copy", parents=[common], help="copy a whole database to an empty one (a file to PostgreSQL, or back)")
     p.add_argument("source", metavar="SOURCE", help="a SQLite file or a PostgreSQL URL")
     p.add_argument("destination", metavar="DESTINATION", help="an empty (or new) SQLite file or PostgreSQL database")

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -62,6 +64,7 @@ class Case:
     text: str | None = None  # the call's description, exactly
     contains: tuple[str, ...] = ()  # words the description must hold
     lacks: tuple[str, ...] = ()  # what the description must not hold (markup, script)
+    files: tuple[tuple[str, bool], ...] | None = None  # the attachments kept with it: (name, kept), in order
 
 
 BUILDERS: dict[str, Callable[[], Case]] = {}
@@ -397,7 +400,8 @@ def _big_attachment() -> Case:
             b'Content-Disposition: attachment; filename="memory.dmp"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
             + payload + b"--big--\r\n")
     return Case(multipart("attachment-25mb", 'multipart/mixed; boundary="big"', body), "opened",
-                text="See the attached dump.")
+                contains=("See the attached dump.", "Attachment refused: memory.dmp (25.0 MB, over the 10.0 MB limit)"),
+                files=(("memory.dmp", False),))
 
 
 def _zip_bomb() -> Case:
@@ -408,7 +412,7 @@ def _zip_bomb() -> Case:
     m = built("attachment-zip-bomb")
     m.set_content("The scanner sends this file.\n")
     m.add_attachment(data.getvalue(), maintype="application", subtype="zip", filename="42.zip")
-    return Case(m.as_bytes(), "opened", text="The scanner sends this file.")
+    return Case(m.as_bytes(), "opened", text="The scanner sends this file.", files=(("42.zip", True),))
 
 
 add("attachment-25mb", _big_attachment)
@@ -418,9 +422,62 @@ add("attachment-name-crlf-rtl", lambda: Case(multipart(
     "--n\r\n" + plain_part() + "--n\r\nContent-Type: application/octet-stream\r\n"
     "Content-Disposition: attachment; filename*=utf-8''invoice%0D%0ABcc%3A%20x%E2%80%AEfdp.exe\r\n\r\nMZ\r\n--n--\r\n"),
     "opened", text="Printer broken since nine."))
-add("attachment-only", lambda: Case(multipart(
+add("attachment-only", lambda: Case(multipart(  # the message itself is the file
     "attachment-only", "application/octet-stream; name=\"scan.tif\"", "II*\x00junk\r\n",
-    "Content-Disposition: attachment; filename=\"scan.tif\""), "opened", text=""))
+    "Content-Disposition: attachment; filename=\"scan.tif\""), "opened", text="", files=(("scan.tif", True),)))
+
+
+def _part(filename_header: str, content: bytes = b"data", kind: str = "application/octet-stream") -> bytes:
+    return (f"--h\r\nContent-Type: {kind}\r\nContent-Disposition: attachment; {filename_header}\r\n"
+            "Content-Transfer-Encoding: base64\r\n\r\n").encode() + base64.encodebytes(content) + CRLF
+
+
+def _hostile_names() -> Case:
+    long_name = "4" * 300 + ".zip"
+    parts = [
+        _part('filename="../../etc/passwd"'),
+        _part("filename*=utf-8''%00evil.exe"),
+        _part("filename*=utf-8''..%5C..%5CWindows%5Cboot.ini"),
+        _part('filename=".bashrc"'),
+        _part('filename="..."'),
+        _part(f'filename="{long_name}"', b"PK\x05\x06" + bytes(18), "application/zip"),
+        _part('filename="=?utf-8?b?' + base64.b64encode("Offerte €.pdf".encode()).decode() + '?="', b"%PDF"),
+        _part("filename*=iso-8859-1''r%E9sum%E9.txt"),
+        _part('filename="\x1b[31mred.txt"'),
+        _part('filename="x.bin"', b"x", "../../bad; type"),
+    ]
+    body = b"--h\r\n" + plain_part().encode() + b"".join(parts) + b"--h--\r\n"
+    return Case(multipart("attachment-hostile-names", 'multipart/mixed; boundary="h"', body), "opened",
+                text="Printer broken since nine.",
+                files=(("passwd", True), ("evil.exe", True), ("boot.ini", True), ("bashrc", True), ("attachment-5", True),
+                       ("4" * 146 + ".zip", True), ("Offerte €.pdf", True), ("résumé.txt", True), ("[31mred.txt", True),
+                       ("x.bin", True)))
+
+
+def _sixty() -> Case:
+    parts = [_part(f'filename="page-{i:02}.png"', bytes([i]) * 100, "image/png") for i in range(60)]
+    body = b"--h\r\n" + plain_part().encode() + b"".join(parts) + b"--h--\r\n"
+    return Case(multipart("attachment-60", 'multipart/mixed; boundary="h"', body), "opened",
+                contains=("Printer broken since nine.", "Attachment refused: page-50.png (100 bytes, more than 50 attachments "
+                          "in one message)"),
+                files=tuple((f"page-{i:02}.png", i < 50) for i in range(60)))
+
+
+def _broken_base64() -> Case:
+    body = (b"--h\r\n" + plain_part().encode() + b"--h\r\nContent-Type: application/pdf\r\n"
+            b'Content-Disposition: attachment; filename="scan.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
+            b"JVBERi0x!!!not*base64***\r\nQUJD=\r\n--h--\r\n")
+    return Case(multipart("attachment-broken-base64", 'multipart/mixed; boundary="h"', body), "opened",
+                contains=("Printer broken since nine.", "Attachment scan.pdf: its encoding is broken; kept as it came"),
+                files=(("scan.pdf", True),))
+
+
+add("attachment-hostile-names", _hostile_names)
+add("attachment-60", _sixty)
+add("attachment-broken-base64", _broken_base64)
+add("attachment-unknown-sender", lambda: Case(raw(
+    "attachment-unknown-sender", "MIME-Version: 1.0", 'Content-Type: multipart/mixed; boundary="h"', sender=STRANGER,
+    body=b"--h\r\n" + plain_part().encode() + _part('filename="cv.pdf"') + b"--h--\r\n"), "unmatched"))
 
 # ------------------------------------------------------------------ malformed MIME boundaries
 
@@ -472,7 +529,8 @@ NAMES = list(BUILDERS)
 CLI_NAMES = ["plain-utf8", "multipart-alternative", "8bit-iso-8859-1", "ew-subject-utf8-q", "no-from",
              "two-from-headers", "header-1000-line-subject", "attachment-25mb", "attachment-zip-bomb",
              "body-nul-bytes", "boundary-never-appears", "ew-subject-escape-sequence", "tag-huge-number",
-             "raw-latin1-subject", "mbox-from-line", "binary-garbage", "empty"]
+             "raw-latin1-subject", "mbox-from-line", "binary-garbage", "empty", "attachment-hostile-names",
+             "attachment-60"]
 
 
 def test_the_corpus_is_large_and_every_message_is_its_own() -> None:
@@ -508,6 +566,30 @@ def _check_delivered(store: Store, name: str, case: Case, got: Delivery) -> None
         assert words in ticket.description, f"{name}: {words!r} not in {ticket.description[:300]!r}"
     for words in case.lacks:
         assert words not in ticket.description, f"{name}: {words!r} in {ticket.description[:300]!r}"
+    if case.files is not None:
+        found = store.attachments(ticket_id=ticket.id)
+        assert [(a.filename, not a.refused) for a in found] == list(case.files), f"{name}: {found}"
+
+
+SAFE_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
+
+
+def _check_attachments(store: Store, name: str) -> None:
+    """Every attachment kept is safe to name and to save, and exactly the bytes that came."""
+    for row in store.mail_messages():
+        found = store.attachments(mail_id=row["id"])
+        assert sum(1 for a in found if not a.refused) <= 50, f"{name}: more than 50 kept"
+        for a in found:
+            assert a.ticket_id == row["ticket_id"]
+            assert a.filename and len(a.filename) <= 150 and not a.filename.startswith("."), a.filename
+            assert a.filename.isprintable() and not set(a.filename) & set("/\\"), f"{name}: {a.filename!r}"
+            assert SAFE_TYPE.match(a.content_type), f"{name}: {a.content_type!r}"
+            content = store.attachment_content(a.id)
+            if a.refused:
+                assert content is None and a.size > 0 or "cannot be read" in a.refused, a
+            else:
+                assert content is not None and len(content) == a.size
+                assert hashlib.sha256(content).hexdigest() == a.sha256
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -520,6 +602,7 @@ def test_every_message_is_taken_or_refused_as_not_mail(loaded_store: Store, now:
         return
     assert case.expect != "refused", f"{name}: taken, but it is not mail: {got.line()}"
     _check_delivered(loaded_store, name, case, got)
+    _check_attachments(loaded_store, name)
 
 
 def test_no_message_of_the_corpus_is_lost(loaded_store: Store, now: datetime) -> None:

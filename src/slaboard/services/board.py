@@ -50,6 +50,7 @@ class Snapshot:
     full: bool
     loaded_at: datetime
     data_version: int
+    unmatched_mail: int = 0  # messages waiting for an operator to name their customer (see triage)
 
 
 class BoardFeed:
@@ -122,6 +123,7 @@ class BoardFeed:
         with store.read():  # one consistent snapshot for the rows and the sequence
             seq = store.last_seq()
             rows = store.open_tickets() if full else store.tickets_changed_since(self._seq)
+            unmatched = store.count_unmatched_mail()
         self._seq = seq
         needed = {t.customer for t, _ in rows} - set(self._customers)
         if needed or full:
@@ -140,7 +142,7 @@ class BoardFeed:
             elif ticket.id in self._open_ids or not full:
                 removed.add(ticket.id)
                 self._open_ids.discard(ticket.id)
-        return Snapshot(changed, removed, full, now, version)
+        return Snapshot(changed, removed, full, now, version, unmatched)
 
 
 _NEVER = 1 << 62

@@ -3,7 +3,7 @@ of the message that tells a customer a target will be missed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,7 +20,7 @@ from slaboard.services.tickets import (
     plan_change,
     resolve_customer,
 )
-from slaboard.store import Store
+from slaboard.store import Attachment, Store
 from slaboard.textfmt import compact
 
 
@@ -145,6 +145,7 @@ class CustomerLog:
     entries: list[Communication]
     draft: str | None
     everything: bool  # all of the customer's messages, not only the call's
+    attachments: dict[int, list[Attachment]] = field(default_factory=dict)  # by message (communication id)
 
 
 def customer_log(store: Store, *, ticket_id: int | None, customer: str | None, everything: bool,
@@ -158,7 +159,9 @@ def customer_log(store: Store, *, ticket_id: int | None, customer: str | None, e
     else:
         entries = communications_of(store, customer=who.key)
     draft = draft_notice(view, operator, now, templates) if view is not None and needs_notice(view) else None
-    return CustomerLog(who, view, entries, draft, everything or view is None)
+    inbound = [e.id for e in entries if e.direction == "in" and e.channel == "email" and e.id is not None]
+    attachments = store.communication_attachments(inbound) if inbound else {}
+    return CustomerLog(who, view, entries, draft, everything or view is None, attachments)
 
 
 __all__ = ["CustomerLog", "NewCommunication", "communications_of", "customer_log", "draft_notice", "log_communication",

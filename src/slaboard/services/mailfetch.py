@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from slaboard.services.mailgate import MailDataError, deliver
+from slaboard.services.mailgate import ATTACHMENT_LIMIT, MailDataError, deliver
 from slaboard.services.tickets import ServiceError
 from slaboard.store import Store, StoreError
 
@@ -116,7 +116,8 @@ def _ok(result: tuple[str, list[Any]]) -> list[Any]:
     return data
 
 
-def fetch(store: Store, box: Mailbox, now: datetime, *, tag: str = "SLA", own: str = "") -> FetchReport:
+def fetch(store: Store, box: Mailbox, now: datetime, *, tag: str = "SLA", own: str = "",
+          attachment_limit: int = ATTACHMENT_LIMIT) -> FetchReport:
     report = FetchReport(box.where())
     conn = _connect(box)
     try:
@@ -132,7 +133,7 @@ def fetch(store: Store, box: Mailbox, now: datetime, *, tag: str = "SLA", own: s
             if raw is None:  # moved away by a fetch on another host meanwhile
                 continue
             try:
-                delivery = deliver(store, raw, now, tag=tag, own=own)
+                delivery = deliver(store, raw, now, tag=tag, own=own, attachment_limit=attachment_limit)
                 report.taken.append(delivery.line())
                 target = PROCESSED
             except MailDataError as err:

@@ -30,7 +30,7 @@ from slaboard.domain import (
 from slaboard.services.audit import snapshot
 from slaboard.services.clocks import clocks_for
 from slaboard.sla import Clock, leading_clock
-from slaboard.store import Store
+from slaboard.store import Attachment, Store
 from slaboard.store import iso as store_instant
 
 # A reported time this far ahead of the clock is a typing mistake, not a skewed clock.
@@ -599,10 +599,12 @@ class TicketDetail:
     view: TicketView
     events: list[Event]
     comms: list[Communication]
+    attachments: list[Attachment] = field(default_factory=list)
 
 
 def ticket_detail(store: Store, ticket_id: int, now: datetime) -> TicketDetail:
-    return TicketDetail(get_view(store, ticket_id, now), store.events(ticket_id), store.communications(ticket_id=ticket_id))
+    return TicketDetail(get_view(store, ticket_id, now), store.events(ticket_id), store.communications(ticket_id=ticket_id),
+                        store.attachments(ticket_id=ticket_id))
 
 
 @dataclass(frozen=True)

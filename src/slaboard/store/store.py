@@ -200,6 +200,22 @@ class OutcomeRow(NamedTuple):
     contract_id: int | None
 
 
+class Attachment(NamedTuple):
+    """A file that came with a message: kept (its bytes read apart, see
+    Store.attachment_content) or refused (``refused`` says why)."""
+
+    id: int
+    mail_id: int
+    ticket_id: int | None
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    refused: str
+    received_at: datetime
+    communication_id: int | None = None
+
+
 class Store:
     """One open slaboard database. Not shared between threads: a thread worker
     opens its own Store on the same path."""
@@ -1043,13 +1059,90 @@ class Store:
 
     def record_mail(self, *, message_id: str, direction: str, disposition: str, received_at: datetime,
                     ticket_id: int | None = None, communication_id: int | None = None, customer: str | None = None,
-                    sender: str = "", subject: str = "", sent_at: datetime | None = None, reason: str = "") -> None:
+                    sender: str = "", subject: str = "", sent_at: datetime | None = None, reason: str = "",
+                    sender_name: str = "", body: str = "") -> int:
+        """Record a message; its row's id."""
         with self.write():
-            self.conn.execute(
+            cur = self.conn.execute(
                 """INSERT INTO mail_messages (message_id, direction, ticket_id, communication_id, customer, sender,
-                       subject, sent_at, received_at, disposition, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                       subject, sent_at, received_at, disposition, reason, sender_name, body)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 [message_id, direction, ticket_id, communication_id, customer, sender, subject, iso(sent_at),
-                 iso(received_at), disposition, reason])
+                 iso(received_at), disposition, reason, sender_name, body])
+            assert cur.lastrowid is not None
+            return int(cur.lastrowid)
+
+    def mail_message(self, mail_id: int) -> dict[str, Any] | None:
+        cur = self.conn.execute("SELECT * FROM mail_messages WHERE id = ?", [mail_id])
+        row = cur.fetchone()
+        return None if row is None else dict(zip([d[0] for d in cur.description], row))
+
+    def unmatched_mail(self) -> list[dict[str, Any]]:
+        """The messages no customer was found for, oldest first."""
+        cur = self.conn.execute("SELECT * FROM mail_messages WHERE disposition = 'unmatched' ORDER BY received_at, id")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur]
+
+    def count_unmatched_mail(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM mail_messages WHERE disposition = 'unmatched'").fetchone()[0])
+
+    def settle_mail(self, mail_id: int, *, disposition: str, reason: str, ticket_id: int | None = None,
+                    customer: str | None = None) -> None:
+        """What became of a message after it was recorded (an unmatched one given to a
+        customer, or dismissed); its attachments follow it to the call."""
+        with self.write():
+            self.conn.execute("UPDATE mail_messages SET disposition = ?, reason = ?, ticket_id = ?, customer = ? "
+                              "WHERE id = ?", [disposition, reason, ticket_id, customer, mail_id])
+            if ticket_id is not None:
+                self.conn.execute("UPDATE mail_attachments SET ticket_id = ? WHERE mail_id = ?", [ticket_id, mail_id])
+
+    def add_mail_attachment(self, *, mail_id: int, ticket_id: int | None, filename: str, content_type: str,
+                            size: int, sha256: str, content: bytes | None, refused: str = "") -> int:
+        """Keep one attachment of a message (``content`` None when it was refused: ``refused`` says why)."""
+        with self.write():
+            cur = self.conn.execute(
+                """INSERT INTO mail_attachments (mail_id, ticket_id, filename, content_type, size, sha256, content, refused)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                [mail_id, ticket_id, filename, content_type, size, sha256, content, refused])
+            assert cur.lastrowid is not None
+            return int(cur.lastrowid)
+
+    _ATTACHMENT = """SELECT a.id, a.mail_id, a.ticket_id, a.filename, a.content_type, a.size, a.sha256, a.refused,
+                            m.received_at, m.communication_id FROM mail_attachments a JOIN mail_messages m ON m.id = a.mail_id"""
+
+    @staticmethod
+    def _attachment(row: Sequence[Any]) -> Attachment:
+        return Attachment(id=int(row[0]), mail_id=int(row[1]), ticket_id=None if row[2] is None else int(row[2]),
+                          filename=row[3], content_type=row[4], size=int(row[5]), sha256=row[6], refused=row[7],
+                          received_at=datetime.fromisoformat(row[8]),
+                          communication_id=None if row[9] is None else int(row[9]))
+
+    def attachments(self, *, ticket_id: int | None = None, mail_id: int | None = None) -> list[Attachment]:
+        """The attachments of a call's mail or of one message, in the order they came
+        (without their content: see attachment_content)."""
+        where, params = ("a.ticket_id = ?", [ticket_id]) if ticket_id is not None else ("a.mail_id = ?", [mail_id])
+        return [self._attachment(r) for r in self.conn.execute(f"{self._ATTACHMENT} WHERE {where} ORDER BY a.id", params)]
+
+    def communication_attachments(self, communication_ids: Sequence[int]) -> dict[int, list[Attachment]]:
+        """The attachments of the messages logged as these communications, by communication."""
+        ids = list(dict.fromkeys(communication_ids))
+        out: dict[int, list[Attachment]] = defaultdict(list)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            for row in self.conn.execute(f"{self._ATTACHMENT} WHERE m.communication_id IN ({','.join('?' * len(chunk))}) "
+                                         "ORDER BY a.id", chunk):
+                found = self._attachment(row)
+                out[found.communication_id or 0].append(found)
+        return dict(out)
+
+    def attachment(self, attachment_id: int) -> Attachment | None:
+        row = self.conn.execute(f"{self._ATTACHMENT} WHERE a.id = ?", [attachment_id]).fetchone()
+        return None if row is None else self._attachment(row)
+
+    def attachment_content(self, attachment_id: int) -> bytes | None:
+        """An attachment's bytes (None when it was refused or there is no such attachment)."""
+        row = self.conn.execute("SELECT content FROM mail_attachments WHERE id = ?", [attachment_id]).fetchone()
+        return None if row is None or row[0] is None else bytes(row[0])
 
     def mail_thread(self, ticket_id: int, direction: str | None = None) -> list[dict[str, Any]]:
         """The mail of a call, oldest first (message id, direction, sender): what a

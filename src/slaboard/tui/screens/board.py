@@ -86,6 +86,7 @@ class BoardScreen(Screen[None]):
         self._levels: list[str] = []
         self._select_after_poll: int | None = None
         self._polling = False
+        self.unmatched_mail = 0
         self._poll_again = False  # a poll was asked for while one ran: run it after
         self._force_again = False  # ... and one of those asks was forced
 
@@ -181,6 +182,7 @@ class BoardScreen(Screen[None]):
 
     def apply(self, snapshot: Snapshot) -> None:
         """A keyed diff: changed calls replace their rows, gone ones leave; one sort."""
+        self.unmatched_mail = snapshot.unmatched_mail
         self.model.apply(snapshot, self._now())
         self._sync_level_tabs()
         select, self._select_after_poll = self._select_after_poll, None
@@ -369,6 +371,9 @@ class BoardScreen(Screen[None]):
         at_risk = sum(1 for r in rows if r.view.at_risk)
         if at_risk:
             content = content + Content.styled(f"⚠ {at_risk} to tell", "$sla-breached bold") + Content("   ")
+        if self.unmatched_mail:
+            mails = "mail waits" if self.unmatched_mail == 1 else "mails wait"
+            content = content + Content.styled(f"✉ {self.unmatched_mail} unmatched {mails} (t: triage)", "$warning bold") + Content("   ")
         level_text = "  ·  ".join(f"{plain(level)} {n}" for level, n in sorted(levels.items()))
         line1 = content
         if nxt is not None and nxt.lead is not None:

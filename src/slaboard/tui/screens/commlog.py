@@ -8,6 +8,7 @@ succeeds, and a save that is refused leaves every field as it was.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from textual import getters, on
@@ -21,6 +22,7 @@ from textual.widgets import Checkbox, Footer, Input, OptionList, Select, Static,
 from textual.widgets.option_list import Option
 
 from slaboard.domain import COMM_CHANNELS, Communication, Customer
+from slaboard.services.access import Attachment
 from slaboard.services.comms import CustomerLog, NewCommunication, customer_log, log_communication
 from slaboard.services.mailsend import Outgoing, send_message
 from slaboard.services.tickets import TicketView
@@ -28,6 +30,7 @@ from slaboard.textfmt import compact, local
 from slaboard.timeinput import parse_optional
 from slaboard.tui.host import BoardHost
 from slaboard.tui.text import headline, plain, plain_block
+from slaboard.tui.widgets.dialogs import attachment_line
 from slaboard.tui.widgets.finder import CustomerFinder
 
 ARROWS = {"out": "→", "in": "←"}
@@ -48,9 +51,9 @@ def parse_promise(text: str, now: datetime, tz: str) -> datetime | None:
 # ------------------------------------------------------------------ reading
 
 
-def entry_prompt(entry: Communication, tz: str, show_ticket: bool) -> Content:
+def entry_prompt(entry: Communication, tz: str, show_ticket: bool, attachments: Sequence[Attachment] = ()) -> Content:
     """One message: when (customer's zone), who, direction, channel, contact; what
-    was said; what was promised."""
+    was said; what was promised; the files that came with it (their names as sent, plain)."""
     head = Content.assemble(
         (local(entry.at, tz, WHEN), "bold"), "  ", plain(entry.operator), "  ",
         (ARROWS.get(entry.direction, "?"), "bold $accent"), f" {entry.channel:<7} ", (plain(entry.contact) or "-", "bold"),
@@ -65,6 +68,8 @@ def entry_prompt(entry: Communication, tz: str, show_ticket: bool) -> Content:
         promised.append("told the customer a target will be missed")
     if promised:
         lines.append(Content.styled("  " + " · ".join(promised), "$warning"))
+    for a in attachments:
+        lines.append(Content.assemble(("  attached ", "$text-muted"), attachment_line(a)))
     return Content("\n").join(lines)
 
 
@@ -242,7 +247,8 @@ class CommLogScreen(Screen[None]):
         for i, entry in enumerate(data.entries):
             if i:
                 entries.add_option(None)  # a rule between messages
-            entries.add_option(Option(entry_prompt(entry, data.customer.tz, data.everything), id=str(entry.id)))
+            files = data.attachments.get(entry.id, []) if entry.id is not None else []
+            entries.add_option(Option(entry_prompt(entry, data.customer.tz, data.everything, files), id=str(entry.id)))
         if not data.entries:
             hint = "No messages logged yet. n logs one" + (", d drafts the notice." if data.draft else ".")
             entries.add_option(Option(Content.styled(hint, "$text-muted italic"), disabled=True))

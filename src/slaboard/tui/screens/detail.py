@@ -3,6 +3,8 @@ and the messages, and the actions on the call."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual import getters
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,7 +13,8 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from slaboard.services.access import Store
+from slaboard.services.access import Attachment, Store
+from slaboard.services.mailgate import save_attachment
 from slaboard.services.tickets import TicketDetail, TicketView, reopen_ticket, ticket_detail, update_ticket
 from slaboard.sla import explain
 from slaboard.textfmt import compact, local
@@ -20,12 +23,15 @@ from slaboard.tui.screens.full_text import FullTextScreen
 from slaboard.tui.text import excerpt, headline, plain
 from slaboard.tui.widgets.dialogs import (
     AssignDialog,
+    AttachmentChooser,
     PriorityDialog,
     PriorityResult,
     ResolveDialog,
     ResolveResult,
+    SaveAttachmentDialog,
     StatusDialog,
     StatusResult,
+    attachment_line,
 )
 
 RUNNING = ("ok", "warning", "critical", "breached", "paused")
@@ -56,6 +62,8 @@ class TicketScreen(Screen[None]):
         Binding("c", "contract", "Contract", id="ticket.contract", tooltip="The customer's contracts"),
         Binding("f", "full_text", "Full text", id="ticket.full_text",
                 tooltip="The whole title and description, scrolling (the detail shows their start)"),
+        Binding("w", "save_attachment", "Save file", id="ticket.save_attachment",
+                tooltip="Save a file that came with the customer's mail (choose one, then where)"),
     ]
 
     def __init__(self, ticket_id: int) -> None:
@@ -87,6 +95,8 @@ class TicketScreen(Screen[None]):
         status = self.detail.view.ticket.status
         if action == "reopen":
             return status == "resolved" or None
+        if action == "save_attachment":
+            return any(not a.refused for a in self.detail.attachments)  # hidden when there is none
         if action in ("resolve", "priority", "diagnose", "assign", "status"):
             return status not in ("resolved", "closed") or None
         return True
@@ -169,6 +179,32 @@ class TicketScreen(Screen[None]):
             t = self.detail.view.ticket
             self.app.push_screen(FullTextScreen(t.id, t.title, t.description))
 
+    def action_save_attachment(self) -> None:
+        assert self.detail is not None
+        kept = [a for a in self.detail.attachments if not a.refused]
+        if len(kept) == 1:
+            self._ask_path(kept[0])
+            return
+
+        def chosen(attachment_id: int | None) -> None:
+            found = [a for a in kept if a.id == attachment_id]
+            if found:
+                self._ask_path(found[0])
+
+        self.app.push_screen(AttachmentChooser(kept), chosen)
+
+    def _ask_path(self, attachment: Attachment, problem: str = "", path: str | None = None) -> None:
+        """Ask where to save it; a path that cannot be written asks again, saying why."""
+
+        def chosen(target: Path | None) -> None:
+            if target is None:
+                return
+            self.app.read(lambda store: save_attachment(store, attachment.id, target),
+                          lambda written: self.notify(f"Saved {written}", timeout=6, markup=False),
+                          lambda message: self._ask_path(attachment, message, str(target)))
+
+        self.app.push_screen(SaveAttachmentDialog(attachment, problem, path), chosen)
+
     def action_contract(self) -> None:
         if self.detail is not None:
             self.app.action_contracts(self.detail.view.customer.key)
@@ -239,6 +275,12 @@ class TicketScreen(Screen[None]):
                                           f"  due {local(clock.due, tz, '%a %Y-%m-%d %H:%M %Z')}  ·  {left}"))
             for line in explain(clock).lines():
                 lines.append(Content("  " + plain(line)))
+        if detail.attachments:
+            lines.append(Content(""))
+            lines.append(Content.styled("attachments" + (" (w saves one)" if any(not a.refused for a in detail.attachments)
+                                                         else ""), "bold $primary"))
+            for a in detail.attachments:
+                lines.append(Content.assemble(f"  {local(a.received_at, tz, '%Y-%m-%d %H:%M')}  ", attachment_line(a)))
         if detail.comms:
             lines.append(Content(""))
             lines.append(Content.styled("messages", "bold $primary"))

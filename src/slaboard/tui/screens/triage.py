@@ -1,4 +1,6 @@
-"""Quick triage: the new, unassigned calls one at a time, oldest first.
+"""Quick triage: unmatched mail first (screens.unmatched: mail from senders no
+customer is known for, to make calls of), then the new, unassigned calls one at a
+time, oldest first.
 
 Single keys set impact (``1 2 3``), urgency (``q w e``, the row under the digits),
 service (``s``) and assignee (``m`` me, ``a`` someone); the priority and deadlines
@@ -22,8 +24,9 @@ from textual.screen import Screen
 from textual.suggester import SuggestFromList
 from textual.widgets import Footer, Input, Label, Select, Static
 
-from slaboard.domain import IMPACT_LABELS, URGENCY_LABELS, Service
+from slaboard.domain import IMPACT_LABELS, URGENCY_LABELS, Customer, Service
 from slaboard.services.access import ConflictError, Store
+from slaboard.services.mailgate import UnmatchedMail, unmatched_mail
 from slaboard.services.tickets import (
     Change,
     TicketView,
@@ -169,7 +172,29 @@ class TriageScreen(Screen[None]):
         self.query_one("#call").focus()
         self._show_heading()
         now = self.app.clock()
-        self.app.read(lambda store: triage_queue(store, now), self._loaded, self._load_failed)
+
+        def read(store: Store) -> tuple[TriageQueue, list[UnmatchedMail], list[Customer]]:
+            mails = unmatched_mail(store)
+            return triage_queue(store, now), mails, store.customers() if mails else []
+
+        self.app.read(read, self._loaded_with_mail, self._load_failed)
+
+    def _loaded_with_mail(self, found: tuple[TriageQueue, list[UnmatchedMail], list[Customer]]) -> None:
+        queue, mails, customers = found
+        self._loaded(queue)
+        if mails:
+            from slaboard.tui.screens.unmatched import UnmatchedMailScreen
+
+            self.app.push_screen(UnmatchedMailScreen(mails, customers, queue.services), self._mail_done)
+
+    def _mail_done(self, handled: int | None) -> None:
+        if handled:  # the calls they became are new and unassigned: read the queue again
+            now = self.app.clock()
+            self.app.read(lambda store: triage_queue(store, now), self._reloaded_queue, self._load_failed)
+
+    def _reloaded_queue(self, queue: TriageQueue) -> None:
+        self.index = 0
+        self._loaded(queue)
 
     def _loaded(self, queue: TriageQueue) -> None:
         self.calls, self.services, self.loaded = queue.calls, queue.services, True

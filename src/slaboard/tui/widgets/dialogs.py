@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from textual import getters, on
 from textual.app import ComposeResult
@@ -18,7 +19,8 @@ from textual.widgets.option_list import Option
 
 from slaboard.domain import IMPACT_LABELS, TRANSITIONS, URGENCY_LABELS, priority_for
 from slaboard.reports.figures import Report
-from slaboard.services.access import Store
+from slaboard.services.access import Attachment, Store
+from slaboard.services.mailgate import size_text
 from slaboard.services.tickets import Change, TicketView, plan_change
 from slaboard.textfmt import local
 from slaboard.tui.host import BoardHost
@@ -365,3 +367,87 @@ EXPORTS = {
     "md": ("Markdown", "the customer's report, or the MSP-wide review"),
     "html": ("HTML", "the same as one page that prints well"),
 }
+
+
+# ------------------------------------------------------------------ saving a file that came with mail
+
+ATTACHMENT_CSS = """
+{name} {{ align: center middle; }}
+{name} > Vertical {{ width: 76; max-width: 100%; height: auto; max-height: 100%;
+                     border: round $primary; background: $surface; padding: 0 1; }}
+{name} .title {{ text-style: bold; color: $primary; }}
+{name} .hint {{ color: $foreground-muted; height: auto; }}
+{name} OptionList {{ height: auto; max-height: 16; border: none; }}
+"""
+
+
+def attachment_line(a: Attachment) -> Content:
+    """An attachment as a line: its name (plain text, whatever the sender put in it), size, and a refusal."""
+    line = Content.assemble(plain(a.filename), (f"  {size_text(a.size)}", "$foreground-muted"))
+    if a.refused:
+        line = line + Content.styled(f"  refused: {plain(a.refused)}", "$warning")
+    return line
+
+
+class AttachmentChooser(ModalScreen[int | None]):
+    """Which of the call's kept attachments to save (its id)."""
+
+    HELP_GROUP = "save attachment"
+    DEFAULT_CSS = ATTACHMENT_CSS.format(name="AttachmentChooser")
+    BINDINGS = [Binding("escape,q", "cancel", "Cancel", id="attachment.cancel", tooltip="Save nothing")]
+
+    def __init__(self, attachments: list[Attachment]) -> None:
+        super().__init__()
+        self.attachments = [a for a in attachments if not a.refused]
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Content("Save which attachment?"), classes="title")
+            yield OptionList(*[Option(attachment_line(a), id=str(a.id)) for a in self.attachments], markup=False,
+                             compact=True, id="attachments")
+            yield Static(Content("enter chooses, esc cancels"), classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#attachments", OptionList).focus()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(OptionList.OptionSelected, "#attachments")
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id is not None:
+            self.dismiss(int(event.option.id))
+
+
+class SaveAttachmentDialog(ModalScreen[Path | None]):
+    """Where to save an attachment: a path, the file's name in the current folder to start with."""
+
+    HELP_GROUP = "save attachment"
+    DEFAULT_CSS = ATTACHMENT_CSS.format(name="SaveAttachmentDialog")
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="attachment.save_cancel", tooltip="Save nothing")]
+
+    def __init__(self, attachment: Attachment, problem: str = "", path: str | None = None) -> None:
+        super().__init__()
+        self.attachment = attachment
+        self.problem = problem
+        self.path = path if path is not None else str(Path.cwd() / attachment.filename)
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Content.assemble("Save ", attachment_line(self.attachment)), classes="title")
+            yield Input(value=self.path, placeholder="the file to write", id="path")
+            if self.problem:
+                yield Static(Content.styled(plain(self.problem), "$error"), id="problem")
+            yield Static(Content("enter saves (never over a file that exists), esc cancels"), classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#path", Input).focus()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Input.Submitted, "#path")
+    def _submitted(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if text:
+            self.dismiss(Path(text).expanduser())
