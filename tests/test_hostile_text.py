@@ -275,6 +275,7 @@ COMMANDS: dict[str, list[list[str]] | None] = {
     "comm add": [["--ticket", "{late}", "--summary", h("summary"), "--contact", h("contact")],
                  ["--customer", CUSTOMER, "--summary", h("summary")]],
     "comm list": [["--ticket", "{late}"], ["--customer", CUSTOMER]],
+    "comm send": None,  # needs an SMTP server: tests/cli/test_mail_out.py
     "contract show": [[CUSTOMER], [BARE_CUSTOMER]],
     "report": [["--period", "2026-11", "--by", by] for by in ("customer", "level", "service", "priority", "contract", "month")]
     + [["--period", "2026-11", "--format", f] for f in ("csv", "md", "html")]
@@ -293,6 +294,7 @@ COMMANDS: dict[str, list[list[str]] | None] = {
     "mail flush": None,  # needs an SMTP server: tests/cli/test_mail_out.py
     "mail outbox": [[], ["--all"]],
     "mail retry": None,  # needs a message in the outbox: tests/cli/test_mail_out.py
+    "mail preview": [["{late}"]],
     "mail unmatched": [[]],
     "mail assign": [["{mail}", "--customer", CUSTOMER]],
     "mail dismiss": [["{mail}", "--reason", h("dismiss reason")]],

@@ -622,6 +622,9 @@ def cmd_mail_preview(args: argparse.Namespace) -> int:
     mail = _mail_settings()
     with _open_store(args) as store:
         subject, text = preview(store, mail, args.ticket, config.now())
+    if args.json:
+        _json({"ticket": args.ticket, "subject": subject, "text": text})
+        return 0
     print(plain(f"Subject: {subject}"))
     print()
     print(plain_block(text.rstrip("\n")))
@@ -794,6 +797,7 @@ def cmd_mailgate(args: argparse.Namespace) -> int:
     from slaboard.services.mailgate import MailDataError, deliver
 
     raw = sys.stdin.buffer.read()
+    inbound = _inbound(args, "mailgate")
     database = config.db_path(args.db)
     folder = Path(args.quarantine).expanduser() if args.quarantine else quarantine_folder(database)
 
@@ -824,8 +828,7 @@ def cmd_mailgate(args: argparse.Namespace) -> int:
         return EX_TEMPFAIL
     try:
         with store:
-            delivery = deliver(store, raw, config.now(), tag=args.tag, own=args.own_address or "",
-                               **_attachment_limit(args))
+            delivery = deliver(store, raw, config.now(), **inbound)
     except MailDataError as err:
         return keep(str(err), EX_DATAERR)
     except StoreError as err:
@@ -849,7 +852,7 @@ def cmd_mail_fetch(args: argparse.Namespace) -> int:
     box = mailbox_from_environment()
     with _open_store(args) as store:
         try:
-            report = fetch(store, box, config.now(), tag=args.tag, own=args.own_address or "", **_attachment_limit(args))
+            report = fetch(store, box, config.now(), **_inbound(args, "mail fetch"))
         except StoreError as err:
             raise UserError(f"mail fetch: {err}; what was not taken stays in the mailbox for the next run") from None
     if args.json:
@@ -958,10 +961,25 @@ def cmd_mail_retry(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------ inbound mail: attachments, unmatched calls
 
 
-def _attachment_limit(args: argparse.Namespace) -> dict[str, int]:
-    """The limit to pass on when one was given (else deliver's own default)."""
-    limit = getattr(args, "attachment_limit", None)
-    return {} if limit is None else {"attachment_limit": limit}
+def _inbound(args: argparse.Namespace, what: str) -> dict[str, Any]:
+    """How mail is taken in: the call tag, slaboard's own address and the attachment
+    limit from the [mail] settings (--tag and --own-address win), and the settings
+    that acknowledge a new call. A problem in the settings never stops mail coming
+    in: it is said on standard error and the defaults are used."""
+    from slaboard.services.mailout import MailError, mail_settings
+    from slaboard.settings import load_settings
+
+    settings, problems = load_settings()
+    for problem in problems:
+        if problem.startswith(("settings: mail.", "settings: [mail]", "settings file ")):
+            sys.stderr.write(f"slaboard {what}: {plain(problem)}\n")
+    try:
+        mail = mail_settings(settings)
+    except MailError as err:
+        sys.stderr.write(f"slaboard {what}: {plain(str(err))}; no acknowledgements are sent\n")
+        mail = settings.mail
+    return {"tag": getattr(args, "tag", None) or mail.tag, "own": getattr(args, "own_address", None) or mail.from_address,
+            "attachment_limit": mail.attachment_limit, "mail": mail}
 
 
 def _size(size: int) -> str:
@@ -1023,7 +1041,7 @@ def cmd_mail_assign(args: argparse.Namespace) -> int:
 
     with _open_store(args) as store:
         view = assign_unmatched(store, args.mail, args.customer, args.service, config.operator_name(args.operator),
-                                config.now())
+                                config.now(), mail=_inbound(args, "mail assign")["mail"])
     return _changed(args, view)
 
 
@@ -1326,8 +1344,10 @@ def build_parser() -> Parser:
     p.set_defaults(func=cmd_backup)
     p = sub.add_parser("mailgate", parents=[common],
                        help="take one mail message from standard input (an MTA's pipe): a new call or a reply")
-    p.add_argument("--tag", default="SLA", metavar="TAG", help="the tag in subjects that names a call: [TAG #1234]")
-    p.add_argument("--own-address", metavar="ADDRESS", help="slaboard's own address: mail from it is ignored")
+    p.add_argument("--tag", metavar="TAG",
+                   help="the tag in subjects that names a call: [TAG #1234] (default: tag in [mail], else SLA)")
+    p.add_argument("--own-address", metavar="ADDRESS",
+                   help="slaboard's own address: mail from it is ignored (default: from in [mail])")
     p.add_argument("--quarantine", metavar="FOLDER",
                    help="where messages that cannot be taken are kept (default: mail-quarantine beside the database)")
     p.set_defaults(func=cmd_mailgate)
@@ -1336,8 +1356,10 @@ def build_parser() -> Parser:
     msub = mail.add_subparsers(dest="mail_command", parser_class=Parser, metavar="ACTION", required=True)
     p = msub.add_parser("fetch", parents=[common],
                         help="take new messages from $SLABOARD_IMAP (for cron; safe on two hosts at once)")
-    p.add_argument("--tag", default="SLA", metavar="TAG", help="the tag in subjects that names a call: [TAG #1234]")
-    p.add_argument("--own-address", metavar="ADDRESS", help="slaboard's own address: mail from it is ignored")
+    p.add_argument("--tag", metavar="TAG",
+                   help="the tag in subjects that names a call: [TAG #1234] (default: tag in [mail], else SLA)")
+    p.add_argument("--own-address", metavar="ADDRESS",
+                   help="slaboard's own address: mail from it is ignored (default: from in [mail])")
     p.set_defaults(func=cmd_mail_fetch)
     # mail that leaves
     p = msub.add_parser("test", parents=[common], help="send a test message to ADDRESS now (not through the outbox)")

@@ -1,18 +1,21 @@
-"""``slaboard mail test | flush | outbox | retry`` against a real SMTP server the
-tests start: the settings come from a settings file of the test's own and the
-environment, a password never reaches the command line or any output, a server
-that is down is no error for flush, and every mistake is one line with exit 2."""
+"""``slaboard mail test | flush | outbox | retry`` and ``comm send`` against a real
+SMTP server the tests start: the settings come from a settings file of the test's
+own and the environment, a password never reaches the command line or any output,
+a server that is down is no error for flush, and every mistake is one line with
+exit 2. And the whole way, as a new MSP would try it: a customer's mail through
+the mailgate process opens a call and is acknowledged with its deadlines, the
+operator answers from the command line, the customer's reply threads back and
+resumes the waiting clock, and a server that is down loses nothing."""
 
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import start_or_skip
-from smtpserver import SmtpServer
+from smtpserver import SmtpServer, dead_port
 
 from slaboard.cli import main
 from slaboard.services.mailout import enqueue, mail_settings
@@ -152,10 +155,7 @@ def test_flush_sends_and_outbox_shows_what_is_left(env: Path, smtp: SmtpServer, 
 
 
 def test_flush_with_the_server_down_is_no_error(env: Path, run) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # closed again: nothing listens there
-    plain_settings(env, port)
+    plain_settings(env, dead_port())
     queue_some(Path(str(env.parent / "mail.db")), ["one", "two"])
     code, out, err = run("mail", "flush")
     assert code == 0 and err == ""
@@ -198,3 +198,73 @@ def test_the_outbox_shows_hostile_text_as_visible_characters(env: Path, smtp: Sm
 def test_the_help_lists_the_mail_commands(run) -> None:
     code, out, _ = run("mail", "--help")
     assert code == 0 and all(word in out for word in ("fetch", "test", "flush", "outbox", "retry"))
+
+
+def test_mail_in_and_out_the_whole_way(env: Path, smtp: SmtpServer, run, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from slaboard.resources import data_dir
+    from tests.services.test_mailgate import gate, mail
+
+    smtp.clear()
+    plain_settings(env, smtp.port)
+    db = env.parent / "mail.db"
+    assert run("init")[0] == 0 and run("load", str(data_dir("sample_data") / "msp.toml"))[0] == 0
+    # A customer writes; the MTA hands the message to the mailgate.
+    done = gate(db, mail(), tmp_path, settings=env)
+    assert done.returncode == 0, done.stderr
+    assert b"opened #1001: a new call for Van den Berg Transport B.V.; an acknowledgement is queued" in done.stdout
+    code, out, _ = run("mail", "flush")
+    assert code == 0 and "sent 1" in out
+    [ack] = [r.message() for r in smtp.received]
+    assert ack["Subject"] == "[SLA #1001] Mail is down" and "respond by Thu 14:00" in ack.get_content()
+    # The operator answers and waits for the customer.
+    code, out, err = run("comm", "send", "1001", "--text", "Which error do you see?")
+    assert code == 0 and out.startswith("sent message 2 to Marieke van den Berg <marieke@vdberg-transport.example>"), err
+    reply = smtp.received[-1].message()
+    assert reply["In-Reply-To"] == "<m1@vdberg-transport.example>" and reply["Subject"] == "Re: [SLA #1001] Mail is down"
+    code, _, err = run("ticket", "update", "1001", "--status", "waiting_customer", "--reason", "asked for the error")
+    assert code == 0, err
+    # The customer answers the operator's mail; it threads onto the call and resumes it.
+    answer = mail(subject="Re: Mail is down", body="550 5.7.1", message_id="<m2@vdberg-transport.example>",
+                  extra=f"In-Reply-To: {reply['Message-ID']}")
+    done = gate(db, answer, tmp_path, settings=env, now="2026-11-26T10:30:00+01:00")
+    assert done.returncode == 0 and b"logged #1001" in done.stdout and b"in progress again" in done.stdout
+    code, out, _ = run("ticket", "show", "1001", "--json")
+    assert json.loads(out)["status"] == "in_progress"
+    # The server goes down: the notice waits in the outbox, and goes once when it is back.
+    monkeypatch.setenv("SLABOARD_NOW", "2026-11-26T10:40:00+01:00")
+    smtp.stop_accepting()
+    try:
+        code, out, err = run("comm", "send", "1001", "--notice")
+        assert code == 0 and out.startswith("queued message 3") and "it waits in the outbox" in out, err
+    finally:
+        smtp.resume()
+    assert "sent 0, failed 0, 1 waiting" in run("mail", "flush")[1]  # its next try is a minute on
+    monkeypatch.setenv("SLABOARD_NOW", "2026-11-26T10:42:00+01:00")  # cron's next run, or the board's timer
+    assert "sent 1" in run("mail", "flush")[1]
+    assert "sent 0" in run("mail", "flush")[1]
+    notices = [r for r in smtp.received if "contract promises a solution" in r.message().get_content()]
+    assert len(notices) == 1 and len(smtp.received) == 3
+    code, out, _ = run("comm", "list", "--ticket", "1001", "--json")
+    outgoing = [c for c in json.loads(out) if c["direction"] == "out"]
+    assert [c["operator"] for c in outgoing] == ["ann", "ann", "mail"] and outgoing[0]["tells_of_miss"]
+
+
+def test_comm_send_mistakes_are_one_line(env: Path, smtp: SmtpServer, run) -> None:
+    from slaboard.resources import data_dir
+
+    plain_settings(env, smtp.port)
+    assert run("init")[0] == 0 and run("load", str(data_dir("sample_data") / "msp.toml"))[0] == 0
+    for argv, said in ((["comm", "send", "1001", "--text", "x"], "no ticket #1001"),
+                       (["comm", "send", "7"], "give --text"),
+                       (["ticket", "new", "--customer", "TZK", "--service", "email", "--title", "x"], None),
+                       (["comm", "send", "1001", "--text", "x", "--to", "not an address"], "not an address"),
+                       (["comm", "send", "1001", "--text", " "], "say what the message says")):
+        code, out, err = run(*argv)
+        if said is None:
+            assert code == 0
+            continue
+        assert code == 2 and err.count("\n") == 1 and said in err, (argv, err)
+    env.write_text("")  # no [mail]: sending says what to set
+    code, _, err = run("comm", "send", "1001", "--text", "x")
+    assert code == 2 and "mail is not set up" in err

@@ -109,8 +109,10 @@ def test_what_is_not_mail_is_refused(loaded_store: Store, now: datetime, raw: by
         deliver(loaded_store, raw, now)
 
 
-def gate(db: Path | str, raw: bytes, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[bytes]:
-    env = {**os.environ, "SLABOARD_SETTINGS": str(tmp_path / "none.toml"), "SLABOARD_NOW": "2026-11-26T10:00:00+01:00",
+def gate(db: Path | str, raw: bytes, tmp_path: Path, *extra: str, settings: Path | None = None,
+         now: str = "2026-11-26T10:00:00+01:00") -> subprocess.CompletedProcess[bytes]:
+    """The mailgate as an MTA runs it: a process with the message on standard input."""
+    env = {**os.environ, "SLABOARD_SETTINGS": str(settings or tmp_path / "none.toml"), "SLABOARD_NOW": now,
            "PYTHONPATH": str(ROOT / "src")}
     return subprocess.run([sys.executable, "-m", "slaboard", "mailgate", "--db", str(db), *extra], input=raw,
                           capture_output=True, env=env, timeout=60, check=False)

@@ -165,3 +165,81 @@ def test_uncovered_work_is_named_billable_at_the_contracts_rate(
     assert subject == f"[SLA #{ticket_id}] Switch dead"
     assert "Your contract does not cover Network, so this is billable work at EUR 125 an hour." in text
     assert "respond by" not in text
+
+
+# --------------------------------------------------------------------- the acknowledgement
+
+
+def test_a_new_mail_call_is_acknowledged_with_its_deadlines_and_that_is_no_response(
+        loaded_store: Store, now: datetime, smtp_server: SmtpServer) -> None:
+    # Van den Berg: Silver (weekdays 07:00-22:00), e-mail solved within 4 hours; a
+    # mail call is P4 (respond within 4 hours). Reported Thu 10:00: both by 14:00.
+    settings = settings_for(smtp_server)
+    got = deliver(loaded_store, mail(), now, mail=settings)
+    assert got.reason.endswith("; an acknowledgement is queued")
+    flush(loaded_store, settings, now)
+    [sent] = smtp_server.received
+    message = sent.message()
+    assert sent.rcpt_tos == ["marieke@vdberg-transport.example"]
+    assert message["Subject"] == f"[SLA #{got.ticket_id}] Mail is down"
+    assert message["In-Reply-To"] == "<m1@vdberg-transport.example>"
+    assert message["Auto-Submitted"] == "auto-replied"  # the customer's autoresponder leaves it be
+    text = message.get_content().replace("\r\n", "\n")
+    assert text.startswith("Dear Marieke van den Berg,\n")
+    assert ("Under your Silver contract we will respond by Thu 14:00 and aim to resolve it by Thu 14:00 "
+            "(Europe/Amsterdam).") in text
+    ticket = loaded_store.ticket(got.ticket_id)  # type: ignore[arg-type]
+    assert ticket is not None and ticket.responded_at is None  # an automatic message answers nothing
+    [entry] = [c for c in loaded_store.communications(ticket_id=ticket.id) if c.direction == "out"]
+    assert (entry.operator, entry.channel) == ("mail", "email") and "respond by Thu 14:00" in entry.summary
+
+
+def test_the_acknowledgement_counts_in_business_hours_past_the_evening(
+        loaded_store: Store, now: datetime, smtp_server: SmtpServer) -> None:
+    # Reported Thu 20:30: 1h30 left on Thursday (to 22:00), 2h30 from Friday 07:00.
+    evening = now.replace(hour=20, minute=30)
+    settings = settings_for(smtp_server)
+    got = deliver(loaded_store, mail(), evening, mail=settings)
+    subject, text = preview(loaded_store, settings, got.ticket_id, evening)  # type: ignore[arg-type]
+    assert "we will respond by Fri 09:30 and aim to resolve it by Fri 09:30 (Europe/Amsterdam)" in text
+
+
+def test_no_acknowledgement_without_mail_set_up_or_when_the_level_says_no(
+        loaded_store: Store, now: datetime, smtp_server: SmtpServer, sample_file: Path, tmp_path: Path) -> None:
+    deliver(loaded_store, mail(), now)  # no mail settings
+    deliver(loaded_store, mail(message_id="<m2@x>"), now, mail=settings_for(smtp_server, from_address=""))
+    deliver(loaded_store, mail(message_id="<m3@x>"), now, mail=settings_for(smtp_server, acknowledge=False))
+    assert loaded_store.outbox(everything=True) == []
+    quiet = tmp_path / "quiet.toml"
+    quiet.write_text(sample_file.read_text().replace('[levels.silver]\n', '[levels.silver]\nacknowledge = false\n'))
+    load_files(loaded_store, [quiet], now)
+    got = deliver(loaded_store, mail(message_id="<m4@x>"), now, mail=settings_for(smtp_server))
+    assert got.reason.endswith("; its service level sends no acknowledgement")
+    assert loaded_store.outbox(everything=True) == []
+
+
+def test_a_broken_template_costs_the_acknowledgement_never_the_call(
+        loaded_store: Store, now: datetime, smtp_server: SmtpServer, tmp_path: Path) -> None:
+    (tmp_path / "acknowledgement.txt").write_text("Subject: x\n\n{{ nonsense.here }}\n")
+    got = deliver(loaded_store, mail(), now, mail=settings_for(smtp_server, templates=tmp_path))
+    assert got.disposition == "opened" and "no acknowledgement was sent (mail template" in got.reason
+    assert loaded_store.outbox(everything=True) == []
+    assert [c for c in loaded_store.communications(ticket_id=got.ticket_id) if c.direction == "out"] == []
+
+
+def test_unmatched_mail_named_later_is_acknowledged_with_deadlines_from_its_arrival(
+        loaded_store: Store, now: datetime, smtp_server: SmtpServer) -> None:
+    from slaboard.services.mailgate import assign_unmatched
+
+    settings = settings_for(smtp_server)
+    stranger = deliver(loaded_store, mail(sender="Kees <kees@gmail.example>", message_id="<u1@gmail.example>"),
+                       now, mail=settings)
+    assert stranger.disposition == "unmatched" and loaded_store.outbox(everything=True) == []
+    [waiting] = loaded_store.unmatched_mail()
+    view = assign_unmatched(loaded_store, int(waiting["id"]), "VDB", None, "ann", now + timedelta(hours=2),
+                            mail=settings)
+    assert view.ticket.reported_at == now  # its clocks run from its arrival at 10:00 ...
+    flush(loaded_store, settings, now + timedelta(hours=2))
+    [sent] = smtp_server.received
+    assert sent.rcpt_tos == ["kees@gmail.example"]
+    assert "respond by Thu 14:00" in sent.message().get_content()  # ... so it is due at 14:00, not 16:00

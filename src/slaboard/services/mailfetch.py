@@ -29,6 +29,7 @@ from urllib.parse import unquote, urlsplit
 
 from slaboard.services.mailgate import ATTACHMENT_LIMIT, MailDataError, deliver
 from slaboard.services.tickets import ServiceError
+from slaboard.settings import MailSettings
 from slaboard.store import Store, StoreError
 
 PROCESSED = "slaboard/processed"
@@ -117,7 +118,7 @@ def _ok(result: tuple[str, list[Any]]) -> list[Any]:
 
 
 def fetch(store: Store, box: Mailbox, now: datetime, *, tag: str = "SLA", own: str = "",
-          attachment_limit: int = ATTACHMENT_LIMIT) -> FetchReport:
+          attachment_limit: int = ATTACHMENT_LIMIT, mail: MailSettings | None = None) -> FetchReport:
     report = FetchReport(box.where())
     conn = _connect(box)
     try:
@@ -133,7 +134,7 @@ def fetch(store: Store, box: Mailbox, now: datetime, *, tag: str = "SLA", own: s
             if raw is None:  # moved away by a fetch on another host meanwhile
                 continue
             try:
-                delivery = deliver(store, raw, now, tag=tag, own=own, attachment_limit=attachment_limit)
+                delivery = deliver(store, raw, now, tag=tag, own=own, attachment_limit=attachment_limit, mail=mail)
                 report.taken.append(delivery.line())
                 target = PROCESSED
             except MailDataError as err:

@@ -50,6 +50,7 @@ from typing import Any
 
 from slaboard.domain import Communication, Customer, Event
 from slaboard.services.tickets import NewCall, ServiceError, TicketView, open_call, resolve_customer, update_ticket
+from slaboard.settings import MailSettings
 from slaboard.store import Attachment, Store
 from slaboard.textfmt import plain, plain_block
 
@@ -477,8 +478,9 @@ def _with_notes(text: str, enclosures: Enclosures) -> str:
 
 
 def deliver(store: Store, raw: bytes, now: datetime, *, tag: str = "SLA", own: str = "",
-            attachment_limit: int = ATTACHMENT_LIMIT) -> Delivery:
-    """Take one message (see the module's notes); MailDataError when it is not mail."""
+            attachment_limit: int = ATTACHMENT_LIMIT, mail: MailSettings | None = None) -> Delivery:
+    """Take one message (see the module's notes); MailDataError when it is not mail.
+    With ``mail`` set up, a new call is acknowledged (queued in the same transaction)."""
     message = parse(raw)
     message_id = message_id_of(message, raw)
     subject = header(message, "Subject")[:300]
@@ -522,8 +524,28 @@ def deliver(store: Store, raw: bytes, now: datetime, *, tag: str = "SLA", own: s
                        title=subject or "(no subject)", description=text, caller=contact or name or address,
                        reported_at=plausible_date(message, now) or now)
         view = open_call(store, call, OPERATOR, now)
-        return record("opened", f"a new call for {customer.name}", view.ticket.id, customer=customer.key,
-                      enclosures=enclosures)
+        delivery = record("opened", f"a new call for {customer.name}", view.ticket.id, customer=customer.key,
+                          enclosures=enclosures)
+        delivery.reason += acknowledged(store, mail, view, now, (name or contact, address), message_id)
+        return delivery
+
+
+def acknowledged(store: Store, mail: MailSettings | None, view: TicketView, now: datetime, to: tuple[str, str],
+                 message_id: str) -> str:
+    """Queue the acknowledgement of a new mail call when mail is set up and its level
+    acknowledges; what happened, for the delivery's line. A template or address
+    that fails is said there and never costs the call (nothing of it is written)."""
+    if mail is None or not mail.configured or not mail.acknowledge:
+        return ""
+    from slaboard.services.mailsend import acknowledge, acknowledges
+
+    if not acknowledges(store, view):
+        return "; its service level sends no acknowledgement"
+    try:
+        acknowledge(store, mail, view, now, to=to, in_reply_to=message_id)
+    except ServiceError as err:
+        return f"; no acknowledgement was sent ({err})"
+    return "; an acknowledgement is queued"
 
 
 def _service_for(store: Store, customer: Customer, now: datetime) -> str:
@@ -632,7 +654,7 @@ def _waiting(store: Store, mail_id: int) -> dict[str, Any]:
 
 
 def assign_unmatched(store: Store, mail_id: int, customer: str, service: str | None, operator: str,
-                     now: datetime) -> TicketView:
+                     now: datetime, mail: MailSettings | None = None) -> TicketView:
     """Make an unmatched message a call of ``customer`` (on ``service``, else the one
     its mail goes to): reported when the message arrived, so its clocks run from
     then; the message and its attachments belong to the call from now on."""
@@ -649,8 +671,11 @@ def assign_unmatched(store: Store, mail_id: int, customer: str, service: str | N
         note = (f"opened from unmatched mail #{mail_id} {row['message_id']} from {address or '(no sender)'}, "
                 f"received {received.isoformat()}; {chosen.name} named by {operator}")
         store.add_events([Event(ticket_id=view.ticket.id, at=now, operator=operator, kind="comment", note=note)])
+        reason = f"a call for {chosen.name}, named by {operator} at {now.isoformat(timespec='seconds')}"
+        if address:
+            reason += acknowledged(store, mail, view, now, (name, address), row["message_id"])
         store.settle_mail(mail_id, disposition="opened", ticket_id=view.ticket.id, customer=chosen.key,
-                          reason=f"a call for {chosen.name}, named by {operator} at {now.isoformat(timespec='seconds')}")
+                          reason=reason)
     return view
 
 

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from slaboard.domain import Communication
 from slaboard.services.comms import NewCommunication, log_communication
-from slaboard.services.mailout import MailError, MailSettings, enqueue
+from slaboard.services.mailout import MailError, MailSettings, check_address, enqueue
 from slaboard.services.mailtemplates import render_mail
 from slaboard.services.tickets import ServiceError, TicketView, get_view
 from slaboard.store import Store
@@ -158,6 +158,8 @@ def acknowledge(store: Store, mail: MailSettings, view: TicketView, now: datetim
     """Queue the acknowledgement of a new mail call and log it (inside the caller's
     transaction); the outbox id."""
     subject, body = render_mail(mail.templates, "acknowledgement.txt", acknowledgement_context(store, mail, view, now, to[0]))
+    check_address(to[1])  # before anything is written: a bad address costs nothing
+    check_address(mail.from_address)
     with store.write():
         comm = store.add_communication(Communication(
             customer=view.customer.key, ticket_id=view.ticket.id, at=now, operator="mail", channel="email",

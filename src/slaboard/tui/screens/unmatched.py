@@ -175,14 +175,17 @@ class UnmatchedMailScreen(Screen[int]):
         if not customer:
             self._message("Choose the customer first (c).", error=True)
             return
-        operator, now, mail_id = self.app.operator, self.app.clock(), mail.id
+        operator, now, mail_id, settings = self.app.operator, self.app.clock(), mail.id, self.app.mail
 
         def assign(store: Store) -> TicketView:
-            return assign_unmatched(store, mail_id, customer, service, operator, now)
+            return assign_unmatched(store, mail_id, customer, service, operator, now, mail=settings)
 
-        self.app.write(assign, lambda view: self._done(mail_id, f"#{view.ticket.id} opened for "
-                                                                f"{view.customer.name} (reported {here(mail.received_at)})."),
-                       self._failed)
+        def assigned(view: TicketView) -> None:
+            self._done(mail_id, f"#{view.ticket.id} opened for {view.customer.name} "
+                                f"(reported {here(mail.received_at)}).")
+            self.app.flush_mail()  # its acknowledgement, if one was queued
+
+        self.app.write(assign, assigned, self._failed)
 
     def action_dismiss_mail(self) -> None:
         if self.current is None:
