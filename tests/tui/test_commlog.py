@@ -188,6 +188,30 @@ async def test_the_drafted_notice_is_sent_by_mail_from_the_log(
         assert [m["status"] for m in store.outbox(everything=True)] == ["sent"]
 
 
+async def test_mail_that_cannot_leave_now_waits_and_the_board_counts_it(
+        log_db: tuple[Path, dict[str, int]]) -> None:
+    path, ids = log_db
+    settings = Settings(mail=settings_for(None, flush_interval=0))  # a server that is down
+    app = SlaboardApp(path, operator=OPERATOR, clock=lambda: BOARD_NOW, settings=settings, live=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(app, pilot)
+        assert "unsent" not in str(app.screen.query_one("#summary", Static).render())
+        app.action_comm_log(ticket_id=ids["outage"])
+        await settle(app, pilot)
+        await pilot.press("n")
+        await type_text(pilot, "We are on it.")
+        await pilot.press("ctrl+r")
+        await settle(app, pilot)
+        await app.workers.wait_for_complete()
+        await pilot.press("escape")
+        app.board_changed()
+        await settle(app, pilot)
+        assert "✉ 1 unsent" in str(app.screen.query_one("#summary", Static).render())
+    with Store.open(path) as store:
+        [waiting] = store.outbox()
+        assert waiting["status"] == "queued" and waiting["attempts"] == 1 and waiting["last_error"]
+
+
 async def test_without_mail_settings_the_log_offers_no_sending(log_db: tuple[Path, dict[str, int]],
                                                               make_app: AppFactory) -> None:
     path, ids = log_db

@@ -9,7 +9,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from slaboard.resources import data_dir
@@ -21,7 +20,7 @@ from slaboard.tui.screens.triage import TriageScreen
 from slaboard.tui.screens.unmatched import UnmatchedMailScreen
 from slaboard.tui.widgets.dialogs import AttachmentChooser, SaveAttachmentDialog
 
-from .conftest import BOARD_NOW, AppFactory
+from .conftest import BOARD_NOW, AppFactory, settle
 
 M = timedelta(minutes=1)
 ODD = "Scanner [bold]broken[/] \x1b[2J"
@@ -52,13 +51,6 @@ def mail_db(tmp_path: Path) -> tuple[Path, int]:
     return path, opened.ticket_id
 
 
-async def settle(pilot: Pilot) -> None:  # type: ignore[type-arg]
-    for _ in range(3):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 def text_of(screen: object, selector: str) -> str:
     return screen.query_one(selector, Static).render().plain  # type: ignore[attr-defined]
 
@@ -68,10 +60,10 @@ async def test_triage_shows_unmatched_mail_first_and_makes_a_call_of_it(mail_db:
     path, _ = mail_db
     app = make_app(path)
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
+        await settle(pilot.app, pilot)
         assert "1 unmatched mail waits" in text_of(app.screen, "#summary")
         await pilot.press("t")
-        await settle(pilot)
+        await settle(pilot.app, pilot)
         screen = app.screen
         assert isinstance(screen, UnmatchedMailScreen)
         head = text_of(screen, "#mail-head")
@@ -79,10 +71,10 @@ async def test_triage_shows_unmatched_mail_first_and_makes_a_call_of_it(mail_db:
         assert "It stopped at [red]nine[/red]." in text_of(screen, "#mail-text")
         assert "a[1].pdf" in text_of(screen, "#mail-files")
         await pilot.press("enter")  # the suggested customer is chosen already
-        await settle(pilot)
+        await settle(pilot.app, pilot)
         assert "opened for Van den Berg Transport" in text_of(screen, "#mail-message")
         await pilot.press("escape")
-        await settle(pilot)
+        await settle(pilot.app, pilot)
         assert isinstance(app.screen, TriageScreen)
         assert "Scanner" in text_of(app.screen, "#call-title")  # the new call is one to triage now
     with Store.open(path) as store:
@@ -97,14 +89,14 @@ async def test_unmatched_mail_set_aside_with_a_reason(mail_db: tuple[Path, int],
     path, _ = mail_db
     app = make_app(path)
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
+        await settle(pilot.app, pilot)
         await pilot.press("t")
-        await settle(pilot)
+        await settle(pilot.app, pilot)
         await pilot.press("x")
-        await settle(pilot)
+        await settle(pilot.app, pilot)
         assert isinstance(app.focused, Input)
         await pilot.press(*"spam", "enter")
-        await settle(pilot)
+        await settle(pilot.app, pilot)
         assert "No more unmatched mail" in text_of(app.screen, "#mail-head")
     with Store.open(path) as store:
         [row] = [m for m in store.mail_messages() if m["message_id"] == "<u@x>"]
@@ -119,31 +111,31 @@ async def test_the_detail_lists_attachments_and_saves_one(mail_db: tuple[Path, i
     target = tmp_path / "out"
     target.mkdir()
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+        await settle(pilot.app, pilot)
         app.push_screen(TicketScreen(ticket_id))
-        await settle(pilot)
+        await settle(pilot.app, pilot)
         body = text_of(app.screen, "#body")
         assert "one.pdf" in body and "two [b].pdf" in body and "refused: over the 1.0 KB limit" in body
         await pilot.press("w")
-        await settle(pilot)
+        await settle(pilot.app, pilot)
         assert isinstance(app.screen, AttachmentChooser)  # two kept: choose one
         await pilot.press("down", "enter")
-        await settle(pilot)
+        await settle(pilot.app, pilot)
         dialog = app.screen
         assert isinstance(dialog, SaveAttachmentDialog)
         box = dialog.query_one("#path", Input)
         assert box.value.endswith("two [b].pdf")
         box.value = str(target / "two.pdf")
         await pilot.press("enter")
-        await settle(pilot)
+        await settle(pilot.app, pilot)
         assert isinstance(app.screen, TicketScreen)
         assert (target / "two.pdf").read_bytes() == b"%PDF-2"
         # Again to the same name: refused, asked again with the reason.
         await pilot.press("w", "down", "enter")
-        await settle(pilot)
+        await settle(pilot.app, pilot)
         app.screen.query_one("#path", Input).value = str(target / "two.pdf")
         await pilot.press("enter")
-        await settle(pilot)
+        await settle(pilot.app, pilot)
         assert isinstance(app.screen, SaveAttachmentDialog)
         assert "exists" in text_of(app.screen, "#problem")
         assert (target / "two.pdf").read_bytes() == b"%PDF-2"

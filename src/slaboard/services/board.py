@@ -51,6 +51,7 @@ class Snapshot:
     loaded_at: datetime
     data_version: int
     unmatched_mail: int = 0  # messages waiting for an operator to name their customer (see triage)
+    unsent_mail: int = 0  # messages in the outbox not sent yet (queued, being sent or failed)
 
 
 class BoardFeed:
@@ -124,6 +125,7 @@ class BoardFeed:
             seq = store.last_seq()
             rows = store.open_tickets() if full else store.tickets_changed_since(self._seq)
             unmatched = store.count_unmatched_mail()
+            unsent = store.unsent_mail()
         self._seq = seq
         needed = {t.customer for t, _ in rows} - set(self._customers)
         if needed or full:
@@ -142,7 +144,7 @@ class BoardFeed:
             elif ticket.id in self._open_ids or not full:
                 removed.add(ticket.id)
                 self._open_ids.discard(ticket.id)
-        return Snapshot(changed, removed, full, now, version, unmatched)
+        return Snapshot(changed, removed, full, now, version, unmatched, unsent)
 
 
 _NEVER = 1 << 62

@@ -47,6 +47,7 @@ from slaboard.store.schema import (
     MAIL_MESSAGES_MORE,
     OUTBOX,
     OUTBOX_DUE,
+    OUTBOX_FAILED,
     SCHEMA_VERSION,
     SLA_OUTCOMES_VIEW,
 )
@@ -366,6 +367,7 @@ STEPS: dict[str, list[str]] = {
     "0007_mail_out": [
         _pg(OUTBOX, "next_attempt_at", "claimed_until", "created_at", "sent_at"),
         OUTBOX_DUE,
+        OUTBOX_FAILED,
         _pg(MAIL_ATTACHMENTS).replace("content BLOB", "content bytea"),
         *MAIL_ATTACHMENTS_INDEXES,
         *MAIL_MESSAGES_MORE,

@@ -1278,8 +1278,8 @@ class Store:
                                      "AND status = 'queued'").fetchone()[0])
 
     def unsent_mail(self) -> int:
-        """Messages queued, being sent or failed: the board's count. The first two
-        are read from the index outbox_due; failed ones are few."""
+        """Messages queued, being sent or failed: the board's count, read from the
+        partial indexes outbox_due and outbox_failed (sent mail is never scanned)."""
         waiting = self.conn.execute("SELECT COUNT(*) FROM outbox WHERE status IN ('queued', 'sending')").fetchone()[0]
         failed = self.conn.execute("SELECT COUNT(*) FROM outbox WHERE status = 'failed'").fetchone()[0]
         return int(waiting) + int(failed)

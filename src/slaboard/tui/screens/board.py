@@ -87,6 +87,7 @@ class BoardScreen(Screen[None]):
         self._select_after_poll: int | None = None
         self._polling = False
         self.unmatched_mail = 0
+        self.unsent_mail = 0
         self._poll_again = False  # a poll was asked for while one ran: run it after
         self._force_again = False  # ... and one of those asks was forced
 
@@ -183,6 +184,7 @@ class BoardScreen(Screen[None]):
     def apply(self, snapshot: Snapshot) -> None:
         """A keyed diff: changed calls replace their rows, gone ones leave; one sort."""
         self.unmatched_mail = snapshot.unmatched_mail
+        self.unsent_mail = snapshot.unsent_mail
         self.model.apply(snapshot, self._now())
         self._sync_level_tabs()
         select, self._select_after_poll = self._select_after_poll, None
@@ -374,6 +376,8 @@ class BoardScreen(Screen[None]):
         if self.unmatched_mail:
             mails = "mail waits" if self.unmatched_mail == 1 else "mails wait"
             content = content + Content.styled(f"✉ {self.unmatched_mail} unmatched {mails} (t: triage)", "$warning bold") + Content("   ")
+        if self.unsent_mail:
+            content = content + Content.styled(f"✉ {self.unsent_mail} unsent", "$warning bold") + Content("   ")
         level_text = "  ·  ".join(f"{plain(level)} {n}" for level, n in sorted(levels.items()))
         line1 = content
         if nxt is not None and nxt.lead is not None:
