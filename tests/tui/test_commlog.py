@@ -175,6 +175,8 @@ async def test_the_drafted_notice_is_sent_by_mail_from_the_log(
         await app.workers.wait_for_complete()
         error = static_text(app, "#log-form-error")
         assert not screen.query_one("#log-form").has_class("-shown"), error
+        await settle(app, pilot)
+        assert "✉ sent Thu 26 Nov 09:30" in shown_entries(app)[0]
     [got] = smtp_server.received
     message = got.message()
     assert got.rcpt_tos == ["tom.whitfield@harbourfinch.example"]  # the contact in the form, from the contract file
@@ -203,6 +205,9 @@ async def test_mail_that_cannot_leave_now_waits_and_the_board_counts_it(
         await pilot.press("ctrl+r")
         await settle(app, pilot)
         await app.workers.wait_for_complete()
+        await settle(app, pilot)
+        said = shown_entries(app)[0]
+        assert "✉ waiting in the outbox, next try Thu 26 Nov 09:31 (try 1: " in said, said
         await pilot.press("escape")
         app.board_changed()
         await settle(app, pilot)
@@ -210,6 +215,19 @@ async def test_mail_that_cannot_leave_now_waits_and_the_board_counts_it(
     with Store.open(path) as store:
         [waiting] = store.outbox()
         assert waiting["status"] == "queued" and waiting["attempts"] == 1 and waiting["last_error"]
+
+
+def test_the_log_says_when_mail_failed_or_its_sender_stopped() -> None:
+    from slaboard.services.access import MailState
+    from slaboard.tui.screens.commlog import mail_line
+
+    failed = MailState(7, "failed", 8, BOARD_NOW, "550 5.1.1 [no] such user\x1b[2J", None, None)
+    said = mail_line(failed, LONDON, BOARD_NOW)
+    assert said.plain == "  ✉ NOT SENT: 550 5.1.1 [no] such user␛[2J (slaboard mail retry 7)"
+    stale = MailState(8, "sending", 0, BOARD_NOW, "", None, BOARD_NOW - M)
+    assert "its sender stopped while sending it; 'slaboard mail retry 8'" in mail_line(stale, LONDON, BOARD_NOW).plain
+    sending = MailState(9, "sending", 0, BOARD_NOW, "", None, BOARD_NOW + M)
+    assert mail_line(sending, LONDON, BOARD_NOW).plain == "  ✉ being sent"
 
 
 async def test_without_mail_settings_the_log_offers_no_sending(log_db: tuple[Path, dict[str, int]],

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from slaboard.services.tickets import ServiceError
-from slaboard.store import Attachment, ConflictError, Store, StoreError
+from slaboard.store import Attachment, ConflictError, MailState, Store, StoreError
 from slaboard.store.store import is_url
 
 #: What a read or a change can fail with that is the user's to see (not a bug).
@@ -24,4 +24,4 @@ def open_store(path: str | Path, *, readonly: bool = False, any_thread: bool = F
     return Store.open(path, readonly=readonly, any_thread=any_thread)
 
 
-__all__ = ["USER_ERRORS", "Attachment", "ConflictError", "ServiceError", "Store", "StoreError", "is_database_url", "open_store"]
+__all__ = ["USER_ERRORS", "Attachment", "ConflictError", "MailState", "ServiceError", "Store", "StoreError", "is_database_url", "open_store"]

@@ -20,7 +20,7 @@ from slaboard.services.tickets import (
     plan_change,
     resolve_customer,
 )
-from slaboard.store import Attachment, Store
+from slaboard.store import Attachment, MailState, Store
 from slaboard.textfmt import compact
 
 
@@ -146,6 +146,7 @@ class CustomerLog:
     draft: str | None
     everything: bool  # all of the customer's messages, not only the call's
     attachments: dict[int, list[Attachment]] = field(default_factory=dict)  # by message (communication id)
+    mail: dict[int, MailState] = field(default_factory=dict)  # how the mail sent as an entry stands, by entry
 
 
 def customer_log(store: Store, *, ticket_id: int | None, customer: str | None, everything: bool,
@@ -161,7 +162,9 @@ def customer_log(store: Store, *, ticket_id: int | None, customer: str | None, e
     draft = draft_notice(view, operator, now, templates) if view is not None and needs_notice(view) else None
     inbound = [e.id for e in entries if e.direction == "in" and e.channel == "email" and e.id is not None]
     attachments = store.communication_attachments(inbound) if inbound else {}
-    return CustomerLog(who, view, entries, draft, everything or view is None, attachments)
+    outbound = [e.id for e in entries if e.direction == "out" and e.channel == "email" and e.id is not None]
+    mail = store.mail_states(outbound) if outbound else {}
+    return CustomerLog(who, view, entries, draft, everything or view is None, attachments, mail)
 
 
 __all__ = ["CustomerLog", "NewCommunication", "communications_of", "customer_log", "draft_notice", "log_communication",

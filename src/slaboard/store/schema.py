@@ -432,6 +432,7 @@ OUTBOX = """CREATE TABLE outbox (
     )"""
 OUTBOX_DUE = "CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE status IN ('queued', 'sending')"
 OUTBOX_FAILED = "CREATE INDEX outbox_failed ON outbox (id) WHERE status = 'failed'"  # the board counts them
+OUTBOX_BY_COMMUNICATION = "CREATE INDEX outbox_by_communication ON outbox (communication_id)"  # the log's states
 # The files that came with inbound mail: kept up to the size limit of the
 # settings; a larger one is listed by name and size with why it was refused.
 MAIL_ATTACHMENTS = """CREATE TABLE mail_attachments (
@@ -460,7 +461,7 @@ MAIL_MESSAGES_MORE = [
 
 @migration("0007_mail_out")
 def _mail_out(db: Database) -> None:
-    for statement in (OUTBOX, OUTBOX_DUE, OUTBOX_FAILED, MAIL_ATTACHMENTS, *MAIL_ATTACHMENTS_INDEXES, *MAIL_MESSAGES_MORE):
+    for statement in (OUTBOX, OUTBOX_DUE, OUTBOX_FAILED, OUTBOX_BY_COMMUNICATION, MAIL_ATTACHMENTS, *MAIL_ATTACHMENTS_INDEXES, *MAIL_MESSAGES_MORE):
         db.execute(statement)
 
 SCHEMA_VERSION = len(KNOWN_MIGRATIONS)

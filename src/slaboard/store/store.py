@@ -200,6 +200,19 @@ class OutcomeRow(NamedTuple):
     contract_id: int | None
 
 
+class MailState(NamedTuple):
+    """How a message in the outbox stands: queued (with its next try), sending,
+    sent, or failed (``last_error`` says what the server said)."""
+
+    outbox_id: int
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str
+    sent_at: datetime | None
+    claimed_until: datetime | None
+
+
 class Attachment(NamedTuple):
     """A file that came with a message: kept (its bytes read apart, see
     Store.attachment_content) or refused (``refused`` says why)."""
@@ -1134,6 +1147,23 @@ class Store:
                 found = self._attachment(row)
                 out[found.communication_id or 0].append(found)
         return dict(out)
+
+    def mail_states(self, communication_ids: Sequence[int]) -> dict[int, MailState]:
+        """How the mail sent as these log entries stands (queued, sending, sent,
+        failed), by communication."""
+        ids = list(dict.fromkeys(communication_ids))
+        out: dict[int, MailState] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            for row in self.conn.execute(
+                    "SELECT communication_id, id, status, attempts, next_attempt_at, last_error, sent_at, claimed_until "
+                    f"FROM outbox WHERE communication_id IN ({','.join('?' * len(chunk))}) ORDER BY id", chunk):
+                out[int(row[0])] = MailState(
+                    outbox_id=int(row[1]), status=row[2], attempts=int(row[3]),
+                    next_attempt_at=datetime.fromisoformat(row[4]), last_error=row[5],
+                    sent_at=datetime.fromisoformat(row[6]) if row[6] else None,
+                    claimed_until=datetime.fromisoformat(row[7]) if row[7] else None)
+        return out
 
     def attachment(self, attachment_id: int) -> Attachment | None:
         row = self.conn.execute(f"{self._ATTACHMENT} WHERE a.id = ?", [attachment_id]).fetchone()

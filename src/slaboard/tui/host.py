@@ -107,9 +107,10 @@ class BoardHost(Host):
             self.set_interval(self.mail.flush_interval, self.flush_mail, name="mail flush")
 
     @work(thread=True, group="mail", exclusive=False, exit_on_error=False)
-    def flush_mail(self, tell: bool = False) -> None:
+    def flush_mail(self, tell: bool = False, done: Callable[[], None] | None = None) -> None:
         """Send the mail that is due (any board may: a message is claimed by one
-        sender only). ``tell``: say what happened (after the operator sent one)."""
+        sender only). ``tell``: say what happened (after the operator sent one);
+        ``done`` runs on the main thread afterwards."""
         if not self.mail.configured:
             return
         try:
@@ -129,6 +130,8 @@ class BoardHost(Host):
                                   severity="warning", timeout=8, markup=False)
         elif tell and report.sent:
             self.call_from_thread(self.notify, f"Mail sent ({report.sent}).", timeout=4, markup=False)
+        if done is not None:
+            self.call_from_thread(done)
 
     # ---------------------------------------------------------------- screens
 

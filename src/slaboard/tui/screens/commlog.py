@@ -22,7 +22,7 @@ from textual.widgets import Checkbox, Footer, Input, OptionList, Select, Static,
 from textual.widgets.option_list import Option
 
 from slaboard.domain import COMM_CHANNELS, Communication, Customer
-from slaboard.services.access import Attachment
+from slaboard.services.access import Attachment, MailState
 from slaboard.services.comms import CustomerLog, NewCommunication, customer_log, log_communication
 from slaboard.services.mailsend import Outgoing, send_message
 from slaboard.services.tickets import TicketView
@@ -51,9 +51,28 @@ def parse_promise(text: str, now: datetime, tz: str) -> datetime | None:
 # ------------------------------------------------------------------ reading
 
 
-def entry_prompt(entry: Communication, tz: str, show_ticket: bool, attachments: Sequence[Attachment] = ()) -> Content:
+def mail_line(state: MailState, tz: str, now: datetime) -> Content:
+    """Whether the mail an entry was sent as has gone."""
+    if state.status == "sent" and state.sent_at is not None:
+        return Content.styled(f"  ✉ sent {local(state.sent_at, tz, WHEN)}", "$text-muted")
+    if state.status == "failed":
+        return Content.styled(f"  ✉ NOT SENT: {plain(state.last_error)} (slaboard mail retry {state.outbox_id})",
+                              "$error bold")
+    if state.status == "sending" and state.claimed_until is not None and state.claimed_until < now:
+        return Content.styled(f"  ✉ its sender stopped while sending it; 'slaboard mail retry {state.outbox_id}' "
+                              "sends it again", "$warning")
+    if state.status == "sending":
+        return Content.styled("  ✉ being sent", "$text-muted")
+    why = f" (try {state.attempts}: {plain(state.last_error)})" if state.attempts else ""
+    return Content.styled(f"  ✉ waiting in the outbox, next try {local(state.next_attempt_at, tz, WHEN)}{why}",
+                          "$warning")
+
+
+def entry_prompt(entry: Communication, tz: str, show_ticket: bool, attachments: Sequence[Attachment] = (),
+                 mail: tuple[MailState, datetime] | None = None) -> Content:
     """One message: when (customer's zone), who, direction, channel, contact; what
-    was said; what was promised; the files that came with it (their names as sent, plain)."""
+    was said; what was promised; the files that came with it (their names as sent,
+    plain); whether the mail it was sent as has gone."""
     head = Content.assemble(
         (local(entry.at, tz, WHEN), "bold"), "  ", plain(entry.operator), "  ",
         (ARROWS.get(entry.direction, "?"), "bold $accent"), f" {entry.channel:<7} ", (plain(entry.contact) or "-", "bold"),
@@ -70,6 +89,8 @@ def entry_prompt(entry: Communication, tz: str, show_ticket: bool, attachments: 
         lines.append(Content.styled("  " + " · ".join(promised), "$warning"))
     for a in attachments:
         lines.append(Content.assemble(("  attached ", "$text-muted"), attachment_line(a)))
+    if mail is not None:
+        lines.append(mail_line(mail[0], tz, mail[1]))
     return Content("\n").join(lines)
 
 
@@ -241,6 +262,7 @@ class CommLogScreen(Screen[None]):
         self.refresh_bindings()
 
     def _fill_entries(self, data: CustomerLog) -> None:
+        now: datetime = self.app.clock()
         entries = self.query_one("#log-entries", OptionList)
         keep = entries.highlighted
         entries.clear_options()
@@ -248,7 +270,9 @@ class CommLogScreen(Screen[None]):
             if i:
                 entries.add_option(None)  # a rule between messages
             files = data.attachments.get(entry.id, []) if entry.id is not None else []
-            entries.add_option(Option(entry_prompt(entry, data.customer.tz, data.everything, files), id=str(entry.id)))
+            state = data.mail.get(entry.id) if entry.id is not None else None
+            entries.add_option(Option(entry_prompt(entry, data.customer.tz, data.everything, files,
+                                                   (state, now) if state is not None else None), id=str(entry.id)))
         if not data.entries:
             hint = "No messages logged yet. n logs one" + (", d drafts the notice." if data.draft else ".")
             entries.add_option(Option(Content.styled(hint, "$text-muted italic"), disabled=True))
@@ -464,7 +488,7 @@ class CommLogScreen(Screen[None]):
         self.load()
 
     def action_reload(self) -> None:
-        if self.ticket_id is not None or self.customer_text:
+        if self.is_attached and (self.ticket_id is not None or self.customer_text):
             self.load()
 
     def _form_entry(self) -> NewCommunication | None:
@@ -528,7 +552,7 @@ class CommLogScreen(Screen[None]):
 
     def _sent(self, sent: Outgoing) -> None:
         self._saved(sent.communication, f"Mail to {sent.to[0] or sent.to[1]} is in the outbox.")
-        self.app.flush_mail(tell=True)
+        self.app.flush_mail(tell=True, done=self.action_reload)  # then the log says whether it went
 
     def _saved(self, entry: Communication, said: str = "") -> None:
         arrow = "to" if entry.direction == "out" else "from"
