@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from pgserver import PgServer, Unavailable
-from smtpserver import SmtpServer
+from smtpserver import TLS_PASSWORD, TLS_USER, SmtpServer
 
 from slaboard.resources import data_dir
 from slaboard.services.loading import load_files
@@ -175,6 +175,15 @@ def start_or_skip(start: Callable[[], T], what: str) -> T:
 def smtp() -> Iterator[SmtpServer]:
     """A real SMTP server (aiosmtpd on a loopback port) for the whole run."""
     server = start_or_skip(lambda: SmtpServer().start(), "aiosmtpd (SMTP)")
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def smtp_tls() -> Iterator[SmtpServer]:
+    """A real SMTP server with STARTTLS (its own certificate) that requires AUTH
+    (TLS_USER, TLS_PASSWORD)."""
+    server = start_or_skip(lambda: SmtpServer(tls=True, users={TLS_USER: TLS_PASSWORD}).start(), "aiosmtpd (SMTP)")
     yield server
     server.close()
 

@@ -22,6 +22,8 @@ from typing import Any
 
 from pgserver import Unavailable  # one "the programs are not there" for every server the tests start
 
+TLS_USER, TLS_PASSWORD = "desk", "smtp-password-123"  # what the STARTTLS server of the tests signs in
+
 
 def _free_port() -> int:
     with socket.socket() as s:

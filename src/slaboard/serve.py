@@ -67,6 +67,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
 
 from slaboard.services.tickets import ServiceError
+from slaboard.settings import is_loopback
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -145,15 +146,6 @@ def checked_public_url(url: str) -> str:
         raise ServiceError(f"serve: --public-url must be an http:// or https:// address such as "
                            f"https://wall.example.com, not {url!r}")
     return url.strip().rstrip("/")
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _is_address(name: str) -> bool:

@@ -99,8 +99,9 @@ class Settings:
 
 
 def is_loopback(host: str) -> bool:
-    """Whether ``host`` is this machine (traffic to it never leaves the host)."""
-    if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost"):
+    """Whether ``host`` is this machine (traffic to it never leaves the host):
+    ``localhost`` or a loopback address, nothing a resolver could answer otherwise."""
+    if host.lower() == "localhost":
         return True
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback

@@ -10,12 +10,10 @@ resumes the waiting clock, and a server that is down loses nothing."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import start_or_skip
-from smtpserver import SmtpServer, dead_port
+from smtpserver import TLS_PASSWORD, SmtpServer, dead_port
 
 from slaboard.cli import main
 from slaboard.services.mailout import enqueue, mail_settings
@@ -23,14 +21,7 @@ from slaboard.settings import load_settings
 from slaboard.store import Store
 
 NOW_ISO = "2026-11-26T10:00:00+01:00"
-PASSWORD = "cli-smtp-password-456"
-
-
-@pytest.fixture(scope="module")
-def smtp_tls() -> Iterator[SmtpServer]:
-    server = start_or_skip(lambda: SmtpServer(tls=True, users={"desk": PASSWORD}).start(), "aiosmtpd (SMTP)")
-    yield server
-    server.close()
+PASSWORD = TLS_PASSWORD
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import re
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from email import policy
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from conftest import start_or_skip
-from smtpserver import SmtpServer, settings_for
+from smtpserver import TLS_PASSWORD, SmtpServer, settings_for
 
 from slaboard.services.mailout import (
     CLAIM,
@@ -42,16 +41,8 @@ from slaboard.settings import Settings, load_settings, parse_smtp
 from slaboard.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
-PASSWORD = "smtp-password-123"
+PASSWORD = TLS_PASSWORD
 JAN = ("Jan de Vries", "jan@acme.example")
-
-
-@pytest.fixture(scope="module")
-def smtp_tls() -> Iterator[SmtpServer]:
-    """STARTTLS with its own certificate, and AUTH required (user desk)."""
-    server = start_or_skip(lambda: SmtpServer(tls=True, users={"desk": PASSWORD}).start(), "aiosmtpd (SMTP)")
-    yield server
-    server.close()
 
 
 @pytest.fixture
