@@ -75,6 +75,31 @@ def _duration(value: Any) -> Duration:
 DurationField = Annotated[Duration, BeforeValidator(_duration), PlainSerializer(lambda d: d.text, return_type=str)]
 Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2), PlainSerializer(lambda d: float(d), return_type=float)]
 
+_MINUTES = re.compile(r"^(?:(\d{1,4})h)?(?:(\d{1,5})m)?$")
+
+
+def parse_minutes(value: Any) -> int:
+    """Work time as written in a contract file: ``"15m"``, ``"1h"``, ``"1h30m"``
+    (clock minutes, not business time); ValueError when it is none of these or 0."""
+    text = str(value).strip().lower().replace(" ", "")
+    found = _MINUTES.match(text) if text else None
+    if isinstance(value, bool) or not found or not any(found.groups()):
+        raise ValueError(f"{value!r} is not a time of work such as '15m', '1h' or '1h30m'")
+    minutes = int(found.group(1) or 0) * 60 + int(found.group(2) or 0)
+    if minutes <= 0:
+        raise ValueError(f"{value!r} must be more than 0 minutes")
+    if minutes > 24 * 60:
+        raise ValueError(f"{value!r} is more than a day")
+    return minutes
+
+
+def minutes_text(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    return (f"{hours}h" if hours else "") + (f"{rest}m" if rest or not hours else "")
+
+
+MinutesField = Annotated[int, BeforeValidator(parse_minutes), PlainSerializer(minutes_text, return_type=str)]
+
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
@@ -271,11 +296,33 @@ class ContractDef(Model):
     plan: PriorityTargets = {}
     resolution: PriorityTargets = {}
     notes: str = ""
+    # What the work costs (see slaboard.services.billing): "fixed" (the monthly price
+    # covers the services), "block_hours" (a prepaid block per period drawn down by
+    # covered work; work past it billed at hourly_rate) or "time_and_materials"
+    # (every hour billed at hourly_rate). Each time entry is rounded up to
+    # ``rounding``; a call's work on one day is billed at least ``minimum``.
+    kind: Literal["fixed", "block_hours", "time_and_materials"] = "fixed"
+    block_hours: Decimal | None = Field(None, max_digits=8, decimal_places=2)
+    block_period: Literal["month", "quarter", "contract"] = "month"
+    rollover: bool = False
+    rounding: MinutesField | None = None
+    minimum: MinutesField | None = None
 
     @model_validator(mode="after")
     def _check(self) -> ContractDef:
         if self.valid_to is not None and self.valid_to < self.valid_from:
             raise ValueError(f"valid_to {self.valid_to} is before valid_from {self.valid_from}")
+        if self.kind == "block_hours":
+            if self.block_hours is None:
+                raise ValueError("block_hours: a block_hours contract needs its hours, e.g. block_hours = 20")
+            if self.block_hours <= 0:
+                raise ValueError(f"block_hours: {self.block_hours} is not a block; give more than 0 hours")
+            if self.block_period == "contract" and self.rollover:
+                raise ValueError("rollover: a block for the whole contract has no next period to roll over to")
+        elif self.block_hours is not None or self.rollover:
+            raise ValueError(f"block_hours and rollover belong to kind = \"block_hours\", not {self.kind!r}")
+        if self.kind != "fixed" and self.hourly_rate is None:
+            raise ValueError(f"hourly_rate: a {self.kind} contract bills work at its hourly_rate; give one")
         if not self.bespoke and self.level is None:
             raise ValueError("level: missing; name a service level, or set bespoke = true with own targets")
         if self.bespoke:

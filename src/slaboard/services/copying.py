@@ -25,7 +25,7 @@ from slaboard.store import Store, StoreError
 # In the order their references need.
 TABLES = ("meta", "calendars", "levels", "services", "customers", "contracts", "tickets", "events",
           "communications", "clock_outcomes", "operators", "mail_messages",
-          "outbox", "mail_attachments")
+          "outbox", "mail_attachments", "time_entries", "billing_periods")
 BATCH = 2000
 
 
@@ -127,7 +127,8 @@ def _after_copy(dst: Store) -> None:
     """Numbers given by the database go on after the copied ones."""
     if dst.engine != "postgresql":
         return
-    for table in ("contracts", "events", "communications", "mail_messages", "outbox", "mail_attachments"):
+    for table in ("contracts", "events", "communications", "mail_messages", "outbox", "mail_attachments",
+                  "time_entries"):
         dst.conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                          f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)")
     dst.conn.execute("DELETE FROM report_months")  # the inserts' triggers did; made again by the first report

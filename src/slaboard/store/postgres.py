@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from slaboard.store.connection import StoreError
 from slaboard.store.schema import (
     BASE_VIEWS,
+    BILLING_PERIODS,
     KNOWN_MIGRATIONS,
     MAIL_ATTACHMENTS,
     MAIL_ATTACHMENTS_INDEXES,
@@ -51,6 +52,8 @@ from slaboard.store.schema import (
     OUTBOX_FAILED,
     SCHEMA_VERSION,
     SLA_OUTCOMES_VIEW,
+    TIME_ENTRIES,
+    TIME_ENTRIES_INDEXES,
 )
 from slaboard.store.store import Store
 
@@ -374,6 +377,22 @@ STEPS: dict[str, list[str]] = {
         *MAIL_ATTACHMENTS_INDEXES,
         *MAIL_MESSAGES_MORE,
     ],
+    "0008_time_entries": [
+        _pg(TIME_ENTRIES, "started_at", "ended_at", "created_at", "updated_at"),
+        *TIME_ENTRIES_INDEXES,
+        _pg(BILLING_PERIODS, "closed_at"),
+        """CREATE FUNCTION time_entries_closed() RETURNS trigger LANGUAGE plpgsql AS $$
+           BEGIN
+             IF (TG_OP <> 'INSERT' AND EXISTS (SELECT 1 FROM billing_periods WHERE period = OLD.period))
+                OR (TG_OP <> 'DELETE' AND EXISTS (SELECT 1 FROM billing_periods WHERE period = NEW.period)) THEN
+               RAISE EXCEPTION 'the billing period is closed: a correction is a new entry in an open period';
+             END IF;
+             IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+             RETURN NEW;
+           END $$""",
+        """CREATE TRIGGER time_entries_closed BEFORE INSERT OR UPDATE OR DELETE ON time_entries
+           FOR EACH ROW EXECUTE FUNCTION time_entries_closed()""",
+    ],
 }
 assert list(STEPS) == KNOWN_MIGRATIONS[BASELINE_MIGRATIONS:], "every migration of the file needs its PostgreSQL step"
 SCHEMA = [*BASELINE, *(statement for steps in STEPS.values() for statement in steps)]
@@ -406,7 +425,7 @@ def translate(sql: str) -> str:
     return re.sub(r"(\w+) COLLATE NOCASE", r"lower(\1)", text)
 
 
-_RETURNS_ID = re.compile(r"^\s*INSERT INTO (contracts|communications|events|mail_messages|outbox|mail_attachments)\b(?!.*\bRETURNING\b)", re.S | re.I)
+_RETURNS_ID = re.compile(r"^\s*INSERT INTO (contracts|communications|events|mail_messages|outbox|mail_attachments|time_entries)\b(?!.*\bRETURNING\b)", re.S | re.I)
 
 
 class PgCursor:

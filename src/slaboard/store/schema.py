@@ -464,4 +464,56 @@ def _mail_out(db: Database) -> None:
     for statement in (OUTBOX, OUTBOX_DUE, OUTBOX_FAILED, OUTBOX_BY_COMMUNICATION, MAIL_ATTACHMENTS, *MAIL_ATTACHMENTS_INDEXES, *MAIL_MESSAGES_MORE):
         db.execute(statement)
 
+# The time people worked on calls, and the months billed. A time entry is covered
+# or billable as the contract's rules decide at billing (service covered, contract
+# valid that day, block hours left, in the order the work was done), unless an
+# operator decided otherwise with a reason (``billable`` set). ``ended_at`` and
+# ``minutes`` are NULL while its timer runs; one running timer per operator and
+# call. ``period`` is the month (YYYY-MM) of its start in the customer's zone.
+TIME_ENTRIES = """CREATE TABLE time_entries (
+        id INTEGER PRIMARY KEY,
+        ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+        customer TEXT NOT NULL REFERENCES customers(key),
+        operator TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        minutes INTEGER,
+        note TEXT NOT NULL DEFAULT '',
+        billable INTEGER,
+        billable_reason TEXT NOT NULL DEFAULT '',
+        period TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )"""
+TIME_ENTRIES_INDEXES = [
+    "CREATE INDEX time_entries_by_ticket ON time_entries (ticket_id, started_at)",
+    "CREATE INDEX time_entries_by_period ON time_entries (period, customer, started_at)",
+    "CREATE INDEX time_entries_by_operator ON time_entries (operator, started_at)",
+    "CREATE UNIQUE INDEX time_entries_one_timer ON time_entries (operator, ticket_id) WHERE ended_at IS NULL",
+]
+# A month closed for billing: its entries can no longer change, and its figures as
+# they were closed are what every later billing of it gives.
+BILLING_PERIODS = """CREATE TABLE billing_periods (
+        period TEXT PRIMARY KEY,
+        closed_at TEXT NOT NULL,
+        closed_by TEXT NOT NULL,
+        figures TEXT NOT NULL
+    )"""
+_CLOSED = "SELECT RAISE(ABORT, 'the billing period is closed: a correction is a new entry in an open period')"
+TIME_ENTRIES_GUARDS = [
+    f"""CREATE TRIGGER time_entries_closed_insert BEFORE INSERT ON time_entries
+       WHEN EXISTS (SELECT 1 FROM billing_periods WHERE period = NEW.period) BEGIN {_CLOSED}; END""",
+    f"""CREATE TRIGGER time_entries_closed_update BEFORE UPDATE ON time_entries
+       WHEN EXISTS (SELECT 1 FROM billing_periods WHERE period IN (OLD.period, NEW.period)) BEGIN {_CLOSED}; END""",
+    f"""CREATE TRIGGER time_entries_closed_delete BEFORE DELETE ON time_entries
+       WHEN EXISTS (SELECT 1 FROM billing_periods WHERE period = OLD.period) BEGIN {_CLOSED}; END""",
+]
+
+
+@migration("0008_time_entries")
+def _time_entries(db: Database) -> None:
+    for statement in (TIME_ENTRIES, *TIME_ENTRIES_INDEXES, BILLING_PERIODS, *TIME_ENTRIES_GUARDS):
+        db.execute(statement)
+
+
 SCHEMA_VERSION = len(KNOWN_MIGRATIONS)
