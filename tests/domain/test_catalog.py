@@ -514,3 +514,48 @@ def test_the_overlap_check_finds_exactly_the_overlapping_contracts(spans: list[t
         assert (other is not None) == _brute_overlaps(contracts, contract)
         if other is not None:
             assert _brute_overlaps([contract, other], contract)
+
+
+# ------------------------------------------------------------------ billing terms
+
+
+BILLING_TERMS = [
+    ({"kind": "block_hours", "block_hours": 20, "block_period": "quarter", "rollover": True, "rounding": "15m",
+      "minimum": "30m"}, None),
+    ({"kind": "time_and_materials", "rounding": "1h"}, None),
+    ({"kind": "block_hours"}, "block_hours: a block_hours contract needs its hours"),
+    ({"kind": "block_hours", "block_hours": -5}, "block_hours: -5 is not a block; give more than 0 hours"),
+    ({"kind": "block_hours", "block_hours": 0}, "block_hours: 0 is not a block"),
+    ({"kind": "block_hours", "block_hours": 20, "block_period": "contract", "rollover": True},
+     "rollover: a block for the whole contract has no next period"),
+    ({"block_hours": 20}, "block_hours and rollover belong to kind = \"block_hours\", not 'fixed'"),
+    ({"rollover": True}, "block_hours and rollover belong to kind"),
+    ({"kind": "time_and_materials", "hourly_rate": None}, "hourly_rate: a time_and_materials contract bills work"),
+    ({"kind": "prepaid"}, "kind"),
+    ({"rounding": "0m"}, "'0m' must be more than 0 minutes"),
+    ({"minimum": "half an hour"}, "is not a time of work such as '15m'"),
+    ({"rounding": "25h"}, "is more than a day"),
+    ({"block_period": "week", "kind": "block_hours", "block_hours": 5}, "block_period"),
+]
+
+
+@pytest.mark.parametrize(("terms", "problem"), BILLING_TERMS)
+def test_billing_terms_are_checked_on_loading(small_contracts, terms, problem) -> None:
+    doc = tomllib.loads(small_contracts)
+    contract = doc["contracts"][0]
+    for key, value in terms.items():
+        if value is None:
+            contract.pop(key, None)
+        else:
+            contract[key] = value
+    if problem is None:
+        catalog = build_catalog([("small.toml", doc)])
+        [written] = [c for c in catalog.contracts if c.customer == "acme"]
+        assert written.kind == terms["kind"]
+        assert written.rounding == {"15m": 15, "1h": 60}[terms["rounding"]]
+        assert written.model_dump(mode="json")["rounding"] == terms["rounding"]  # written back as it was given
+        return
+    with pytest.raises(ContractFileError) as excinfo:
+        build_catalog([("small.toml", doc)])
+    assert excinfo.value.entry.startswith("contracts") and problem in excinfo.value.message, excinfo.value.message
+    assert "\n" not in excinfo.value.message

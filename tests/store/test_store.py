@@ -432,3 +432,48 @@ def test_sqlite_errors_are_told_apart_by_their_code_not_their_words(tmp_path: Pa
         conn.close()
     assert [error_kind(e.value) for e in (busy, readonly, notadb)] == ["SQLITE_BUSY", "SQLITE_READONLY", "SQLITE_NOTADB"]
     assert error_kind(sqlite3.ProgrammingError("closed")) == ""
+
+
+# ------------------------------------------------------------------ a closed billing period
+
+
+CLOSED_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError,)
+try:
+    import psycopg
+
+    CLOSED_ERRORS += (psycopg.Error,)
+except ImportError:  # the PostgreSQL driver is optional; the file's test runs without it
+    pass
+
+
+def test_a_closed_billing_period_refuses_any_change_to_its_time_entries(small_store, now) -> None:
+    """In the database itself, on both engines: a correction is a new entry in an
+    open period, never a change to a closed one."""
+    t = open_call(small_store, NewCall(customer="acme", service="email", title="x"), "ann", now).ticket.id
+    conn = small_store.conn
+
+    def entry(period: str) -> None:
+        conn.execute("INSERT INTO time_entries (ticket_id, customer, operator, started_at, ended_at, minutes, period, "
+                     "created_at, updated_at) VALUES (?, 'acme', 'ann', ?, ?, 30, ?, ?, ?)",
+                     [t, iso(now - timedelta(hours=1)), iso(now - timedelta(minutes=30)), period, iso(now), iso(now)])
+
+    with small_store.write():
+        entry("2026-10")
+        entry("2026-11")
+        conn.execute("INSERT INTO billing_periods (period, closed_at, closed_by, figures) VALUES ('2026-10', ?, 'ann', '{}')",
+                     [iso(now)])
+    for sql in ("UPDATE time_entries SET minutes = 45 WHERE period = '2026-10'",
+                "UPDATE time_entries SET period = '2026-10' WHERE period = '2026-11'",
+                "DELETE FROM time_entries WHERE period = '2026-10'"):
+        with pytest.raises(CLOSED_ERRORS, match="the billing period is closed"):
+            with small_store.write():
+                conn.execute(sql)
+    with pytest.raises(CLOSED_ERRORS, match="the billing period is closed"):
+        with small_store.write():
+            entry("2026-10")
+    rows = conn.execute("SELECT period, minutes FROM time_entries ORDER BY id").fetchall()
+    assert [tuple(r) for r in rows] == [("2026-10", 30), ("2026-11", 30)]
+    with small_store.write():  # the open month still changes
+        conn.execute("UPDATE time_entries SET minutes = 45 WHERE period = '2026-11'")
+        entry("2026-11")
+    assert conn.execute("SELECT COUNT(*) FROM time_entries WHERE period = '2026-11'").fetchone()[0] == 2
