@@ -276,6 +276,10 @@ COMMANDS: dict[str, list[list[str]] | None] = {
                  ["--customer", CUSTOMER, "--summary", h("summary")]],
     "comm list": [["--ticket", "{late}"], ["--customer", CUSTOMER]],
     "comm send": None,  # needs an SMTP server: tests/cli/test_mail_out.py
+    "time add": [["{late}", "--minutes", "5", "--note", h("time note")]],
+    "time start": [["{late}"]],
+    "time stop": None,  # needs a running timer: tests/cli/test_cli.py
+    "time list": [[], ["--ticket", "{late}"]],
     "contract show": [[CUSTOMER], [BARE_CUSTOMER]],
     "report": [["--period", "2026-11", "--by", by] for by in ("customer", "level", "service", "priority", "contract", "month")]
     + [["--period", "2026-11", "--format", f] for f in ("csv", "md", "html")]

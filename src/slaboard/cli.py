@@ -8,6 +8,7 @@ import builtins
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import sys
 from collections.abc import Generator, Iterable, Sequence
@@ -648,6 +649,98 @@ def cmd_comm_list(args: argparse.Namespace) -> int:
         extra = f"  promised {c.promised_at.isoformat()}" if c.promised_at else ""
         about = f" #{c.ticket_id}" if c.ticket_id else ""
         print(plain(f"{c.at.isoformat()}  {c.operator:<8} {arrow} {c.contact or c.customer:<16} {c.channel:<7}{about}  {c.summary}{extra}"))
+    return 0
+
+
+def _minutes(text: str) -> int:
+    """--minutes 45, 45m, 1h30m."""
+    from slaboard.domain.models import parse_minutes
+
+    try:
+        return parse_minutes(f"{text}m" if text.strip().isdigit() else text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _time_line(entry: Any, tz: str) -> str:
+    from slaboard.domain.models import minutes_text
+
+    spent = "running" if entry.running else minutes_text(entry.minutes or 0)
+    decided = "" if entry.billable is None else f"  [{'billable' if entry.billable else 'covered'}: {entry.billable_reason}]"
+    return plain(f"{entry.id:>6}  #{entry.ticket_id:<6} {local(entry.started_at, tz, '%Y-%m-%d %H:%M')}  "
+                 f"{entry.operator:<10} {spent:>8}  {entry.note}{decided}")
+
+
+def cmd_time_add(args: argparse.Namespace) -> int:
+    from slaboard.services.timekeeping import add_entry
+
+    now = config.now()
+    with _open_store(args) as store:
+        tz = store.ticket_zone(args.ticket) or "Etc/UTC"
+        started = _when(args.at, "--at", now, tz) if args.at else None
+        ended = _when(args.end, "--end", now, tz) if args.end else None
+        billable = True if args.billable else False if args.covered else None
+        entry = add_entry(store, ticket_id=args.ticket, operator=config.operator_name(args.operator), now=now,
+                          minutes=args.minutes, started_at=started, ended_at=ended, note=args.note or "",
+                          billable=billable, reason=args.reason or "", overlap_reason=args.overlap_reason or "")
+    if args.json:
+        _json(entry.to_dict())
+    else:
+        print(_time_line(entry, tz))
+    return 0
+
+
+def cmd_time_start(args: argparse.Namespace) -> int:
+    from slaboard.services.timekeeping import start_timer
+
+    with _open_store(args) as store:
+        entry = start_timer(store, args.ticket, config.operator_name(args.operator), config.now())
+        tz = store.ticket_zone(args.ticket) or "Etc/UTC"
+    if args.json:
+        _json(entry.to_dict())
+    else:
+        print(f"timer started on #{entry.ticket_id} at {local(entry.started_at, tz, '%H:%M')}; "
+              f"'slaboard time stop {entry.ticket_id}' logs the time")
+    return 0
+
+
+def cmd_time_stop(args: argparse.Namespace) -> int:
+    from slaboard.services.timekeeping import stop_timer
+
+    with _open_store(args) as store:
+        entry = stop_timer(store, args.ticket, config.operator_name(args.operator), config.now(), args.note or "",
+                           minutes=args.minutes)
+        tz = store.ticket_zone(args.ticket) or "Etc/UTC"
+    if args.json:
+        _json(entry.to_dict())
+    else:
+        print(_time_line(entry, tz))
+    return 0
+
+
+def cmd_time_list(args: argparse.Namespace) -> int:
+    from slaboard.services.timekeeping import time_entries
+
+    if args.period is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.period):
+        raise UserError(f"--period: {args.period!r} is not a month such as 2026-11")
+    with _open_store(args) as store:
+        customer = resolve_customer(store, args.customer).key if args.customer else None
+        # --operator NAME (the option every command has) here names whose time to list.
+        found = time_entries(store, ticket_id=args.ticket, operator=args.operator, period=args.period,
+                             customer=customer)
+        zones = {c.key: c.tz for c in store.customers()}
+    if args.json:
+        _json([e.to_dict() for e in found])
+        return 0
+    if not found:
+        print("no time logged")
+    for entry in found:
+        print(_time_line(entry, zones.get(entry.customer, "Etc/UTC")))
+    total = sum(e.minutes or 0 for e in found)
+    if found:
+        from slaboard.domain.models import minutes_text
+
+        print(f"{len(found)} entries, {minutes_text(total) if total else '0m'}")
     return 0
 
 
@@ -1323,6 +1416,34 @@ def build_parser() -> Parser:
     p.add_argument("--customer", metavar="C")
     p.add_argument("--ticket", type=_ticket_id, metavar="ID")
     p.set_defaults(func=cmd_comm_list)
+
+    time_ = sub.add_parser("time", parents=[common], help="time worked on calls: log it, or run a timer")
+    tisub = time_.add_subparsers(dest="time_command", parser_class=Parser, metavar="ACTION", required=True)
+    p = tisub.add_parser("add", parents=[common], help="log time worked on a call")
+    p.add_argument("ticket", type=_ticket_id, metavar="TICKET")
+    p.add_argument("--minutes", type=_minutes, metavar="M", help="how long: 45, 45m or 1h30m (at most 24h)")
+    p.add_argument("--at", metavar="WHEN", help="when the work started (default: it just ended)")
+    p.add_argument("--end", metavar="WHEN", help="when it ended (instead of --minutes)")
+    p.add_argument("--note", metavar="TEXT", help="what was done")
+    decided = p.add_mutually_exclusive_group()
+    decided.add_argument("--billable", action="store_true", help="billable whatever the contract says (needs --reason)")
+    decided.add_argument("--covered", action="store_true", help="covered whatever the contract says (needs --reason)")
+    p.add_argument("--reason", metavar="TEXT", help="why you decide it is billable or covered")
+    p.add_argument("--overlap-reason", metavar="TEXT", help="log it although it overlaps your other time, and why")
+    p.set_defaults(func=cmd_time_add)
+    p = tisub.add_parser("start", parents=[common], help="start your timer on a call (it survives a restart)")
+    p.add_argument("ticket", type=_ticket_id, metavar="TICKET")
+    p.set_defaults(func=cmd_time_start)
+    p = tisub.add_parser("stop", parents=[common], help="stop your timer on a call: the time is logged")
+    p.add_argument("ticket", type=_ticket_id, metavar="TICKET")
+    p.add_argument("--note", metavar="TEXT", help="what was done")
+    p.add_argument("--minutes", type=_minutes, metavar="M", help="how long you really worked (less than it ran)")
+    p.set_defaults(func=cmd_time_stop)
+    p = tisub.add_parser("list", parents=[common], help="the time logged, in the order it was worked")
+    p.add_argument("--ticket", type=_ticket_id, metavar="N")
+    p.add_argument("--customer", metavar="C")
+    p.add_argument("--period", metavar="YYYY-MM", help="one month (in each customer's zone)")
+    p.set_defaults(func=cmd_time_list)
 
     p = sub.add_parser("report", parents=[common], help="SLA figures for a period, for the customer meeting or the MSP's own review")
     p.add_argument("--customer", metavar="C",

@@ -688,3 +688,44 @@ def test_list_all_prints_each_call_as_it_is_read(loaded, monkeypatch, json_outpu
     assert main(argv) == 0
     assert "1040" in out.getvalue() and "1039" not in out.getvalue()
     assert 1 <= len(read) <= 3, read
+
+
+# ---------------------------------------------------------------------- time
+
+
+def test_time_on_the_command_line(loaded, run) -> None:
+    assert run("ticket", "new", "--customer", "acme", "--service", "email", "--title", "Mail",
+               "--reported", "2026-11-26T06:00")[0] == 0
+    code, out, _ = run("time", "add", "1001", "--minutes", "45", "--note", "reset the profile")
+    assert code == 0 and out.split()[:6] == ["1", "#1001", "2026-11-26", "09:15", "ann", "45m"]
+    code, out, _ = run("time", "add", "1001", "--at", "07:00", "--end", "08:30", "--covered", "--reason", "warranty",
+                       "--json")
+    assert code == 0 and json.loads(out)["minutes"] == 90 and json.loads(out)["billable"] is False
+    assert run("time", "start", "1001")[1].startswith("timer started on #1001 at 10:00")
+    code, out, _ = run("time", "list", "--ticket", "1001")
+    assert code == 0 and "running" in out and out.strip().endswith("3 entries, 2h15m")
+    assert json.loads(run("time", "list", "--operator", "bob", "--json")[1]) == []
+    assert run("time", "stop", "1001", "--note", "done")[1].split()[5] == "1m"
+    assert len(json.loads(run("time", "list", "--period", "2026-11", "--customer", "ACME", "--json")[1])) == 3
+
+
+@pytest.mark.parametrize(("argv", "said"), [
+    (["time", "add", "1001", "--minutes", "0"], "--minutes: '0m' must be more than 0 minutes"),
+    (["time", "add", "1001", "--minutes", "-5"], "--minutes: '-5' is not a time of work"),
+    (["time", "add", "1001", "--minutes", "30h"], "--minutes: '30h' is more than a day"),
+    (["time", "add", "1001", "--at", "09:00", "--end", "08:00"], "end: 2026-11-26T08:00+01:00 is not after the start"),
+    (["time", "add", "1001", "--minutes", "30", "--at", "+1h"], "at: the work would end"),
+    (["time", "add", "1001", "--minutes", "30", "--billable"], "billable: say why you log it as billable"),
+    (["time", "add", "1001", "--minutes", "30", "--billable", "--covered", "--reason", "x"], "not allowed with"),
+    (["time", "add", "4242", "--minutes", "30"], "ticket: there is no call #4242"),
+    (["time", "add", "1001", "--minutes", "30", "--at", "soon"], "--at: 'soon' is not a time"),
+    (["time", "stop", "1001"], "you have no timer running on #1001"),
+    (["time", "list", "--period", "2026-13"], "--period: '2026-13' is not a month"),
+])
+def test_bad_time_on_the_command_line_is_one_line_and_exit_2(loaded, run, argv, said) -> None:
+    assert run("ticket", "new", "--customer", "acme", "--service", "email", "--title", "Mail",
+               "--reported", "2026-11-26T06:00")[0] == 0
+    before = counts(loaded)
+    code, out, err = run(*argv)
+    assert (code, out) == (2, "") and said in err and err.count("\n") == 1, err
+    assert counts(loaded) == before

@@ -1314,6 +1314,66 @@ class Store:
         failed = self.conn.execute("SELECT COUNT(*) FROM outbox WHERE status = 'failed'").fetchone()[0]
         return int(waiting) + int(failed)
 
+    # ---------------------------------------------------------------- time entries and billing
+
+    _TIME = ("id", "ticket_id", "customer", "operator", "started_at", "ended_at", "minutes", "note", "billable",
+             "billable_reason", "period")
+
+    def add_time_entry(self, values: dict[str, Any]) -> int:
+        """A new entry (a running timer without end and minutes); its id. StoreError
+        when its month is closed for billing (the database refuses it)."""
+        with self.write():
+            try:
+                cur = self.conn.execute(
+                    """INSERT INTO time_entries (ticket_id, customer, operator, started_at, ended_at, minutes, note,
+                           billable, billable_reason, period, created_at, updated_at)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    [values["ticket_id"], values["customer"], values["operator"], iso(values["started_at"]),
+                     iso(values["ended_at"]), values["minutes"], values["note"],
+                     None if values["billable"] is None else int(values["billable"]), values["billable_reason"],
+                     values["period"], iso(values["now"]), iso(values["now"])])
+            except Exception as err:  # the closed-month trigger, on either engine
+                if "billing period is closed" in str(err):
+                    raise StoreError("the billing period is closed") from None
+                raise
+            assert cur.lastrowid is not None
+            return int(cur.lastrowid)
+
+    def finish_time_entry(self, entry_id: int, ended_at: datetime, minutes: int, note: str, now: datetime) -> None:
+        with self.write():
+            try:
+                self.conn.execute("UPDATE time_entries SET ended_at = ?, minutes = ?, note = ?, updated_at = ? "
+                                  "WHERE id = ?", [iso(ended_at), minutes, note, iso(now), entry_id])
+            except Exception as err:
+                if "billing period is closed" in str(err):
+                    raise StoreError("the billing period is closed") from None
+                raise
+
+    def time_entry(self, entry_id: int) -> dict[str, Any] | None:
+        rows = self.time_entries_of(entry_id=entry_id)
+        return rows[0] if rows else None
+
+    def time_entries_of(self, *, entry_id: int | None = None, ticket_id: int | None = None,
+                        operator: str | None = None, period: str | None = None, customer: str | None = None,
+                        running: bool | None = None,
+                        overlapping: tuple[datetime, datetime] | None = None) -> list[dict[str, Any]]:
+        """Entries as rows, in the order the work was done (start, then id)."""
+        where: list[str] = ["1 = 1"]
+        params: list[Any] = []
+        for column, value in (("id", entry_id), ("ticket_id", ticket_id), ("operator", operator),
+                              ("period", period), ("customer", customer)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if running is not None:
+            where.append("ended_at IS NULL" if running else "ended_at IS NOT NULL")
+        if overlapping is not None:
+            where.append("ended_at IS NOT NULL AND started_at < ? AND ended_at > ?")
+            params += [iso(overlapping[1]), iso(overlapping[0])]
+        cur = self.conn.execute(f"SELECT {', '.join(self._TIME)} FROM time_entries WHERE {' AND '.join(where)} "
+                                "ORDER BY started_at, id", params)
+        return [dict(zip(self._TIME, row)) for row in cur]
+
     # ---------------------------------------------------------------- operators
 
     _OPERATOR = "SELECT name, password_hash IS NOT NULL, created_at, disabled_at, failed_logins, locked_until, last_login_at FROM operators"
