@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from slaboard.domain import Contract, Customer
 from slaboard.services.clocks import clocks_for
 from slaboard.services.tickets import TicketView
+from slaboard.services.timekeeping import running_timers
 from slaboard.sla import leading_clock
 from slaboard.sla.clocks import next_state_change
 from slaboard.store import Store, StoreError
@@ -52,6 +53,8 @@ class Snapshot:
     data_version: int
     unmatched_mail: int = 0  # messages waiting for an operator to name their customer (see triage)
     unsent_mail: int = 0  # messages in the outbox not sent yet (queued, being sent or failed)
+    # Running timers by call: (operator, started at), the earliest first.
+    timers: dict[int, list[tuple[str, datetime]]] = field(default_factory=dict)
 
 
 class BoardFeed:
@@ -126,6 +129,9 @@ class BoardFeed:
             rows = store.open_tickets() if full else store.tickets_changed_since(self._seq)
             unmatched = store.count_unmatched_mail()
             unsent = store.unsent_mail()
+            timers: dict[int, list[tuple[str, datetime]]] = {}
+            for entry in running_timers(store):
+                timers.setdefault(entry.ticket_id, []).append((entry.operator, entry.started_at))
         self._seq = seq
         needed = {t.customer for t, _ in rows} - set(self._customers)
         if needed or full:
@@ -144,7 +150,8 @@ class BoardFeed:
             elif ticket.id in self._open_ids or not full:
                 removed.add(ticket.id)
                 self._open_ids.discard(ticket.id)
-        return Snapshot(changed, removed, full, now, version, unmatched, unsent)
+        return Snapshot(changed, removed, full, now, version, unmatched, unsent,
+                        {k: sorted(v, key=lambda t: t[1]) for k, v in timers.items()})
 
 
 _NEVER = 1 << 62
@@ -155,11 +162,13 @@ class BoardRow:
     first) and state are settled when the call changes or when the state can next
     change with time alone; in between, the time left is one subtraction."""
 
-    __slots__ = ("view", "id", "level", "clocks", "lead", "state", "search", "next_change", "_breach_pos", "_fixed_left", "group")
+    __slots__ = ("view", "id", "level", "clocks", "lead", "state", "search", "next_change", "_breach_pos", "_fixed_left", "group",
+                 "timers")
 
     def __init__(self, view: TicketView, now: int) -> None:
         self.view = view
         self.id = view.ticket.id
+        self.timers: list[tuple[str, datetime]] = []  # running timers on the call: (operator, since)
         self.level = view.level
         self.clocks = [c for c in view.clocks.values() if c.stopped_ts is None]
         t = view.ticket
@@ -240,6 +249,8 @@ class BoardModel:
                 heapq.heappush(self._wakeups, (row.next_change, row.id))
         for ticket_id in snapshot.removed:
             self.rows.pop(ticket_id, None)
+        for ticket_id, row in self.rows.items():
+            row.timers = snapshot.timers.get(ticket_id, [])
 
     def advance(self, now: int) -> int:
         """Settle the rows whose state can have changed by ``now``; how many did."""

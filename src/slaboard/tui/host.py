@@ -20,9 +20,11 @@ from textual import work
 from textual.app import App
 from textual.filter import LineFilter
 
+from slaboard.domain.models import minutes_text
 from slaboard.services.access import USER_ERRORS, Store, is_database_url, open_store
 from slaboard.services.mailout import MailError, MailSettings, flush, mail_settings
 from slaboard.services.tickets import update_ticket
+from slaboard.services.timekeeping import TimeEntry, running_timers, start_timer, stop_timer
 from slaboard.settings import Settings
 from slaboard.tui.terminal import end_with_terminal
 from slaboard.tui.text import TerminalGuard
@@ -227,6 +229,26 @@ class BoardHost(Host):
                 self.notify(f"unexpected error: {err!r}", severity="error", timeout=10, markup=False)
 
     # ---------------------------------------------------------------- actions
+
+    def toggle_timer(self, ticket_id: int, done: Callable[[], None] | None = None) -> None:
+        """Start the operator's timer on a call, or stop it when it runs (it is
+        stored: it survives a restart of the board, and stopping it logs the time)."""
+        now, operator = self.clock(), self.operator
+
+        def toggle(store: Store) -> TimeEntry:
+            if any(e.ticket_id == ticket_id for e in running_timers(store, operator)):
+                return stop_timer(store, ticket_id, operator, now)
+            return start_timer(store, ticket_id, operator, now)
+
+        def said(entry: TimeEntry) -> None:
+            if entry.running:
+                self.notify(f"⏱ timer started on #{ticket_id}; T again stops it", timeout=4, markup=False)
+            else:
+                self.notify(f"Logged {minutes_text(entry.minutes or 0)} on #{ticket_id}.", timeout=4, markup=False)
+            if done is not None:
+                done()
+
+        self.write(toggle, said, select=ticket_id)
 
     def take_ticket(self, ticket_id: int) -> None:
         """Assign a call to the operator."""

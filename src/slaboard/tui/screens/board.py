@@ -64,6 +64,8 @@ class BoardScreen(Screen[None]):
         Binding("l", "log", "Log", id="board.log", tooltip="The customer log of the selected call"),
         Binding("c", "contracts", "Contract", id="board.contracts", tooltip="What the selected customer's contract covers and costs"),
         Binding("t", "app.triage", "Triage", id="board.triage", tooltip="Step through new, unassigned calls"),
+        Binding("T", "timer", "Timer", id="board.timer",
+                tooltip="Start your timer on the selected call, or stop it (stopping logs the time)"),
         Binding("R", "app.report", "Report", id="board.report",
                 tooltip="SLA figures for a period: table, chart per month, the calls behind each row, export"),
         Binding("r", "refresh", "Refresh", show=False, id="board.refresh", tooltip="Read the database now"),
@@ -342,6 +344,11 @@ class BoardScreen(Screen[None]):
         ticket_id = self.selected_id()
         if ticket_id is not None:
             self.app.diagnose(ticket_id)
+
+    def action_timer(self) -> None:
+        ticket_id = self.selected_id()
+        if ticket_id is not None:
+            self.app.toggle_timer(ticket_id)
 
     def action_log(self) -> None:
         ticket_id = self.selected_id()

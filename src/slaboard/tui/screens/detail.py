@@ -3,6 +3,7 @@ and the messages, and the actions on the call."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from textual import getters
@@ -13,9 +14,11 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from slaboard.domain.models import minutes_text
 from slaboard.services.access import Attachment, Store
 from slaboard.services.mailgate import save_attachment
 from slaboard.services.tickets import TicketDetail, TicketView, reopen_ticket, ticket_detail, update_ticket
+from slaboard.services.timekeeping import TimeEntry, time_entries
 from slaboard.sla import explain
 from slaboard.textfmt import compact, local
 from slaboard.tui.host import BoardHost
@@ -31,10 +34,32 @@ from slaboard.tui.widgets.dialogs import (
     SaveAttachmentDialog,
     StatusDialog,
     StatusResult,
+    TimeEntryDialog,
     attachment_line,
 )
 
 RUNNING = ("ok", "warning", "critical", "breached", "paused")
+
+
+def time_lines(entries: list[TimeEntry], tz: str, now: datetime) -> list[Content]:
+    """The time spent on a call: the total, then each entry (a running timer to now)."""
+    def spent(e: TimeEntry) -> int:
+        return e.minutes if e.minutes is not None else max(0, int((now - e.started_at).total_seconds() // 60))
+
+    total = sum(spent(e) for e in entries)
+    head = f"time spent {minutes_text(total) if total else '0m'} (e logs time, T starts or stops your timer)"
+    lines = [Content.styled(head, "bold $primary")]
+    for e in entries:
+        if e.running:
+            what = Content.styled(f"⏱ running since {local(e.started_at, tz, '%H:%M')} ({minutes_text(spent(e) or 1)})",
+                                  "$warning")
+        else:
+            what = Content(minutes_text(e.minutes or 0))
+        decided = "" if e.billable is None else (
+            f"  [{'billable' if e.billable else 'covered'}: {e.billable_reason}]")
+        lines.append(Content.assemble(f"  {local(e.started_at, tz, '%Y-%m-%d %H:%M')}  {plain(e.operator):<10} ", what,
+                                      plain(f"  {e.note}" if e.note else ""), plain(decided)))
+    return lines
 HEADER_TITLE_CHARS = 160  # at most two or three lines of the header, even at 80 columns
 
 
@@ -62,6 +87,9 @@ class TicketScreen(Screen[None]):
         Binding("c", "contract", "Contract", id="ticket.contract", tooltip="The customer's contracts"),
         Binding("f", "full_text", "Full text", id="ticket.full_text",
                 tooltip="The whole title and description, scrolling (the detail shows their start)"),
+        Binding("e", "log_time", "Log time", id="ticket.log_time",
+                tooltip="Log time worked on the call (covered or billable, as the contract decides)"),
+        Binding("T", "timer", "Timer", id="ticket.timer", tooltip="Start your timer on the call, or stop it"),
         Binding("w", "save_attachment", "Save file", id="ticket.save_attachment",
                 tooltip="Save a file that came with the customer's mail (choose one, then where)"),
     ]
@@ -70,6 +98,7 @@ class TicketScreen(Screen[None]):
         super().__init__()
         self.ticket_id = ticket_id
         self.detail: TicketDetail | None = None
+        self.time: list[TimeEntry] = []
 
     def compose(self) -> ComposeResult:
         yield Static(Content(f"#{self.ticket_id}"), id="title")
@@ -87,7 +116,10 @@ class TicketScreen(Screen[None]):
     def load(self) -> None:
         now = self.app.clock()
         ticket_id = self.ticket_id
-        self.app.read(lambda store: ticket_detail(store, ticket_id, now), self._show, self._show_error)
+        def read(store: Store) -> tuple[TicketDetail, list[TimeEntry]]:
+            return ticket_detail(store, ticket_id, now), time_entries(store, ticket_id=ticket_id)
+
+        self.app.read(read, lambda found: self._show(*found), self._show_error)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.detail is None:
@@ -171,6 +203,20 @@ class TicketScreen(Screen[None]):
     def action_diagnose(self) -> None:
         self.app.diagnose(self.ticket_id)
 
+    def action_log_time(self) -> None:
+        assert self.detail is not None
+
+        def done(entry: object) -> None:
+            if isinstance(entry, TimeEntry):
+                self.notify(f"Logged {minutes_text(entry.minutes or 0)} on #{entry.ticket_id}.", timeout=4,
+                            markup=False)
+            self.load()
+
+        self.app.push_screen(TimeEntryDialog(self.detail.view), done)
+
+    def action_timer(self) -> None:
+        self.app.toggle_timer(self.ticket_id, done=self.load)
+
     def action_log(self) -> None:
         self.app.action_comm_log(ticket_id=self.ticket_id)
 
@@ -214,8 +260,9 @@ class TicketScreen(Screen[None]):
     def _show_error(self, message: str) -> None:
         self.query_one("#body", Static).update(Content(f"Cannot show #{self.ticket_id}: {plain(message)}"))
 
-    def _show(self, detail: TicketDetail) -> None:
+    def _show(self, detail: TicketDetail, time: list[TimeEntry] | None = None) -> None:
         self.detail = detail
+        self.time = time or []
         self.refresh_bindings()
         view = detail.view
         t, tz = view.ticket, view.tz
@@ -275,6 +322,9 @@ class TicketScreen(Screen[None]):
                                           f"  due {local(clock.due, tz, '%a %Y-%m-%d %H:%M %Z')}  ·  {left}"))
             for line in explain(clock).lines():
                 lines.append(Content("  " + plain(line)))
+        if self.time:
+            lines.append(Content(""))
+            lines.extend(time_lines(self.time, tz, self.app.clock()))
         if detail.attachments:
             lines.append(Content(""))
             lines.append(Content.styled("attachments" + (" (w saves one)" if any(not a.refused for a in detail.attachments)

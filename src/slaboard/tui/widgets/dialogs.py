@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from textual import getters, on
@@ -18,11 +18,14 @@ from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from slaboard.domain import IMPACT_LABELS, TRANSITIONS, URGENCY_LABELS, priority_for
+from slaboard.domain.models import minutes_text, parse_minutes
 from slaboard.reports.figures import Report
 from slaboard.services.access import Attachment, Store
 from slaboard.services.mailgate import size_text
 from slaboard.services.tickets import Change, TicketView, plan_change
+from slaboard.services.timekeeping import TimeEntry, TimeError, add_entry
 from slaboard.textfmt import local
+from slaboard.timeinput import TimeInputError, parse_optional
 from slaboard.tui.host import BoardHost
 from slaboard.tui.text import headline, plain
 from slaboard.tui.widgets.figures import period_text
@@ -451,3 +454,174 @@ class SaveAttachmentDialog(ModalScreen[Path | None]):
         text = event.value.strip()
         if text:
             self.dismiss(Path(text).expanduser())
+
+
+# ------------------------------------------------------------------ time worked
+#
+# The time entry dialog: how long, since when, what was done, and whether the
+# contract covers it (by its rules when the month is billed, unless the operator
+# decides, with a reason). It saves the entry itself, so a refused save keeps
+# every field and puts the cursor in the one to mend.
+
+CHOICES = (("as the contract decides", "rules"), ("covered by the contract", "covered"), ("billable", "billable"))
+FIELDS = {"minutes": "#time-minutes", "at": "#time-at", "end": "#time-minutes", "note": "#time-note",
+          "billable": "#time-reason"}
+
+
+class TimeEntryDialog(ModalScreen[TimeEntry | None]):
+    """Log time worked on a call (``view``)."""
+
+    app = getters.app(BoardHost)
+    HELP_GROUP = "change dialogs"
+    DEFAULT_CSS = DIALOG_CSS.format(name="TimeEntryDialog") + """
+    TimeEntryDialog .row { height: auto; align-horizontal: left; }
+    TimeEntryDialog .label { width: 10; color: $text-muted; }
+    TimeEntryDialog #time-minutes { width: 14; }
+    TimeEntryDialog #time-at { width: 1fr; }
+    TimeEntryDialog #time-billable { width: 30; }
+    TimeEntryDialog #time-reason { width: 1fr; }
+    TimeEntryDialog .decision { height: auto; }
+    TimeEntryDialog .decision.-billable { color: $warning; }
+    """
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="time.cancel", tooltip="Close without saving"),
+        Binding("ctrl+s", "save", "Save", id="time.save", tooltip="Log the time"),
+    ]
+
+    def __init__(self, view: TicketView) -> None:
+        super().__init__()
+        self.view = view
+        self.saving = False
+
+    def compose(self) -> ComposeResult:
+        t = self.view.ticket
+        with Vertical():
+            yield Label(Content(f"Log time on #{t.id}: {headline(t.title)}"), classes="title")
+            with Horizontal(classes="row"):
+                yield Static(Content("worked"), classes="label")
+                yield Input(placeholder="45m, 1h30m", id="time-minutes", tooltip="How long: 45m, 1h30m (at most 24h)")
+                yield Static(Content("  started"), classes="label")
+                yield Input(placeholder="empty: it just ended; 09:30, 2h ago", id="time-at",
+                            tooltip="When the work started, in the customer's zone")
+            with Horizontal(classes="row"):
+                yield Static(Content("note"), classes="label")
+                yield Input(placeholder="what was done", id="time-note")
+            with Horizontal(classes="row"):
+                yield Static(Content("billing"), classes="label")
+                yield Select(CHOICES, value="rules", allow_blank=False, compact=True, id="time-billable")
+                yield Input(placeholder="why (when you decide)", id="time-reason")
+            yield Static(classes="decision")
+            yield Static(classes="preview")
+            yield Static(classes="error")
+            with Horizontal():
+                yield Button("Cancel", id="cancel")
+                yield Button("Save (ctrl+s)", id="save", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#time-reason", Input).display = False
+        self.query_one("#time-minutes", Input).focus()
+        self._update()
+
+    # ---------------------------------------------------------------- reading the form
+
+    def _read(self) -> tuple[int | None, datetime | None, str]:
+        """Minutes, start and the problem (field-named) with them; the start is
+        the end of the work minus its minutes when none is given."""
+        now: datetime = self.app.clock()
+        text = self.query_one("#time-minutes", Input).value.strip()
+        if not text:
+            return None, None, "minutes: say how long you worked, e.g. 45m"
+        try:
+            minutes = parse_minutes(text if not text.isdigit() else f"{text}m")
+        except ValueError as err:
+            return None, None, f"minutes: {err}"
+        try:
+            started = parse_optional(self.query_one("#time-at", Input).value, now, self.view.customer.tz, "start")
+        except TimeInputError as err:
+            return minutes, None, f"started: {err}"
+        return minutes, started or now - timedelta(minutes=minutes), ""
+
+    def _choice(self) -> bool | None:
+        value = self.query_one("#time-billable", Select).value
+        return None if value == "rules" else value == "billable"
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    def _changed(self) -> None:
+        self.query_one("#time-reason", Input).display = self._choice() is not None
+        self._update()
+
+    def _update(self) -> None:
+        minutes, started, problem = self._read()
+        preview = self.query_one(".preview", Static)
+        if problem or minutes is None or started is None:
+            preview.update(Content(plain(problem) if self.query_one("#time-minutes", Input).value else ""))
+            self.query_one(".decision", Static).update("")
+            return
+        tz = self.view.customer.tz
+        preview.update(Content(f"{minutes_text(minutes)} from {local(started, tz, '%a %d %b %H:%M')} "
+                               f"to {local(started + timedelta(minutes=minutes), tz, '%H:%M')} ({tz})"))
+        choice = self._choice()
+        decided = "by the contract's rules when the month is billed" if choice is None else (
+            f"as {'billable' if choice else 'covered'}: say why")
+        shown = self.query_one(".decision", Static)
+        shown.update(Content(f"covered or billable: {decided}"))
+        shown.set_class(bool(choice), "-billable")
+
+    # ---------------------------------------------------------------- saving
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    @on(Button.Pressed, "#save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    def action_save(self) -> None:
+        if self.saving:
+            return
+        minutes, started, problem = self._read()
+        if problem or minutes is None or started is None:
+            self._refused(problem, "at" if problem.startswith("started") else "minutes")
+            return
+        billable, reason = self._choice(), self.query_one("#time-reason", Input).value.strip()
+        note = self.query_one("#time-note", Input).value
+        operator, now, ticket_id = self.app.operator, self.app.clock(), self.view.ticket.id
+
+        def save(store: Store) -> TimeEntry | TimeError:
+            try:
+                return add_entry(store, ticket_id=ticket_id, operator=operator, now=now, minutes=minutes,
+                                 started_at=started, note=note, billable=billable, reason=reason)
+            except TimeError as err:  # the field it names gets the cursor
+                return err
+
+        self.saving = True
+        self.query_one(".error", Static).update(Content("saving…"))
+        self.app.write(save, self._saved, self._save_failed, select=ticket_id)
+
+    def _saved(self, entry: TimeEntry | TimeError) -> None:
+        self.saving = False
+        if isinstance(entry, TimeError):
+            self._refused(str(entry), entry.field)
+            return
+        self.dismiss(entry)
+
+    def _save_failed(self, message: str) -> None:
+        self.saving = False
+        self._refused(message, "")
+
+    def _refused(self, message: str, field: str) -> None:
+        if not self.is_attached:
+            return
+        self.query_one(".error", Static).update(Content(f"Not saved: {plain(message)}"))
+        selector = FIELDS.get(field)
+        if selector:
+            widget = self.query_one(selector)
+            if widget.display:
+                widget.focus()
+
+

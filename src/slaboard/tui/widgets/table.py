@@ -46,6 +46,15 @@ class Column:
     status: bool = False  # drawn in the state's colour even on calm rows
 
 
+def _timer(row: BoardRow, now: int) -> str:
+    """A running timer on the call: '⏱ 25m anna · ' (the earliest; '+1' for more)."""
+    if not row.timers:
+        return ""
+    operator, since = row.timers[0]
+    more = f" +{len(row.timers) - 1}" if len(row.timers) > 1 else ""
+    return f"⏱ {compact(max(0, now - int(since.timestamp())))} {plain(operator)}{more} · "
+
+
 def _age(row: BoardRow, now: int) -> str:
     seconds = now - int(row.view.ticket.reported_at.timestamp())
     return compact(max(0, seconds))
@@ -64,7 +73,7 @@ CELLS: dict[str, Callable[[BoardRow, int], str]] = {
     "status": lambda r, now: STATUS_LABELS.get(r.view.ticket.status, r.view.ticket.status),
     "assignee": lambda r, now: plain(r.view.ticket.assignee) or "-",
     "age": _age,
-    "title": lambda r, now: ("⚠ TELL CUSTOMER · " if r.view.at_risk else "")
+    "title": lambda r, now: ("⚠ TELL CUSTOMER · " if r.view.at_risk else "") + _timer(r, now)
     + ("$ " if r.view.ticket.billable else "") + headline(r.view.ticket.title),
 }
 
