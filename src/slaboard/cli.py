@@ -671,6 +671,15 @@ def _time_line(entry: Any, tz: str) -> str:
                  f"{entry.operator:<10} {spent:>8}  {entry.note}{decided}")
 
 
+def _entry_out(args: argparse.Namespace, entry: Any, line: str) -> int:
+    """A time entry as JSON (--json) or as its line."""
+    if args.json:
+        _json(entry.to_dict())
+    else:
+        print(line)
+    return 0
+
+
 def cmd_time_add(args: argparse.Namespace) -> int:
     from slaboard.services.timekeeping import add_entry
 
@@ -683,11 +692,7 @@ def cmd_time_add(args: argparse.Namespace) -> int:
         entry = add_entry(store, ticket_id=args.ticket, operator=config.operator_name(args.operator), now=now,
                           minutes=args.minutes, started_at=started, ended_at=ended, note=args.note or "",
                           billable=billable, reason=args.reason or "", overlap_reason=args.overlap_reason or "")
-    if args.json:
-        _json(entry.to_dict())
-    else:
-        print(_time_line(entry, tz))
-    return 0
+    return _entry_out(args, entry, _time_line(entry, tz))
 
 
 def cmd_time_start(args: argparse.Namespace) -> int:
@@ -696,12 +701,8 @@ def cmd_time_start(args: argparse.Namespace) -> int:
     with _open_store(args) as store:
         entry = start_timer(store, args.ticket, config.operator_name(args.operator), config.now())
         tz = store.ticket_zone(args.ticket) or "Etc/UTC"
-    if args.json:
-        _json(entry.to_dict())
-    else:
-        print(f"timer started on #{entry.ticket_id} at {local(entry.started_at, tz, '%H:%M')}; "
-              f"'slaboard time stop {entry.ticket_id}' logs the time")
-    return 0
+    return _entry_out(args, entry, f"timer started on #{entry.ticket_id} at {local(entry.started_at, tz, '%H:%M')}; "
+                                   f"'slaboard time stop {entry.ticket_id}' logs the time")
 
 
 def cmd_time_stop(args: argparse.Namespace) -> int:
@@ -711,11 +712,7 @@ def cmd_time_stop(args: argparse.Namespace) -> int:
         entry = stop_timer(store, args.ticket, config.operator_name(args.operator), config.now(), args.note or "",
                            minutes=args.minutes)
         tz = store.ticket_zone(args.ticket) or "Etc/UTC"
-    if args.json:
-        _json(entry.to_dict())
-    else:
-        print(_time_line(entry, tz))
-    return 0
+    return _entry_out(args, entry, _time_line(entry, tz))
 
 
 def cmd_time_list(args: argparse.Namespace) -> int:
