@@ -562,7 +562,7 @@ class TimeEntryDialog(ModalScreen[TimeEntry | None]):
         preview.update(Content(f"{minutes_text(minutes)} from {local(started, tz, '%a %d %b %H:%M')} "
                                f"to {local(started + timedelta(minutes=minutes), tz, '%H:%M')} ({tz})"))
         choice = self._choice()
-        decided = "by the contract's rules when the month is billed" if choice is None else (
+        decided = "left to the contract's rules" if choice is None else (
             f"as {'billable' if choice else 'covered'}: say why")
         shown = self.query_one(".decision", Static)
         shown.update(Content(f"covered or billable: {decided}"))
