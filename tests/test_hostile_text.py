@@ -532,6 +532,7 @@ def _screens(ids: dict[str, int]) -> dict[str, list[Callable[[SlaboardApp, Pilot
                                 lambda app, pilot: triage_mail(app, pilot, "x")],
         "AttachmentChooser": [lambda app, pilot: on_ticket(app, pilot, ids["late"], "w")],
         "SaveAttachmentDialog": [lambda app, pilot: on_ticket(app, pilot, ids["late"], "w", "enter")],
+        "TimeEntryDialog": [lambda app, pilot: on_ticket(app, pilot, ids["late"], "e")],
         "ContractScreen": [one(lambda: ContractScreen(CUSTOMER)), one(lambda: ContractScreen(BARE_CUSTOMER)),
                            find_customer],
         "CommLogScreen": [one(lambda: CommLogScreen(ticket_id=ids["late"])), one(lambda: CommLogScreen(customer=CUSTOMER))],
