@@ -113,6 +113,26 @@ class Msp(Model):
     tz: str = "Etc/UTC"
     default_hourly_rate: Money | None = None
     currency: str = "EUR"
+    locale: str = "en"  # how money is written in bills and reports: "en", "nl_NL", "de_DE"...
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        code = value.strip().upper()
+        if not re.fullmatch(r"[A-Z]{3}", code):
+            raise ValueError(f"{value!r} is not a currency code such as EUR, USD or GBP")
+        return code
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        from babel import Locale, UnknownLocaleError
+
+        try:
+            Locale.parse(value.replace("-", "_"))
+        except (UnknownLocaleError, ValueError, TypeError):
+            raise ValueError(f"{value!r} is not a locale such as en, en_GB or nl_NL") from None
+        return value.replace("-", "_")
 
     @field_validator("tz")
     @classmethod

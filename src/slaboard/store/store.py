@@ -1374,6 +1374,58 @@ class Store:
                                 "ORDER BY started_at, id", params)
         return [dict(zip(self._TIME, row)) for row in cur]
 
+    def set_time_entry_billable(self, entry_id: int, billable: bool | None, reason: str, now: datetime) -> None:
+        with self.write():
+            try:
+                self.conn.execute("UPDATE time_entries SET billable = ?, billable_reason = ?, updated_at = ? "
+                                  "WHERE id = ?", [None if billable is None else int(billable), reason, iso(now),
+                                                   entry_id])
+            except Exception as err:
+                if "billing period is closed" in str(err):
+                    raise StoreError("the billing period is closed") from None
+                raise
+
+    def billing_entries(self, periods: Sequence[str], customer: str | None = None) -> list[dict[str, Any]]:
+        """Finished entries of these months with their call's service and title, in
+        the order the work was done: what a bill is made of."""
+        if not periods:
+            return []
+        columns = [f"e.{c}" for c in self._TIME] + ["t.service", "t.title"]
+        where = f"e.period IN ({', '.join('?' for _ in periods)}) AND e.ended_at IS NOT NULL"
+        params: list[Any] = list(periods)
+        if customer is not None:
+            where += " AND e.customer = ?"
+            params.append(customer)
+        cur = self.conn.execute(f"SELECT {', '.join(columns)} FROM time_entries e JOIN tickets t ON t.id = e.ticket_id "
+                                f"WHERE {where} ORDER BY e.started_at, e.id", params)
+        names = [*self._TIME, "service", "title"]
+        return [dict(zip(names, row)) for row in cur]
+
+    def contract_definitions(self, customer: str | None = None) -> list[tuple[Contract, ContractDef]]:
+        """Current contracts with their definitions as written (billing terms and all)."""
+        sql = "SELECT id, version, current, terms, definition FROM contracts WHERE current = 1"
+        params: list[Any] = []
+        if customer is not None:
+            sql += " AND customer = ?"
+            params.append(customer)
+        return [(self._contract(row), ContractDef.model_validate_json(row[4]))
+                for row in self.conn.execute(sql + " ORDER BY valid_from, version", params)]
+
+    def billing_period(self, period: str) -> dict[str, Any] | None:
+        """A closed month: when, by whom, and its figures as they were closed."""
+        row = self.conn.execute("SELECT period, closed_at, closed_by, figures FROM billing_periods WHERE period = ?",
+                                [period]).fetchone()
+        return None if row is None else {"period": row[0], "closed_at": row[1], "closed_by": row[2],
+                                         "figures": json.loads(row[3])}
+
+    def close_billing_period(self, period: str, closed_by: str, figures: dict[str, Any], now: datetime) -> None:
+        """Close a month; StoreError when it is closed already."""
+        with self.write():
+            if self.conn.execute("SELECT 1 FROM billing_periods WHERE period = ?", [period]).fetchone():
+                raise StoreError(f"{period} is closed already")
+            self.conn.execute("INSERT INTO billing_periods (period, closed_at, closed_by, figures) VALUES (?, ?, ?, ?)",
+                              [period, iso(now), closed_by, json.dumps(figures, sort_keys=True)])
+
     # ---------------------------------------------------------------- operators
 
     _OPERATOR = "SELECT name, password_hash IS NOT NULL, created_at, disabled_at, failed_logins, locked_until, last_login_at FROM operators"
