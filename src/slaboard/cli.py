@@ -741,6 +741,60 @@ def cmd_time_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_time_set(args: argparse.Namespace) -> int:
+    from slaboard.services.billing import set_billable
+    from slaboard.services.timekeeping import time_entries
+
+    billable = True if args.billable else False if args.covered else None
+    with _open_store(args) as store:
+        row = set_billable(store, args.entry, billable, args.reason or "", config.operator_name(args.operator),
+                           config.now())
+        entry = next(e for e in time_entries(store, ticket_id=int(row["ticket_id"])) if e.id == args.entry)
+        tz = store.ticket_zone(entry.ticket_id) or "Etc/UTC"
+    return _entry_out(args, entry, _time_line(entry, tz))
+
+
+def _last_month(now: datetime, tz: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    from slaboard.services.billing import shift_period
+
+    local_now = now.astimezone(ZoneInfo(tz))
+    return shift_period(f"{local_now.year:04d}-{local_now.month:02d}", -1)
+
+
+def cmd_billing(args: argparse.Namespace) -> int:
+    from slaboard.reports.bills import FORMATS
+    from slaboard.services.billing import bill, parse_period
+
+    now = config.now()
+    with _open_store(args) as store:
+        msp = store.msp()
+        period = parse_period(args.period) if args.period else _last_month(now, msp.tz if msp else "Etc/UTC")
+        customer = resolve_customer(store, args.customer).key if args.customer else None
+        billing = bill(store, period, customer=customer, now=now)
+        database = getattr(store, "path", None)
+    text = FORMATS[args.format](billing)
+    if args.output:
+        from slaboard.services.outputs import write_output
+
+        write_output(Path(args.output), text, database if isinstance(database, Path) else None)
+        print(f"wrote {args.output}", file=sys.stderr)
+        return 0
+    sys.stdout.write(text)
+    return 0
+
+
+def cmd_billing_close(args: argparse.Namespace) -> int:
+    from slaboard.services.billing import close, money_text
+
+    with _open_store(args) as store:
+        billing = close(store, args.period, config.operator_name(args.operator), config.now())
+    print(f"closed {billing.period}: {len(billing.bills)} customers, {money_text(billing.total, billing.msp)} in all; "
+          "its entries can no longer change and its figures stay as they are now")
+    return 0
+
+
 def cmd_contract_show(args: argparse.Namespace) -> int:
     from slaboard.services.contracts import customer_overview
 
@@ -1225,6 +1279,13 @@ def _ticket_id(value: str) -> int:
     return int(text)
 
 
+def _entry_id(value: str) -> int:
+    text = value.lstrip("#")
+    if not text.isdigit() or len(text) > 15:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a time entry number (see slaboard time list)")
+    return int(text)
+
+
 def _bounded(low: int, high: int, what: str):
     """An argparse type: a whole number from ``low`` to ``high`` (SQLite holds 64 bits)."""
 
@@ -1441,6 +1502,26 @@ def build_parser() -> Parser:
     p.add_argument("--customer", metavar="C")
     p.add_argument("--period", metavar="YYYY-MM", help="one month (in each customer's zone)")
     p.set_defaults(func=cmd_time_list)
+    p = tisub.add_parser("set", parents=[common], help="decide an entry covered or billable, with a reason")
+    p.add_argument("entry", type=_entry_id, metavar="ENTRY", help="the entry's number (slaboard time list)")
+    decided = p.add_mutually_exclusive_group(required=True)
+    decided.add_argument("--billable", action="store_true", help="billable whatever the contract says")
+    decided.add_argument("--covered", action="store_true", help="covered whatever the contract says")
+    decided.add_argument("--rules", action="store_true", help="back to what the contract's rules decide")
+    p.add_argument("--reason", metavar="TEXT", help="why (needed with --billable and --covered)")
+    p.set_defaults(func=cmd_time_set)
+
+    billing = sub.add_parser("billing", parents=[common],
+                             help="a month's bills: fees, block hours, billable work and totals per customer")
+    billing.add_argument("--period", metavar="YYYY-MM", help="the month (default: last month)")
+    billing.add_argument("--customer", metavar="C", help="one customer")
+    billing.add_argument("--format", choices=("table", "csv", "json", "md"), default="table")
+    billing.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    billing.set_defaults(func=cmd_billing)
+    bsub = billing.add_subparsers(dest="billing_command", parser_class=Parser, metavar="ACTION")
+    p = bsub.add_parser("close", parents=[common], help="close a month: its time can no longer change, its figures stay")
+    p.add_argument("period", metavar="YYYY-MM")
+    p.set_defaults(func=cmd_billing_close)
 
     p = sub.add_parser("report", parents=[common], help="SLA figures for a period, for the customer meeting or the MSP's own review")
     p.add_argument("--customer", metavar="C",

@@ -202,7 +202,7 @@ def test_a_fixed_contract_covers_its_services_and_bills_the_rest(empty_store: St
     b = one(bill(empty_store, "2026-11", now=NOW), "fixco")
     assert [(f.label, str(f.amount)) for f in b.fees] == [("Gold contract, November 2026", "1000.00")]
     assert lines(b) == [
-        ("2026-11-03", history["fix-mail"], "covered", 40, "0"),
+        ("2026-11-03", history["fix-mail"], "covered", 40, "0.00"),
         ("2026-11-03", history["fix-print"], "billable", 30, "45.00"),
         ("2026-11-04", history["fix-mail"], "billable", 30, "45.00"),
     ]
@@ -218,9 +218,9 @@ def test_a_block_with_rollover_runs_out_mid_month_then_work_is_billable(empty_st
     assert [(k.bought, k.rolled_over, k.used, k.left) for k in october.blocks] == [(600, 0, 480, 120)]
     b = one(bill(empty_store, "2026-11", now=NOW), "blockco")
     assert lines(b) == [
-        ("2026-11-02", history["block-b"], "block", 30, "0"),
-        ("2026-11-03", history["block-b"], "block", 660, "0"),
-        ("2026-11-10", history["block-c"], "block", 30, "0"),
+        ("2026-11-02", history["block-b"], "block", 30, "0.00"),
+        ("2026-11-03", history["block-b"], "block", 660, "0.00"),
+        ("2026-11-10", history["block-c"], "block", 30, "0.00"),
         ("2026-11-10", history["block-c"], "billable", 30, "50.00"),
         ("2026-11-12", history["block-c"], "billable", 30, "50.00"),
         ("2026-11-20", history["block-a"], "billable", 45, "75.00"),
@@ -235,7 +235,7 @@ def test_a_block_with_rollover_runs_out_mid_month_then_work_is_billable(empty_st
 def test_a_quarterly_block_counts_the_months_before_in_its_quarter(empty_store: Store,
                                                                    history: dict[str, int]) -> None:
     b = one(bill(empty_store, "2026-11", now=NOW), "quartco")
-    assert lines(b) == [("2026-11-09", history["quart"], "block", 60, "0"),
+    assert lines(b) == [("2026-11-09", history["quart"], "block", 60, "0.00"),
                         ("2026-11-09", history["quart"], "billable", 30, "50.00")]
     assert [(k.window, k.used_before, k.used, k.left) for k in b.blocks] == [("Q4 2026", 300, 60, 0)]
     assert b.total == Decimal("550.00")

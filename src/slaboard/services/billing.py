@@ -151,9 +151,9 @@ class Block:
         return self.share_left < LOW_BLOCK
 
     def summary(self) -> str:
-        """"12h30m used of 20h (November 2026), 7h30m left" and more, in a line."""
+        """"20h (November 2026): 12h30m used of 20h, 7h30m left" and more, in a line."""
         total = self.bought + self.rolled_over
-        text = f"block {minutes_text(self.bought)}"
+        text = minutes_text(self.bought)
         if self.rolled_over:
             text += f" + {minutes_text(self.rolled_over)} rolled over"
         text += f" ({self.window}): {minutes_text(self.used_before + self.used)} used of {minutes_text(total)}, "
@@ -390,7 +390,7 @@ def _count(entries: list[_Entry]) -> None:
 
 def _line(e: _Entry, kind: str, minutes: int, worked: int, reason: str, msp: Msp) -> Line:
     rate = _rate(e.terms, msp) if kind == "billable" else None
-    amount = amount_of(minutes, rate) if kind == "billable" else Decimal("0")
+    amount = amount_of(minutes, rate) if kind == "billable" else Decimal("0.00")
     return Line(entry=e.id, day=e.day, ticket=int(e.row["ticket_id"]), title=str(e.row["title"]),
                 service=str(e.row["service"]), operator=str(e.row["operator"]), worked=worked, minutes=minutes,
                 kind=kind, reason=reason, rate=rate, amount=amount, note=str(e.row["note"]))

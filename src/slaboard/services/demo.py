@@ -32,6 +32,7 @@ from slaboard.resources import data_dir
 from slaboard.services.clocks import calendar_for, targets_for, thresholds_for
 from slaboard.services.loading import load_documents, read_contract_file
 from slaboard.services.tickets import NewCall, ServiceError, open_call, update_ticket
+from slaboard.services.timekeeping import TimeError, add_entry
 from slaboard.sla import BusinessCalendar, Clock, StatusChange, Timeline, compute_clocks, leading_clock
 from slaboard.store import Store
 
@@ -177,6 +178,16 @@ class _Templates:
         channels = raw.get("channels") or {"phone": 1}
         titles = {k: list(v.get("titles", [])) for k, v in raw.items() if isinstance(v, dict) and "titles" in v}
         return cls(titles, list(raw.get("descriptions") or [""]), list(channels), list(channels.values()))
+
+
+_WORK_NOTES = (
+    "Remote session with the caller.",
+    "Checked the logs and applied the fix.",
+    "Tested with the caller; works again.",
+    "Reconfigured and documented the change.",
+    "Called the supplier and followed up.",
+    "On site: replaced the part.",
+)
 
 
 def _utc(ts: int) -> datetime:
@@ -539,6 +550,7 @@ class _Builder:
         actions.sort()
         ids: dict[int, int] = {}
         workers: dict[int, str] = {}  # whoever has the call does the work on it
+        work = random.Random(self.rng.random())  # its own draws: the calls stay as they were
         for at, i, j in actions:
             plan = plans[i]
             if j < 0:
@@ -547,6 +559,19 @@ class _Builder:
             step = plan.steps[j]
             workers[i] = step.changes.get("assignee") or workers.get(i) or plan.operator
             update_ticket(self.store, ids[i], operator=workers[i], now=_utc(at), **step.changes)
+            if step.changes.get("status") == "resolved":
+                self.log_work(ids[i], workers[i], at, work)
+
+    def log_work(self, ticket_id: int, operator: str, resolved: int, rng: random.Random) -> None:
+        """The time the solver logged, ending when the call was solved: a quarter of
+        an hour to a few hours. Work that would overlap the operator's other
+        entries, or start before the call came in, is left out."""
+        minutes = rng.choice((10, 15, 20, 25, 30, 40, 45, 60, 75, 90, 120, 180))
+        try:
+            add_entry(self.store, ticket_id=ticket_id, operator=operator, now=_utc(resolved), minutes=minutes,
+                      note=rng.choice(_WORK_NOTES))
+        except TimeError:
+            pass
 
 
 # sample_data/msp.toml is written as seen from this year; the demo moves every date
