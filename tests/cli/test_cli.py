@@ -3,6 +3,7 @@ standard input, and one line on stderr with exit code 2 for every user mistake."
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
@@ -729,3 +730,77 @@ def test_bad_time_on_the_command_line_is_one_line_and_exit_2(loaded, run, argv, 
     code, out, err = run(*argv)
     assert (code, out) == (2, "") and said in err and err.count("\n") == 1, err
     assert counts(loaded) == before
+
+
+# ---------------------------------------------------------------------- billing
+
+
+@pytest.fixture
+def worked(loaded, run) -> Path:
+    """Acme (Gold, fixed, 2,000 a month, 95 an hour): 30m covered e-mail work and 45m
+    on printing, which the contract does not cover (45m at 95 = 71.25)."""
+    for service, title in (("email", "Mail"), ("printing", "=HYPERLINK(\"http://x\")")):
+        assert run("ticket", "new", "--customer", "acme", "--service", service, "--title", title,
+                   "--reported", "2026-11-26T06:00")[0] == 0
+    assert run("time", "add", "1001", "--minutes", "30", "--at", "07:00")[0] == 0
+    assert run("time", "add", "1002", "--minutes", "45", "--at", "08:00")[0] == 0
+    return loaded
+
+
+def test_billing_a_month_on_the_command_line(worked, run) -> None:
+    code, out, _ = run("billing", "--period", "2026-11", "--customer", "acme")
+    assert code == 0, out
+    assert "open: the figures may change" in out
+    assert "fee       Gold contract, November 2026" in out and "€2,000.00" in out
+    assert "fees €2,000.00 + work €71.25 = €2,071.25" in out
+    assert "hours     worked 1h15m, covered 30m, billable 45m" in out
+    code, out, _ = run("billing", "--period", "2026-11", "--format", "json")
+    bills = {b["customer"]: b for b in json.loads(out)["customers"]}
+    assert bills["acme"]["totals"]["total"] == "2071.25" and bills["tulip"]["totals"]["work"] == "0"
+    assert bills["tulip"]["fees"][0]["amount"] == "450.00"  # Bronze's price: the contract names none
+    code, out, _ = run("billing", "--period", "2026-11", "--format", "csv", "--customer", "acme")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["kind"], r["amount"]) for r in rows] == [("fee", "2000.00"), ("covered", "0.00"), ("billable", "71.25")]
+    assert rows[2]["title"] == "'=HYPERLINK(\"http://x\")"  # never a formula in a spreadsheet
+    code, out, _ = run("billing", "--period", "2026-11", "--format", "md", "--customer", "acme")
+    assert code == 0 and out.startswith("# Billing November 2026") and "**Total: €2,071\\.25**" in out
+
+
+def test_closing_a_month_on_the_command_line(worked, run, monkeypatch) -> None:
+    code, _, err = run("billing", "close", "2026-11")
+    assert code == 2 and "period: 2026-11 is not over yet" in err
+    monkeypatch.setenv("SLABOARD_NOW", "2026-12-02T09:00:00+01:00")
+    code, out, _ = run("billing", "close", "2026-11")
+    assert code == 0 and out.startswith("closed 2026-11: 2 customers, €2,521.25 in all"), out
+    code, out, _ = run("billing", "--period", "2026-11", "--customer", "acme")
+    assert "closed 2026-12-02 by ann: these figures are final" in out and "= €2,071.25" in out
+    code, _, err = run("time", "add", "1001", "--minutes", "30", "--at", "2026-11-26T07:30")
+    assert code == 2 and "the month 2026-11 is closed for billing" in err
+    code, _, err = run("time", "set", "1", "--billable", "--reason", "project")
+    assert code == 2 and "closed for billing" in err
+
+
+def test_an_operator_decides_an_entry_on_the_command_line(worked, run) -> None:
+    code, out, _ = run("time", "set", "1", "--billable", "--reason", "weekend project")
+    assert code == 0 and out.rstrip().endswith("[billable: weekend project]")
+    assert "work €118.75" in run("billing", "--period", "2026-11", "--customer", "acme")[1]  # 75m at 95
+    assert run("time", "set", "1", "--rules")[0] == 0
+    assert "work €71.25" in run("billing", "--period", "2026-11", "--customer", "acme")[1]
+
+
+@pytest.mark.parametrize(("argv", "said"), [
+    (["billing", "--period", "2026-13"], "period: '2026-13' is not a month such as 2026-11"),
+    (["billing", "--period", "November"], "period: 'November' is not a month"),
+    (["billing", "--customer", "nobody"], "nobody"),
+    (["billing", "--format", "xls"], "invalid choice: 'xls'"),
+    (["billing", "close", "2026-1"], "period: '2026-1' is not a month"),
+    (["time", "set", "99", "--covered", "--reason", "x"], "entry: there is no time entry #99"),
+    (["time", "set", "1", "--covered"], "reason: say why entry #1 is covered"),
+    (["time", "set", "1"], "one of the arguments --billable --covered --rules is required"),
+    (["time", "set", "x1", "--rules"], "'x1' is not a time entry number"),
+])
+def test_bad_billing_on_the_command_line_is_one_line_and_exit_2(worked, run, argv, said) -> None:
+    before = counts(worked)
+    code, out, err = run(*argv)
+    assert (code, out) == (2, "") and said in err and err.count("\n") <= 3, err
+    assert counts(worked) == before
