@@ -329,3 +329,16 @@ def test_the_decision_before_saving_follows_the_same_rules(empty_store: Store, h
 def test_a_period_is_a_month(text: str) -> None:
     with pytest.raises(BillingError, match="^period: .* is not a month such as 2026-11"):
         parse_period(text)
+
+
+def test_a_change_of_billing_terms_alone_is_billed_after_a_reload(empty_store: Store, history: dict[str, int],
+                                                                   tmp_path: Path) -> None:
+    path = tmp_path / "billing.toml"
+    path.write_text(CONTRACTS.replace("{rate}", "100").replace('kind = "time_and_materials"\nrounding = "15m"\n'
+                                                             'minimum = "1h"', 'kind = "time_and_materials"'),
+                    encoding="utf-8")
+    versions = [(c.id, c.version) for c in empty_store.contracts_of("tmco")]
+    load_files(empty_store, [path], NOW)
+    assert [(c.id, c.version) for c in empty_store.contracts_of("tmco")] == versions  # the clocks' terms are the same
+    b = one(bill(empty_store, "2026-11", now=NOW), "tmco")  # no rounding, no minimum: 20m, 10m and 60m at 120
+    assert [line.minutes for line in b.lines] == [20, 10, 60] and b.total == Decimal("180.00")

@@ -428,10 +428,18 @@ class Store:
         terms_json = terms.model_dump(mode="json")
         digest = _digest(terms_json)
         row = self.conn.execute(
-            "SELECT id, version, digest FROM contracts WHERE key = ? AND current = 1", [contract.key]
+            "SELECT id, version, digest, definition FROM contracts WHERE key = ? AND current = 1", [contract.key]
         ).fetchone()
         if row is not None and row[2] == digest:
-            return "unchanged"
+            # The clocks' terms are as they were; what else the definition says (how
+            # its work is billed, its escalations) is read when it is used, so it
+            # is brought up to date in place rather than as a new version.
+            definition = contract.model_dump_json()
+            if row[3] == definition:
+                return "unchanged"
+            self.conn.execute("UPDATE contracts SET definition = ?, source = ? WHERE id = ?",
+                              [definition, source, row[0]])
+            return "changed"
         version = 1
         if row is not None:
             version = row[1] + 1
