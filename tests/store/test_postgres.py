@@ -307,7 +307,8 @@ def older(pg_server: PgServer) -> str:
     Store.open(url, create=True).close()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DROP TABLE operators")
-        conn.execute("DROP TABLE outbox, mail_attachments, mail_messages, time_entries, billing_periods")
+        conn.execute("DROP TABLE webhook_outbox, escalations, outbox, mail_attachments, mail_messages, time_entries, "
+                     "billing_periods")
         conn.execute("DROP FUNCTION time_entries_closed()")
         conn.execute("DELETE FROM slaboard_schema WHERE position >= 5")
     return url

@@ -16,9 +16,20 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from slaboard.domain.models import CalendarDef, ContractDef, ContractTerms, Customer, Msp, Service, ServiceLevel
+from slaboard.domain.models import (
+    CalendarDef,
+    ContractDef,
+    ContractTerms,
+    Customer,
+    EscalationRule,
+    Msp,
+    Person,
+    Service,
+    ServiceLevel,
+    Webhook,
+)
 
-SECTIONS = ("msp", "calendars", "levels", "services", "customers", "contracts")
+SECTIONS = ("msp", "calendars", "levels", "services", "customers", "contracts", "people", "webhooks")
 
 
 class ContractFileError(ValueError):
@@ -51,6 +62,8 @@ class Catalog:
     services: dict[str, Service] = field(default_factory=dict)
     customers: dict[str, Customer] = field(default_factory=dict)
     contracts: list[ContractDef] = field(default_factory=list)
+    people: dict[str, Person] = field(default_factory=dict)
+    webhooks: dict[str, Webhook] = field(default_factory=dict)
     msp: Msp | None = None
     sources: dict[tuple[str, str], str] = field(default_factory=dict)
 
@@ -79,6 +92,8 @@ class Catalog:
             "levels": (ServiceLevel, self.levels),
             "services": (Service, self.services),
             "customers": (Customer, self.customers),
+            "people": (Person, self.people),
+            "webhooks": (Webhook, self.webhooks),
         }
         for section, (model, target) in tables.items():
             entries = document.get(section, {})
@@ -132,6 +147,8 @@ class Catalog:
                     self.where("levels", key), f"levels.{key}",
                     f"calendar: unknown calendar {level.calendar!r}{self._known('calendars')}",
                 )
+        for key, level in self.levels.items():
+            self._check_rules(self.where("levels", key), f"levels.{key}", level.escalation)
         codes: dict[str, str] = {}
         for key, customer in self.customers.items():
             other = codes.get(customer.code.upper())
@@ -161,6 +178,8 @@ class Catalog:
             for service in [*contract.services, *contract.overrides]:
                 if service not in self.services:
                     raise ContractFileError(src, entry, f"services: unknown service {service!r}{self._known('services')}")
+            if contract.escalation is not None:
+                self._check_rules(src, entry, contract.escalation)
             overlapped = overlaps.first_other(contract)
             if overlapped is not None:
                 raise ContractFileError(
@@ -168,6 +187,23 @@ class Catalog:
                     f"valid_from/valid_to overlap contract {overlapped.key} of the same customer"
                     " (to change a contract's dates, give it a stable key = \"...\" in the file)",
                 )
+
+    def roles(self) -> set[str]:
+        return {role for person in self.people.values() for role in person.roles}
+
+    def _check_rules(self, source: str, entry: str, rules: list[EscalationRule]) -> None:
+        """Every name a rule notifies is "assignee", a person, a role or a webhook."""
+        for n, rule in enumerate(rules):
+            for name in rule.notify:
+                if name.startswith("webhook:"):
+                    if name.removeprefix("webhook:") not in self.webhooks:
+                        raise ContractFileError(source, entry, f"escalation.{n}.notify: unknown webhook "
+                                                f"{name.removeprefix('webhook:')!r}{self._known('webhooks')}")
+                elif name != "assignee" and name not in self.people and name not in self.roles():
+                    known = sorted({*self.people, *self.roles()})
+                    shown = f" (known: assignee, {', '.join(known[:10])})" if known else " ([people] names none yet)"
+                    raise ContractFileError(source, entry, f"escalation.{n}.notify: {name!r} is neither "
+                                            f"'assignee', a person nor a role of [people]{shown}")
 
     def _known(self, section: str) -> str:
         keys = sorted(getattr(self, section))

@@ -191,6 +191,93 @@ class CalendarDef(Model):
 PriorityTargets = dict[Priority, DurationField]
 
 
+# Escalations: at which instant of a call's clock whom to tell. ``at`` is a
+# threshold of a clock (warning, critical, breached) or the call's opening;
+# ``priority`` limits a rule to those priorities (none: all), ``clock`` to those
+# clocks (none: response and resolution). ``notify`` names "assignee" (the call's
+# assignee, a person whose ``operator`` is that name), a person, a role that
+# people have, or "webhook:KEY"; loading checks every name.
+EscalationAt = Literal["opened", "warning", "critical", "breached"]
+ESCALATION_ORDER: tuple[EscalationAt, ...] = ("opened", "warning", "critical", "breached")
+
+
+class EscalationRule(Model):
+    at: EscalationAt
+    notify: list[str] = Field(min_length=1)
+    priority: list[Priority] = []
+    clock: list[Literal["response", "plan", "resolution"]] = []
+
+    @model_validator(mode="after")
+    def _check(self) -> EscalationRule:
+        if self.at == "opened" and self.clock:
+            raise ValueError("clock: an 'opened' rule is about the call, not one of its clocks")
+        return self
+
+    def clocks(self) -> tuple[str, ...]:
+        if self.at == "opened":
+            return ("call",)
+        return tuple(self.clock) or ("response", "resolution")
+
+    def applies(self, priority: str) -> bool:
+        return not self.priority or priority in self.priority
+
+
+class Person(Model):
+    """Someone escalations reach: an address, roles ("team-lead", "on-call"),
+    the zone their times are written in (default: the MSP's) and the operator name
+    they log in with (default: the key), which is how "assignee" finds them."""
+
+    key: str
+    name: str = ""
+    email: str
+    roles: list[str] = []
+    tz: str | None = None
+    operator: str = ""
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if value.count("@") != 1 or any(ch.isspace() for ch in value) or "." not in value.split("@")[1]:
+            raise ValueError(f"{value!r} is not a mail address")
+        return value
+
+    @field_validator("tz")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            load_zone(value)
+        except CalendarError as err:
+            raise ValueError(str(err).removeprefix("tz: ")) from None
+        return value
+
+    @property
+    def login(self) -> str:
+        return self.operator or self.key
+
+    @property
+    def title(self) -> str:
+        return self.name or self.key
+
+
+class Webhook(Model):
+    """A URL that escalations are POSTed to as JSON (``{"text": ...}``, which the
+    incoming webhooks of Slack and Microsoft Teams both take, and the escalation's
+    fields under ``"slaboard"``)."""
+
+    key: str
+    url: str
+    timeout: float = Field(5.0, gt=0, le=60)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+(/\S*)?$", value):
+            raise ValueError(f"{value!r} is not an http:// or https:// URL")
+        return value
+
+
 class ServiceLevel(Model):
     """A package such as gold, silver or bronze: targets per priority and a price."""
 
@@ -209,6 +296,7 @@ class ServiceLevel(Model):
     description: str = ""
     # A new call that came by mail gets an acknowledgement naming its deadlines.
     acknowledge: bool = True
+    escalation: list[EscalationRule] = []
 
     @model_validator(mode="after")
     def _check(self) -> ServiceLevel:
@@ -327,6 +415,7 @@ class ContractDef(Model):
     rollover: bool = False
     rounding: MinutesField | None = None
     minimum: MinutesField | None = None
+    escalation: list[EscalationRule] | None = None  # None: the level's
 
     @model_validator(mode="after")
     def _check(self) -> ContractDef:

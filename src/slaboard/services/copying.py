@@ -25,7 +25,7 @@ from slaboard.store import Store, StoreError
 # In the order their references need.
 TABLES = ("meta", "calendars", "levels", "services", "customers", "contracts", "tickets", "events",
           "communications", "clock_outcomes", "operators", "mail_messages",
-          "outbox", "mail_attachments", "time_entries", "billing_periods")
+          "outbox", "mail_attachments", "time_entries", "billing_periods", "escalations", "webhook_outbox")
 BATCH = 2000
 
 
@@ -128,7 +128,7 @@ def _after_copy(dst: Store) -> None:
     if dst.engine != "postgresql":
         return
     for table in ("contracts", "events", "communications", "mail_messages", "outbox", "mail_attachments",
-                  "time_entries"):
+                  "time_entries", "escalations", "webhook_outbox"):
         dst.conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                          f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)")
     dst.conn.execute("DELETE FROM report_months")  # the inserts' triggers did; made again by the first report

@@ -40,6 +40,8 @@ from slaboard.store.connection import StoreError
 from slaboard.store.schema import (
     BASE_VIEWS,
     BILLING_PERIODS,
+    ESCALATIONS,
+    ESCALATIONS_INDEXES,
     KNOWN_MIGRATIONS,
     MAIL_ATTACHMENTS,
     MAIL_ATTACHMENTS_INDEXES,
@@ -54,6 +56,8 @@ from slaboard.store.schema import (
     SLA_OUTCOMES_VIEW,
     TIME_ENTRIES,
     TIME_ENTRIES_INDEXES,
+    WEBHOOK_OUTBOX,
+    WEBHOOK_OUTBOX_DUE,
 )
 from slaboard.store.store import Store
 
@@ -393,6 +397,12 @@ STEPS: dict[str, list[str]] = {
         """CREATE TRIGGER time_entries_closed BEFORE INSERT OR UPDATE OR DELETE ON time_entries
            FOR EACH ROW EXECUTE FUNCTION time_entries_closed()""",
     ],
+    "0009_escalations": [
+        _pg(ESCALATIONS, "instant", "queued_at"),
+        *ESCALATIONS_INDEXES,
+        _pg(WEBHOOK_OUTBOX, "next_attempt_at", "claimed_until", "created_at", "sent_at"),
+        WEBHOOK_OUTBOX_DUE,
+    ],
 }
 assert list(STEPS) == KNOWN_MIGRATIONS[BASELINE_MIGRATIONS:], "every migration of the file needs its PostgreSQL step"
 SCHEMA = [*BASELINE, *(statement for steps in STEPS.values() for statement in steps)]
@@ -425,7 +435,7 @@ def translate(sql: str) -> str:
     return re.sub(r"(\w+) COLLATE NOCASE", r"lower(\1)", text)
 
 
-_RETURNS_ID = re.compile(r"^\s*INSERT INTO (contracts|communications|events|mail_messages|outbox|mail_attachments|time_entries)\b(?!.*\bRETURNING\b)", re.S | re.I)
+_RETURNS_ID = re.compile(r"^\s*INSERT INTO (contracts|communications|events|mail_messages|outbox|mail_attachments|time_entries|escalations|webhook_outbox)\b(?!.*\bRETURNING\b)", re.S | re.I)
 
 
 class PgCursor:

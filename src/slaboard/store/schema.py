@@ -516,4 +516,49 @@ def _time_entries(db: Database) -> None:
         db.execute(statement)
 
 
+# Escalations: one row per (call, clock, threshold) told, written when it is
+# queued, in the same transaction as its messages. ``instant`` is the threshold's
+# instant it was queued for: a deadline that moves gives new instants, and a
+# threshold whose new instant is still ahead is told again when it comes (one
+# that had passed when it was told is not). The unique key is what keeps two
+# watchers from telling the same instant twice.
+ESCALATIONS = """CREATE TABLE escalations (
+        id INTEGER PRIMARY KEY,
+        ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+        clock TEXT NOT NULL,
+        threshold TEXT NOT NULL CHECK (threshold IN ('opened', 'warning', 'critical', 'breached')),
+        instant TEXT NOT NULL,
+        queued_at TEXT NOT NULL,
+        queued_by TEXT NOT NULL,
+        recipients TEXT NOT NULL,
+        UNIQUE (ticket_id, clock, threshold, instant)
+    )"""
+ESCALATIONS_INDEXES = ["CREATE INDEX escalations_by_ticket ON escalations (ticket_id, clock, threshold, queued_at)"]
+# Webhook posts waiting to go, sent and failed: retried with back-off apart from
+# the mail, so a receiver that hangs or fails never holds up a message.
+WEBHOOK_OUTBOX = """CREATE TABLE webhook_outbox (
+        id INTEGER PRIMARY KEY,
+        webhook TEXT NOT NULL,
+        url TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        ticket_id INTEGER REFERENCES tickets(id),
+        escalation_id INTEGER REFERENCES escalations(id),
+        status TEXT NOT NULL CHECK (status IN ('queued', 'sending', 'sent', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        claimed_by TEXT,
+        claimed_until TEXT,
+        last_error TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        sent_at TEXT
+    )"""
+WEBHOOK_OUTBOX_DUE = "CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at) WHERE status IN ('queued', 'sending')"
+
+
+@migration("0009_escalations")
+def _escalations(db: Database) -> None:
+    for statement in (ESCALATIONS, *ESCALATIONS_INDEXES, WEBHOOK_OUTBOX, WEBHOOK_OUTBOX_DUE):
+        db.execute(statement)
+
+
 SCHEMA_VERSION = len(KNOWN_MIGRATIONS)

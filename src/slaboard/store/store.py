@@ -29,9 +29,11 @@ from slaboard.domain import (
     Event,
     Msp,
     Operator,
+    Person,
     Service,
     ServiceLevel,
     Ticket,
+    Webhook,
     contract_in_force,
     match_customers,
 )
@@ -365,8 +367,21 @@ class Store:
             cat.customers[key] = Customer.model_validate({"key": key, **json.loads(spec)})
         for (definition,) in self.conn.execute("SELECT definition FROM contracts WHERE current = 1 ORDER BY id"):
             cat.contracts.append(ContractDef.model_validate_json(definition))
+        cat.people = self.people()
+        cat.webhooks = self.webhooks()
         cat.msp = self.msp(default=None)
         return cat
+
+    def _meta_section(self, name: str) -> dict[str, Any]:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", [name]).fetchone()
+        return {} if row is None else dict(json.loads(row[0]))
+
+    def people(self) -> dict[str, Person]:
+        """The people escalations reach, from the contract files' [people]."""
+        return {k: Person.model_validate({"key": k, **v}) for k, v in sorted(self._meta_section("people").items())}
+
+    def webhooks(self) -> dict[str, Webhook]:
+        return {k: Webhook.model_validate({"key": k, **v}) for k, v in sorted(self._meta_section("webhooks").items())}
 
     def msp(self, default: Msp | None = Msp()) -> Msp | None:  # noqa: B008
         """The MSP's own settings from the contract files (name, zone, default rate)."""
@@ -399,6 +414,21 @@ class Store:
                         [text],
                     )
                     summary.note("msp", "msp", "added" if row is None else "changed")
+            named: tuple[tuple[str, Mapping[str, Person | Webhook]], ...] = (
+                ("people", catalog.people), ("webhooks", catalog.webhooks))
+            for section, entries in named:
+                known = self._meta_section(section)
+                before = dict(known)
+                for key, entry in entries.items():
+                    spec = entry.model_dump(mode="json", exclude={"key"})
+                    if known.get(key) != spec:
+                        summary.note(section, key, "added" if key not in known else "changed")
+                        known[key] = spec
+                if known == before:
+                    continue
+                self.conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
+                                  "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                                  [section, json.dumps(known, sort_keys=True)])
             for contract in catalog.contracts:
                 outcome = self._save_contract(contract, catalog.terms(contract), catalog.where("contracts", contract.key), stamp)
                 summary.note("contracts", contract.key, outcome)
@@ -1433,6 +1463,113 @@ class Store:
                 raise StoreError(f"{period} is closed already")
             self.conn.execute("INSERT INTO billing_periods (period, closed_at, closed_by, figures) VALUES (?, ?, ?, ?)",
                               [period, iso(now), closed_by, json.dumps(figures, sort_keys=True)])
+
+    # ---------------------------------------------------------------- escalations
+
+    _ESCALATION = ("id", "ticket_id", "clock", "threshold", "instant", "queued_at", "queued_by", "recipients")
+
+    def escalation_told(self, ticket_id: int, clock: str, threshold: str, instant: datetime) -> bool:
+        """Whether this threshold was told at or after ``instant``: then it is not
+        told again (a deadline moved later re-arms it; one moved earlier does not)."""
+        return self.conn.execute(
+            "SELECT 1 FROM escalations WHERE ticket_id = ? AND clock = ? AND threshold = ? AND queued_at >= ? LIMIT 1",
+            [ticket_id, clock, threshold, iso(instant)]).fetchone() is not None
+
+    def add_escalation(self, values: dict[str, Any]) -> int:
+        """Record an escalation as queued; StoreError("told already") when another
+        watcher recorded the same instant first (the unique key)."""
+        with self.write():
+            try:
+                cur = self.conn.execute(
+                    "INSERT INTO escalations (ticket_id, clock, threshold, instant, queued_at, queued_by, recipients) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [values["ticket_id"], values["clock"], values["threshold"], iso(values["instant"]),
+                     iso(values["queued_at"]), values["queued_by"], json.dumps(values["recipients"])])
+            except Exception as err:
+                if "unique" in str(err).lower():
+                    raise StoreError("told already") from None
+                raise
+            assert cur.lastrowid is not None
+            return int(cur.lastrowid)
+
+    def escalations_of(self, ticket_id: int | None = None, since: datetime | None = None) -> list[dict[str, Any]]:
+        where: list[str] = ["1 = 1"]
+        params: list[Any] = []
+        if ticket_id is not None:
+            where.append("ticket_id = ?")
+            params.append(ticket_id)
+        if since is not None:
+            where.append("queued_at >= ?")
+            params.append(iso(since))
+        cur = self.conn.execute(f"SELECT {', '.join(self._ESCALATION)} FROM escalations WHERE {' AND '.join(where)} "
+                                "ORDER BY queued_at, id", params)
+        rows = [dict(zip(self._ESCALATION, row)) for row in cur]
+        for row in rows:
+            row["recipients"] = json.loads(row["recipients"])
+        return rows
+
+    def escalated_open(self) -> dict[int, str]:
+        """Open calls that were escalated: the last threshold told, by call."""
+        out: dict[int, str] = {}
+        for ticket_id, threshold in self.conn.execute(
+                "SELECT e.ticket_id, e.threshold FROM escalations e JOIN tickets t ON t.id = e.ticket_id "
+                "WHERE t.status NOT IN ('resolved', 'closed') ORDER BY e.queued_at, e.id"):
+            out[int(ticket_id)] = str(threshold)
+        return out
+
+    _WEBHOOK = ("id", "webhook", "url", "payload", "ticket_id", "escalation_id", "status", "attempts",
+                "next_attempt_at", "last_error", "created_at", "sent_at")
+
+    def add_webhook_post(self, webhook: str, url: str, payload: str, now: datetime, *, ticket_id: int | None = None,
+                         escalation_id: int | None = None) -> int:
+        with self.write():
+            cur = self.conn.execute(
+                "INSERT INTO webhook_outbox (webhook, url, payload, ticket_id, escalation_id, status, next_attempt_at, "
+                "created_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)",
+                [webhook, url, payload, ticket_id, escalation_id, iso(now), iso(now)])
+            assert cur.lastrowid is not None
+            return int(cur.lastrowid)
+
+    def webhook_posts(self, status: str | None = None) -> list[dict[str, Any]]:
+        sql = f"SELECT {', '.join(self._WEBHOOK)} FROM webhook_outbox"
+        params: list[Any] = []
+        if status is not None:
+            sql += " WHERE status = ?"
+            params.append(status)
+        return [dict(zip(self._WEBHOOK, row)) for row in self.conn.execute(sql + " ORDER BY id", params)]
+
+    def claim_webhook_post(self, now: datetime, claimed_by: str, claimed_until: datetime) -> dict[str, Any] | None:
+        """The next due post, ours until ``claimed_until`` (a post left by a sender
+        that stopped is due again once its claim has run out)."""
+        with self.write():
+            while True:
+                row = self.conn.execute(
+                    "SELECT id FROM webhook_outbox WHERE status IN ('queued', 'sending') AND next_attempt_at <= ? "
+                    "AND (status = 'queued' OR claimed_until < ?) ORDER BY next_attempt_at, id LIMIT 1",
+                    [iso(now), iso(now)]).fetchone()
+                if row is None:
+                    return None
+                cur = self.conn.execute(
+                    "UPDATE webhook_outbox SET status = 'sending', claimed_by = ?, claimed_until = ? "
+                    "WHERE id = ? AND (status = 'queued' OR (status = 'sending' AND claimed_until < ?))",
+                    [claimed_by, iso(claimed_until), row[0], iso(now)])
+                if cur.rowcount == 1:
+                    found = self.conn.execute(f"SELECT {', '.join(self._WEBHOOK)} FROM webhook_outbox WHERE id = ?",
+                                              [row[0]]).fetchone()
+                    return dict(zip(self._WEBHOOK, found))
+
+    def webhook_done(self, post_id: int, claimed_by: str, now: datetime, *, error: str = "",
+                     next_attempt_at: datetime | None = None, failed: bool = False) -> bool:
+        """Our claimed post went out (no ``error``), is queued again for
+        ``next_attempt_at``, or ``failed``; False when it was not ours."""
+        status = "failed" if failed else "queued" if error else "sent"
+        with self.write():
+            cur = self.conn.execute(
+                "UPDATE webhook_outbox SET status = ?, attempts = attempts + 1, last_error = ?, "
+                "next_attempt_at = COALESCE(?, next_attempt_at), sent_at = ?, claimed_by = NULL, claimed_until = NULL "
+                "WHERE id = ? AND status = 'sending' AND claimed_by = ?",
+                [status, error, iso(next_attempt_at), iso(now) if status == "sent" else None, post_id, claimed_by])
+            return cur.rowcount == 1
 
     # ---------------------------------------------------------------- operators
 
