@@ -37,6 +37,7 @@ from slaboard.services.comms import NewCommunication, log_communication
 from slaboard.services.loading import load_files
 from slaboard.services.mailgate import deliver, unmatched_mail
 from slaboard.services.tickets import NewCall, add_comment, open_call, update_ticket
+from slaboard.services.timekeeping import add_entry
 from slaboard.settings import Settings
 from slaboard.store import Store
 from slaboard.textfmt import FORMAT_RANGES, json_terminal_safe, plain, plain_block
@@ -170,7 +171,11 @@ def build(path: Path) -> dict[str, int]:
         fresh = call("fresh", CUSTOMER, SERVICE, 10 * timedelta(minutes=1), impact=3)
         update_ticket(store, fresh, operator=OPERATOR, now=NOW - timedelta(minutes=5), status="waiting_customer",
                       reason=h("pause reason"))
-        call("billable", CUSTOMER, OTHER_SERVICE, 2 * H)
+        billable = call("billable", CUSTOMER, OTHER_SERVICE, 2 * H)
+        ids["entry"] = add_entry(store, ticket_id=late, operator=OPERATOR, now=NOW - 4 * H, minutes=40,
+                                 started_at=NOW - 5 * H, note=h("time note")).id
+        add_entry(store, ticket_id=billable, operator=ASSIGNEE, now=NOW - H, minutes=25,
+                  started_at=NOW - 90 * timedelta(minutes=1), note=h("billable time note"))
         call("no contract", BARE_CUSTOMER, SERVICE, 1 * H)
         for name, days in (("resolved", 20), ("last quarter", 86)):  # figures for this month and for Q3
             done = call(name, CUSTOMER, SERVICE, days * 24 * H, impact=1)
@@ -280,6 +285,11 @@ COMMANDS: dict[str, list[list[str]] | None] = {
     "time start": [["{late}"]],
     "time stop": None,  # needs a running timer: tests/cli/test_cli.py
     "time list": [[], ["--ticket", "{late}"]],
+    "time set": [["{entry}", "--billable", "--reason", h("billable reason")], ["{entry}", "--rules"]],
+    "billing": [["--period", "2026-11"], ["--period", "2026-11", "--customer", CUSTOMER]]
+    + [["--period", "2026-11", "--format", f] for f in ("csv", "md", "json")],
+    "billing close": [["2026-10"]],
+    "watch": [["--once"]],
     "contract show": [[CUSTOMER], [BARE_CUSTOMER]],
     "report": [["--period", "2026-11", "--by", by] for by in ("customer", "level", "service", "priority", "contract", "month")]
     + [["--period", "2026-11", "--format", f] for f in ("csv", "md", "html")]
@@ -320,6 +330,10 @@ MISTAKES = [
     ["comm", "list", "--customer", h("nobody")],
     ["report", "--period", h("period")],
     ["report", "--customer", h("nobody")],
+    ["billing", "--period", h("period")],
+    ["billing", "--customer", h("nobody")],
+    ["billing", "close", h("period")],
+    ["time", "set", "{entry}", "--billable", "--reason", ""],
     [h("command")],
 ]
 
@@ -331,6 +345,8 @@ def leaf_commands(parser: argparse.ArgumentParser, prefix: str = "") -> Iterator
             for name, sub in action.choices.items():
                 full = f"{prefix} {name}".strip()
                 if any(isinstance(a, argparse._SubParsersAction) for a in sub._actions):
+                    if sub.get_default("func") is not None:  # runs by itself too ("billing")
+                        yield full
                     yield from leaf_commands(sub, full)
                 else:
                     yield full

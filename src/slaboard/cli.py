@@ -57,11 +57,12 @@ class Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USER)
 
 
-def print(*values: object, sep: str = " ", end: str = "\n", file: TextIO | None = None) -> None:
+def print(*values: object, sep: str = " ", end: str = "\n", file: TextIO | None = None, flush: bool = False) -> None:
     """Every line of text this module prints goes through here, so customer and
     contract text (a title holding ``ESC ]52`` or U+202E) reaches the terminal as
     visible characters, whichever command prints it (see textfmt.plain)."""
-    builtins.print(plain_block(sep.join(str(v) for v in values)), end=plain_block(end), file=file or sys.stdout)
+    builtins.print(plain_block(sep.join(str(v) for v in values)), end=plain_block(end), file=file or sys.stdout,
+                   flush=flush)
 
 
 def _json(value: Any) -> None:
@@ -768,21 +769,13 @@ def cmd_billing(args: argparse.Namespace) -> int:
     from slaboard.services.billing import bill, parse_period
 
     now = config.now()
+    fmt = "json" if args.json else args.format
     with _open_store(args) as store:
         msp = store.msp()
         period = parse_period(args.period) if args.period else _last_month(now, msp.tz if msp else "Etc/UTC")
         customer = resolve_customer(store, args.customer).key if args.customer else None
         billing = bill(store, period, customer=customer, now=now)
-        database = getattr(store, "path", None)
-    text = FORMATS[args.format](billing)
-    if args.output:
-        from slaboard.services.outputs import write_output
-
-        write_output(Path(args.output), text, database if isinstance(database, Path) else None)
-        print(f"wrote {args.output}", file=sys.stderr)
-        return 0
-    sys.stdout.write(text)
-    return 0
+    return _write_document(args, FORMATS[fmt](billing), fmt)
 
 
 def cmd_billing_close(args: argparse.Namespace) -> int:
@@ -790,6 +783,11 @@ def cmd_billing_close(args: argparse.Namespace) -> int:
 
     with _open_store(args) as store:
         billing = close(store, args.period, config.operator_name(args.operator), config.now())
+    if args.json:
+        print(json_terminal_safe(json.dumps({"closed": billing.period, "customers": len(billing.bills),
+                                             "total": str(billing.total), "currency": billing.msp.currency},
+                                            ensure_ascii=False)))
+        return 0
     print(f"closed {billing.period}: {len(billing.bills)} customers, {money_text(billing.total, billing.msp)} in all; "
           "its entries can no longer change and its figures stay as they are now")
     return 0
@@ -866,19 +864,25 @@ def cmd_report(args: argparse.Namespace) -> int:
         from slaboard.reports import document
 
         text = document.to_markdown(report) if fmt == "md" else document.to_html(report)
+    return _write_document(args, text, fmt)
+
+
+def _write_document(args: argparse.Namespace, text: str, fmt: str) -> int:
+    """A report or bill to ``--output`` exactly as made, else to standard output:
+    exact when piped or redirected, shown safe on a terminal (JSON stays JSON)."""
     if args.output:
         from slaboard.services.outputs import write_output
 
         database = config.db_path(args.db)
         write_output(Path(args.output), text, database if isinstance(database, Path) else None)
         print(f"wrote {args.output}", file=sys.stderr)
-    else:
-        if fmt == "json":
-            text = json_terminal_safe(text)
-        elif fmt == "table" or sys.stdout.isatty():
-            # A document piped or redirected stays exact; one shown on a terminal is shown safe.
-            text = plain_block(text.replace("\r\n", "\n"))
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return 0
+    if fmt == "json":
+        text = json_terminal_safe(text)
+    elif fmt == "table" or sys.stdout.isatty():
+        # A document piped or redirected stays exact; one shown on a terminal is shown safe.
+        text = plain_block(text.replace("\r\n", "\n"))
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0
 
 
@@ -1063,6 +1067,48 @@ def cmd_mail_flush(args: argparse.Namespace) -> int:
         print(f"{report.server} cannot be used now: {report.problem}; {report.waiting} messages wait for the next run")
     print(f"{report.server}: sent {report.sent}, failed {report.failed}, {report.waiting} waiting"
           + (f", {len(report.stale)} left sending (see 'slaboard mail outbox')" if report.stale else ""))
+    return 0
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """Escalations: tell whoever the rules name when a call's clock crosses a
+    threshold. ``--once`` tells what is due now and exits (cron); else it runs
+    until stopped (a systemd unit), sleeping until the next instant or change."""
+    from slaboard.services.escalations import Watcher, flush_webhooks, run_once
+    from slaboard.services.mailout import MailError, flush
+
+    settings = _mail_settings()
+    mail = settings if settings.configured else None
+    if args.once:
+        now = config.now()
+        notes: list[str] = []
+        with _open_store(args) as store:
+            told = run_once(store, mail, now)
+            if mail is not None:
+                try:
+                    report = flush(store, mail, now)
+                except MailError as err:
+                    raise UserError(str(err)) from None
+                if report.problem:
+                    notes.append(f"{report.server} cannot be used now: {report.problem}; the messages wait")
+            notes.extend(flush_webhooks(store, config.now).lines)
+        if args.json:
+            print(json_terminal_safe(json.dumps({"told": [t.to_dict() for t in told], "delivery": notes},
+                                                ensure_ascii=False)))
+            return 0
+        for line in [*(t.line() for t in told), *notes] or ["nothing due"]:
+            print(plain(line))
+        return 0
+    database = config.db_path(args.db)
+    watcher = Watcher(database, mail, clock=config.now,
+                      log=lambda line: print(plain(f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S}Z {line}"), flush=True))
+    print(f"watching {database} for escalations (ctrl+c stops)", flush=True)
+    try:
+        watcher.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        watcher.close()
     return 0
 
 
@@ -1510,6 +1556,11 @@ def build_parser() -> Parser:
     decided.add_argument("--rules", action="store_true", help="back to what the contract's rules decide")
     p.add_argument("--reason", metavar="TEXT", help="why (needed with --billable and --covered)")
     p.set_defaults(func=cmd_time_set)
+
+    p = sub.add_parser("watch", parents=[common],
+                       help="escalations: tell the people and webhooks the rules name when a threshold is crossed")
+    p.add_argument("--once", action="store_true", help="tell what is due now and exit (for cron)")
+    p.set_defaults(func=cmd_watch)
 
     billing = sub.add_parser("billing", parents=[common],
                              help="a month's bills: fees, block hours, billable work and totals per customer")

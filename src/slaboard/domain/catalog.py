@@ -295,11 +295,12 @@ def build_catalog(documents: Iterable[tuple[str, Mapping[str, Any]]], base: Cata
     for source, document in documents:
         files.add_document(source, document)
     catalog = Catalog()
+    named = ("calendars", "levels", "services", "customers", "people", "webhooks")
     if base is not None:
-        for section in ("calendars", "levels", "services", "customers"):
+        for section in named:
             getattr(catalog, section).update(getattr(base, section))
         catalog.contracts.extend(base.contracts)
-    for section in ("calendars", "levels", "services", "customers"):
+    for section in named:
         getattr(catalog, section).update(getattr(files, section))
     catalog.msp = files.msp or (base.msp if base is not None else None)
     keys = {c.key for c in files.contracts}

@@ -1538,6 +1538,10 @@ class Store:
             params.append(status)
         return [dict(zip(self._WEBHOOK, row)) for row in self.conn.execute(sql + " ORDER BY id", params)]
 
+    def webhook_due(self, now: datetime) -> bool:
+        return self.conn.execute("SELECT 1 FROM webhook_outbox WHERE status IN ('queued', 'sending') "
+                                 "AND next_attempt_at <= ? LIMIT 1", [iso(now)]).fetchone() is not None
+
     def claim_webhook_post(self, now: datetime, claimed_by: str, claimed_until: datetime) -> dict[str, Any] | None:
         """The next due post, ours until ``claimed_until`` (a post left by a sender
         that stopped is due again once its claim has run out)."""
