@@ -268,7 +268,7 @@ def test_html_has_its_sections(store):
     assert "Silver" in text and "Workstations" in contract and "Line-of-business apps" in contract
     assert "lob-apps" not in contract and "workstations" not in contract  # names, not keys
     assert "<dt>Service hours</dt><dd>mon-fri 07:00-22:00; sat 09:00-13:00, Europe/Amsterdam</dd>" in contract
-    assert "€ 1,450.00" in text and "€ 89.00" in text and "1 January 2026 to 31 December 2027" in text
+    assert "€1,450.00" in text and "€89.00" in text and "1 January 2026 to 31 December 2027" in text
     assert "<strong>E-mail</strong>: resolution within 2 h, whatever the priority" in contract
     assert "1 business day" in text and "30 min" in text
     # Figures: met/missed with share, open breached, times, paused by reason, billable.
@@ -277,7 +277,7 @@ def test_html_has_its_sections(store):
     assert "8 h 13 min" in text  # mean calendar time to resolve: 29587.5 s
     assert "23 min" in text and "15 min" in text  # mean 1400 s and median 900 s to respond
     assert R_PAUSE in text and "6 h 00 min" in text and "9 h 00 min" in text  # 21600 s; 32400 s in all
-    assert "€ 222.50" in text and "2.5 h" in text
+    assert "€222.50" in text and "2.5 h" in text
     # The chart: one inline SVG with an accessible title, axis 0-100 %, months, values.
     assert names.count("svg") == 1 and "title" in names and "desc" in names
     svg = page[page.index("<svg"):page.index("</svg>")]
@@ -351,7 +351,7 @@ def test_html_without_calls_or_contract(store):
     spaak = document.to_html(report(store, customer="SPK"))  # no contract at all
     text = " ".join(parse(spaak).text)
     assert "No contract was in force in this period" in text
-    assert "€ 165.00" in text and "1.5 h" in text
+    assert "€165.00" in text and "1.5 h" in text
 
 
 def test_html_and_markdown_are_pure(store):
@@ -442,7 +442,7 @@ def test_msp_html_has_the_totals_both_groupings_and_the_worst_misses(store):
     summary = " ".join(parse(section(page, "summary")).text)
     for fragment in ("60%", "resolved within target: 6 of 10", "90.9%", "responded within target: 10 of 11",
                      "13", "calls opened, 12 resolved", "targets missed: 1 response, 4 resolution",
-                     "open calls past their deadline", "Work outside the contracts: 2 calls, 4 h, € 387.50"):
+                     "open calls past their deadline", "Work outside the contracts: 2 calls, 4 h, €387.50"):
         assert fragment in summary, fragment
     assert cells(section(page, "by-level")) == [
         ["Service level", "Calls opened", "Calls resolved", "Response within target", "Plan within target",

@@ -152,7 +152,11 @@ def call(store: Store, customer: str, service: str, reported: datetime, title: s
 
 @pytest.fixture
 def history(empty_store: Store, tmp_path: Path) -> dict[str, int]:
-    store = empty_store
+    return build_history(empty_store, tmp_path)
+
+
+def build_history(store: Store, tmp_path: Path) -> dict[str, int]:
+    """The fixed history every figure here is worked out on (the report's tests use it too)."""
     load(store, tmp_path)
     calls = {
         "fix-mail": call(store, "fixco", "email", at(11, 2, 8)),

@@ -15,10 +15,14 @@ import re
 import statistics
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from slaboard.reports.figures import MSP_GROUPINGS, ContractSummary, Figures, Miss, Report
+from slaboard.domain import Msp
+from slaboard.domain.models import minutes_text
+from slaboard.reports.figures import MSP_GROUPINGS, ContractSummary, Figures, Miss, PaidMonth, Report
 from slaboard.reports.markup import Markup
+from slaboard.services.billing import hours_text, money_text
 
 M = Markup  # every piece of the HTML page is made with it: text put into it is escaped
 
@@ -29,7 +33,6 @@ GROUP_TITLES = {"customer": "Customer", "level": "Service level", "service": "Se
 MSP_TITLE = "all customers"
 NO_CALLS = "No call was opened, resolved or measured in this period."
 CLOCK_TITLES = {"response": "Response", "resolution": "Resolution", "plan": "Plan"}
-CURRENCY_SIGNS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF"}
 PRIORITIES = ("P1", "P2", "P3", "P4")
 BAR_CELLS = 20  # width of a Markdown text bar: one cell per 5 %
 # The rule for period edges, said on the MSP's page (a customer's page is in that
@@ -119,11 +122,11 @@ def _target(text: str) -> str:
     return " ".join(f"{a} {units[b]}" for a, b in parts)
 
 
-def _money(amount: float | None, currency: str) -> str:
+def _money(amount: float | Decimal | None, msp: Msp) -> str:
+    """An amount as the bills write it: the MSP's currency in its locale (Babel)."""
     if amount is None:
         return "–"
-    sign = CURRENCY_SIGNS.get(currency.upper(), currency)
-    return f"{sign} {amount:,.2f}"
+    return money_text(Decimal(str(amount)), msp)
 
 
 def _hours(value: float) -> str:
@@ -231,6 +234,118 @@ def _period_line(report: Report) -> str:
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~&])")
 
 
+PAID_HEADERS = ["Month", "Contract fee", "Block hours used", "Block hours left", "Billable hours", "Billable work",
+                "Total"]
+PAID_LINES = 40  # billable lines listed in a report; the bill itself (slaboard billing) has them all
+
+
+def _paid_month(p: PaidMonth) -> str:
+    label = _month_label(p.month)
+    return f"{label} (so far)" if p.under_way else label
+
+
+def _paid_rows(report: Report) -> list[tuple[list[str], bool]]:
+    """The "What you paid for" table: a row per month, then the period's totals when
+    it has more than one month. Block hours left are those at the end of the month."""
+    msp, rows = report.msp, []
+    for p in report.paid:
+        b = p.bill
+        used = sum(x.used for x in b.blocks)
+        rows.append(([_paid_month(p), _money(b.fees_total, msp),
+                      minutes_text(used) if b.blocks else "–",
+                      minutes_text(sum(x.left for x in b.blocks)) if b.blocks else "–",
+                      hours_text(b.minutes("billable")), _money(b.work_total, msp), _money(b.total, msp)], False))
+    if len(report.paid) > 1:
+        bills = [p.bill for p in report.paid]
+        blocks = any(b.blocks for b in bills)
+        last = next((b for b in reversed(bills) if b.blocks), None)
+        rows.append((["Total", _money(sum((b.fees_total for b in bills), Decimal(0)), msp),
+                      minutes_text(sum(x.used for b in bills for x in b.blocks)) if blocks else "–",
+                      minutes_text(sum(x.left for x in last.blocks)) if last else "–",
+                      hours_text(sum(b.minutes("billable") for b in bills)),
+                      _money(sum((b.work_total for b in bills), Decimal(0)), msp),
+                      _money(sum((b.total for b in bills), Decimal(0)), msp)], True))
+    return rows
+
+
+def _paid_notes(report: Report) -> list[str]:
+    """What the table leaves out, in sentences: the hours worked and how they were
+    counted, each block as it stands, months not final, warnings."""
+    notes: list[str] = []
+    worked = sum(p.bill.worked() for p in report.paid)
+    if worked:
+        kinds = [(sum(p.bill.minutes(k) for p in report.paid), words) for k, words in
+                 (("covered", "covered by the contract"), ("block", "drawn from the prepaid hours"),
+                  ("billable", "billed at the hourly rate"))]
+        counted = ", ".join(f"{minutes_text(m)} {words}" for m, words in kinds if m)
+        notes.append(f"Time worked: {minutes_text(worked)}; counted after the contract's rounding and minimums: "
+                     f"{counted}.")
+    else:
+        notes.append("No time was logged on your calls in this period.")
+    last = next((p for p in reversed(report.paid) if p.bill.blocks), None)
+    if last is not None:
+        notes += [f"Prepaid hours at the end of {_month_label(last.month)}: {b.summary()}; {b.lapses}." for b in last.bill.blocks]
+    for p in report.paid:
+        if p.under_way:
+            notes.append(f"{_month_label(p.month)} is not over: its figures are those so far.")
+        elif not p.closed:
+            notes.append(f"{_month_label(p.month)} is not closed for billing yet: a correction of its time can still "
+                         "change it.")
+        notes += [f"{_month_label(p.month)}: {w}" for w in p.bill.warnings]
+    return notes
+
+
+def _paid_lines(report: Report) -> list[tuple[list[str], int]]:
+    """The billable lines of the period (the first PAID_LINES) and how many more there are."""
+    lines = [(line, report.msp) for p in report.paid for line in p.bill.billable]
+    rows = [[_day(line.day), f"#{line.ticket}", line.title, line.hours,
+             _money(line.rate, msp) if line.rate is not None else "no rate",
+             _money(line.amount, msp) if line.amount is not None else "–"] for line, msp in lines[:PAID_LINES]]
+    return [(r, 0) for r in rows] + ([([], len(lines) - PAID_LINES)] if len(lines) > PAID_LINES else [])
+
+
+LINE_HEADERS = ["Date", "Call", "Title", "Hours", "Rate", "Amount"]
+
+
+def _md_paid(report: Report) -> list[str]:
+    out = ["## What you paid for", ""]
+    if not report.paid:
+        return [*out, "Nothing was billed for this period: no contract was in force and no time was logged.", ""]
+    out += _md_table(PAID_HEADERS, [[f"**{_md(c)}**" if total else _md(c) for c in cells]
+                                    for cells, total in _paid_rows(report)], numeric=range(1, 7))
+    out += ["", *(f"- {_md(n)}" for n in _paid_notes(report)), ""]
+    lines = _paid_lines(report)
+    if lines:
+        out += ["### Billable work", ""]
+        out += _md_table(LINE_HEADERS, [[_md(c) for c in cells] for cells, _ in lines if cells], numeric=(3, 4, 5))
+        more = lines[-1][1]
+        if more:
+            out += ["", f"And {more} more line{'s' if more != 1 else ''}: the month's bill lists them all."]
+        out.append("")
+    return out
+
+
+def _html_paid(report: Report) -> list[Markup]:
+    s = [M('<section id="paid"><h2>What you paid for</h2>')]
+    if not report.paid:
+        s.append(M("<p>Nothing was billed for this period: no contract was in force and no time was logged.</p>"))
+        return [*s, M("</section>")]
+    s.append(_table([(h, i > 0) for i, h in enumerate(PAID_HEADERS)],
+                    (([(c, i > 0) for i, c in enumerate(cells)], "total" if total else "")
+                     for cells, total in _paid_rows(report)), cls="paid"))
+    s.append(M("<ul class=\"notes\">{}</ul>").format(M("").join(M("<li>{}</li>").format(n) for n in _paid_notes(report))))
+    lines = _paid_lines(report)
+    if lines:
+        s.append(M("<h3>Billable work</h3>"))
+        s.append(_table([(h, i >= 3) for i, h in enumerate(LINE_HEADERS)],
+                        (([(c, i >= 3) for i, c in enumerate(cells)], "") for cells, _ in lines if cells), cls="lines"))
+        more = lines[-1][1]
+        if more:
+            s.append(M('<p class="note">And {} more line{}: the month\'s bill lists them all.</p>').format(
+                more, "s" if more != 1 else ""))
+    return [*s, M("</section>")]
+
+
 def _md(text: object) -> str:
     """User text as inert Markdown: special characters escaped, one line."""
     flat = " ".join(str(text).split())
@@ -331,7 +446,7 @@ def _md_footer(report: Report) -> list[str]:
 
 
 def _customer_markdown(report: Report) -> str:
-    t, cur = report.total, report.msp.currency
+    t, cur = report.total, report.msp
     out: list[str] = [
         *_md_header(report),
         "## At a glance",
@@ -370,6 +485,7 @@ def _customer_markdown(report: Report) -> str:
             out += ["", "Per service:", ""]
             out += [f"- {_md(name)}: {_md(promise)}" for name, promise in _overrides(c)]
         out.append("")
+    out += _md_paid(report)
     out += ["## Figures", ""]
     out += _md_figures(report, report.grouping)
     heading = "### Time to respond, to a plan and to resolve" if _has_plan(report) else "### Time to respond and to resolve"
@@ -406,7 +522,7 @@ def _customer_markdown(report: Report) -> str:
 
 def _msp_markdown(report: Report) -> str:
     """The MSP's page: totals, a section per grouping, the chart, the worst misses."""
-    t, cur = report.total, report.msp.currency
+    t, cur = report.total, report.msp
     missed = _missed_total(report)
     out: list[str] = [
         *_md_header(report),
@@ -448,6 +564,7 @@ h3 { margin: 16px 0 6px; font-size: 11pt; }
 p { margin: 6px 0; }
 .muted { color: #5b6676; }
 .note { color: #5b6676; font-size: 9pt; }
+ul.notes { color: #5b6676; font-size: 9pt; margin: 4px 0 8px; padding-left: 18px; }
 .tiles { display: flex; flex-wrap: wrap; gap: 8px; margin: 0; padding: 0; list-style: none; }
 .tiles li { flex: 1 1 0; min-width: 28mm; border: 1px solid #c9d4e0; border-radius: 6px; padding: 8px 10px; background: #f5f8fb; }
 .tiles .value { display: block; font-size: 17pt; font-weight: 700; line-height: 1.2; }
@@ -511,7 +628,7 @@ def _mood(share: float | None) -> str:
     return "good" if share >= 0.9 else ("bad" if share < 0.75 else "")
 
 
-def _html_contract(c: ContractSummary, currency: str) -> Markup:
+def _html_contract(c: ContractSummary, currency: Msp) -> Markup:
     version = M(' <span class="muted">(version {})</span>').format(c.version) if c.version > 1 else M("")
     rate = _money(c.hourly_rate, currency) if c.hourly_rate is not None else "the standard rate"
     parts = [
@@ -697,7 +814,7 @@ def _calls(n: int) -> str:
 
 def _msp_html(report: Report) -> list[Markup]:
     """The MSP's page: totals, a section per grouping, the chart, the worst misses."""
-    t, cur = report.total, report.msp.currency
+    t, cur = report.total, report.msp
     missed = _missed_total(report)
     s: list[Markup] = [
         *_html_header(report),
@@ -725,7 +842,7 @@ def _msp_html(report: Report) -> list[Markup]:
 
 
 def _customer_html(report: Report) -> list[Markup]:
-    t, cur = report.total, report.msp.currency
+    t, cur = report.total, report.msp
     s: list[Markup] = [
         *_html_header(report),
         M('<section id="summary"><h2>At a glance</h2><ul class="tiles">'),
@@ -744,6 +861,7 @@ def _customer_html(report: Report) -> list[Markup]:
     else:
         s.append(M("<p>No contract was in force in this period: all work is billed at the hourly rate.</p>"))
     s.append(M("</section>"))
+    s += _html_paid(report)
 
     s.append(M('<section id="figures"><h2>Figures</h2>'))
     s.append(_html_figures(report, report.grouping))

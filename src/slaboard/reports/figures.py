@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slaboard.domain import Msp
+from slaboard.services.billing import CustomerBill, bill
 from slaboard.services.clocks import calendar_for, clocks_for
 from slaboard.services.tickets import ServiceError, resolve_customer
 from slaboard.sla import leading_clock
@@ -39,6 +40,16 @@ MSP_GROUPINGS = ("level", "customer")  # what a report across customers also giv
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)
 _YEAR = re.compile(r"^(\d{4})$")
+
+
+@dataclass(frozen=True)
+class PaidMonth:
+    """One month's bill in a customer's report."""
+
+    month: str  # 2026-11
+    bill: CustomerBill
+    closed: bool  # closed for billing: its figures no longer change
+    under_way: bool  # the month holding the report's moment: its figures are so far
 
 
 @dataclass(frozen=True)
@@ -259,6 +270,9 @@ class Report:
     # A report across customers: its figures by each of MSP_GROUPINGS too (one of them
     # is ``groups`` itself), sorted by key. Empty for a one-customer report.
     by: dict[str, list[Figures]] = field(default_factory=dict)
+    # A one-customer report: that customer's bill of each month of the period begun by
+    # now ("What you paid for"), beside the SLA figures of the same months.
+    paid: list[PaidMonth] = field(default_factory=list)
 
     @cached_property
     def ticket_ids(self) -> dict[str, list[int]]:
@@ -281,6 +295,8 @@ class Report:
             "calls_per_level_by_month": self.levels_by_month,
             "worst_misses": [vars(m) for m in self.misses],
             "contracts": [vars(c) for c in self.contracts],
+            **({"paid": [{"month": p.month, "closed": p.closed, "under_way": p.under_way, **p.bill.to_dict()}
+                         for p in self.paid]} if self.customer else {}),
         }
 
 
@@ -494,12 +510,28 @@ def build_report(
                     {s: service_names.get(s, s) for s in [*t.services, *t.overrides]},
                     calendar_for(c, cust.tz).describe(),
                 ))
+    paid = _paid(store, period, cust.key, cust.tz, now) if cust else []
     ordered = sorted(groups.values(), key=lambda g: g.key)
     by = {g: ordered if g == grouping else sorted(also[g].values(), key=lambda f: f.key)
           for g in MSP_GROUPINGS} if cust is None else {}
     return Report(
         period, grouping, tz, cust.key if cust else None, cust.name if cust else None, msp, ordered, total,
         [months[m] for m in period.months()], {m: dict(v) for m, v in levels_by_month.items()}, misses,
-        summaries, dict(ticket_ids), now, by,
+        summaries, dict(ticket_ids), now, by, paid,
     )
+
+
+def _paid(store: Store, period: Period, customer: str, tz: str, now: datetime) -> list[PaidMonth]:
+    """The customer's bill of each month of the period that has begun by ``now``.
+    Billing is by whole month: a range that starts or ends mid-month shows those
+    months whole."""
+    this_month = now.astimezone(ZoneInfo(tz)).strftime("%Y-%m")
+    out = []
+    for month in period.months():
+        if month > this_month:
+            break
+        billing = bill(store, month, customer=customer, now=now)
+        if billing.bills and (billing.bills[0].contracts or billing.bills[0].lines):
+            out.append(PaidMonth(month, billing.bills[0], billing.closed_at is not None, month == this_month))
+    return out
 
