@@ -525,6 +525,16 @@ def _screens(ids: dict[str, int]) -> dict[str, list[Callable[[SlaboardApp, Pilot
     async def triage_calls(app: SlaboardApp, pilot: Pilot) -> None:  # type: ignore[type-arg]
         await triage_mail(app, pilot, "escape")  # past the mail, the calls
 
+    async def contract_keys(app: SlaboardApp, pilot: Pilot, *pressed: str) -> None:  # type: ignore[type-arg]
+        await push(app, pilot, ContractScreen(CUSTOMER))
+        await keys(pilot, *pressed)
+
+    async def time_typed(app: SlaboardApp, pilot: Pilot, ticket: str) -> None:  # type: ignore[type-arg]
+        """The dialog with a duration typed: how the contract's rules count it (level names in it)."""
+        await on_ticket(app, pilot, ids[ticket], "e", *"40m")
+        await pilot.pause(0.4)  # the question to the rules waits for typing to stop
+        await settle(app, pilot)
+
     def one(screen_factory: Callable[[], Screen]) -> Callable[[SlaboardApp, Pilot], Awaitable[None]]:  # type: ignore[type-arg]
         async def open_(app: SlaboardApp, pilot: Pilot) -> None:  # type: ignore[type-arg]
             await push(app, pilot, screen_factory())
@@ -548,7 +558,11 @@ def _screens(ids: dict[str, int]) -> dict[str, list[Callable[[SlaboardApp, Pilot
                                 lambda app, pilot: triage_mail(app, pilot, "x")],
         "AttachmentChooser": [lambda app, pilot: on_ticket(app, pilot, ids["late"], "w")],
         "SaveAttachmentDialog": [lambda app, pilot: on_ticket(app, pilot, ids["late"], "w", "enter")],
-        "TimeEntryDialog": [lambda app, pilot: on_ticket(app, pilot, ids["late"], "e")],
+        "TimeEntryDialog": [lambda app, pilot: on_ticket(app, pilot, ids["late"], "e"),
+                            lambda app, pilot: time_typed(app, pilot, "late"),
+                            lambda app, pilot: time_typed(app, pilot, "billable")],
+        "BillingScreen": [lambda app, pilot: contract_keys(app, pilot, "b"),
+                          lambda app, pilot: contract_keys(app, pilot, "b", "left_square_bracket")],
         "ContractScreen": [one(lambda: ContractScreen(CUSTOMER)), one(lambda: ContractScreen(BARE_CUSTOMER)),
                            find_customer],
         "CommLogScreen": [one(lambda: CommLogScreen(ticket_id=ids["late"])), one(lambda: CommLogScreen(customer=CUSTOMER))],

@@ -820,6 +820,10 @@ def cmd_contract_show(args: argparse.Namespace) -> int:
         for service, override in t.overrides.items():
             parts = [f"{k} {v.text if hasattr(v, 'text') else {p: d.text for p, d in v.items()}}" for k, v in override if v is not None]
             print(f"            override {service}: {', '.join(parts)}")
+    if overview.billing:
+        print(f"billing     {overview.billing}")
+    if overview.block is not None:
+        print(f"block       {overview.block.summary()}; {overview.block.lapses}")
     print(f"calendar    {overview.calendar}")
     for d, name in overview.holidays[:6]:
         print(f"  holiday   {d.isoformat()} {name}")

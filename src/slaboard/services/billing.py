@@ -602,20 +602,49 @@ def close(store: Store, period: str, operator: str, now: datetime) -> Billing:
 # ---------------------------------------------------------------- for one call, one customer, now
 
 
-def current_block(store: Store, customer: str, now: datetime) -> Block | None:
-    """The block of the contract in force today, as it stands now; None when the
-    contract has no block (or there is no contract)."""
+def terms_words(d: ContractDef) -> str:
+    """A contract's billing terms in a line: "block of 12h a month (unused hours roll
+    over once), then billed at the hourly rate; each entry rounded up to 15m, at
+    least 30m per call and day"."""
+    if d.kind == "block_hours":
+        period = {"month": "a month", "quarter": "a quarter", "contract": "for the whole contract"}[d.block_period]
+        hours = minutes_text(int(Decimal(d.block_hours or 0) * 60))
+        text = f"block of {hours} {period}" + (" (unused hours roll over once)" if d.rollover else "")
+        text += ", then billed at the hourly rate"
+    elif d.kind == "time_and_materials":
+        text = "time and materials: every hour billed at the hourly rate"
+    else:
+        text = "fixed price: the monthly price covers the services"
+    rules = []
+    if d.rounding:
+        rules.append(f"each entry rounded up to {minutes_text(d.rounding)}")
+    if d.minimum:
+        rules.append(f"at least {minutes_text(d.minimum)} per call and day")
+    return text + ("; " + ", ".join(rules) if rules else "")
+
+
+def billing_terms(store: Store, customer: str, now: datetime) -> tuple[str, Block | None]:
+    """The billing terms of the customer's contract in force now, in words (empty
+    without one), and its block as it stands now (None without a block)."""
     msp = store.msp() or Msp()
     found = _customers(store, msp, customer)
     if not found:
-        return None
+        return "", None
     c = found[0]
     today = now.astimezone(c.zone).date()
     terms = c.terms_on(today)
-    if terms is None or terms.definition.kind != "block_hours":
-        return None
+    if terms is None:
+        return "", None
+    if terms.definition.kind != "block_hours":
+        return terms_words(terms.definition), None
     made = c.bill(period_of_day(today), today)
-    return next((b for b in made.blocks if b.contract == terms.key), None)
+    return terms_words(terms.definition), next((b for b in made.blocks if b.contract == terms.key), None)
+
+
+def current_block(store: Store, customer: str, now: datetime) -> Block | None:
+    """The block of the contract in force today, as it stands now; None when the
+    contract has no block (or there is no contract)."""
+    return billing_terms(store, customer, now)[1]
 
 
 @dataclass(frozen=True)
@@ -635,8 +664,13 @@ class Decision:
             elif line.kind == "block":
                 parts.append(f"{minutes_text(line.minutes)} from the block")
             else:
-                parts.append(f"covered ({line.reason})")
+                parts.append(f"{minutes_text(line.minutes)} " + (line.reason if line.reason.startswith("covered")
+                                                                 else f"covered ({line.reason})"))
         return "; ".join(parts) if parts else "not billed"
+
+    @property
+    def billable(self) -> bool:
+        return any(line.kind == "billable" for line in self.lines)
 
 
 def decide(store: Store, ticket_id: int, started_at: datetime, minutes: int,

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from slaboard.domain import Contract, Customer, ServiceLevel, contract_in_force
 from slaboard.domain.catalog import Catalog
+from slaboard.services.billing import Block, billing_terms
 from slaboard.services.clocks import calendar_for
 from slaboard.services.tickets import TicketView, open_views, resolve_customer
 from slaboard.sla import CalendarError
@@ -46,6 +47,8 @@ class CustomerOverview:
     open_calls: list[TicketView]
     quarter: tuple[date, date]
     figures: dict[str, LevelFigures] = field(default_factory=dict)
+    billing: str = ""  # the billing terms of the contract in force, in words
+    block: Block | None = None  # its block of prepaid hours as it stands now
 
     def to_dict(self) -> dict[str, Any]:
         def contract(c: Contract, state: str) -> dict[str, Any]:
@@ -72,6 +75,8 @@ class CustomerOverview:
             "open_calls": [{"id": v.ticket.id, "title": v.ticket.title, "status": v.ticket.status} for v in self.open_calls],
             "quarter": {"from": self.quarter[0].isoformat(), "to": self.quarter[1].isoformat()},
             "figures": {level: vars(f) for level, f in self.figures.items()},
+            "billing": self.billing,
+            "block": None if self.block is None else {**self.block.to_dict(), "low": self.block.low},
         }
 
 
@@ -108,7 +113,9 @@ def customer_overview(store: Store, text: str, now: datetime) -> CustomerOvervie
         f = figures[row.level or "none"]
         attr = f"{row.clock}_{'met' if row.met else 'missed'}"
         setattr(f, attr, getattr(f, attr) + 1)
-    return CustomerOverview(customer, contracts, in_force, calendar, holidays, opened, (q_start, today), dict(figures))
+    billing, block = billing_terms(store, customer.key, now)
+    return CustomerOverview(customer, contracts, in_force, calendar, holidays, opened, (q_start, today), dict(figures),
+                            billing, block)
 
 
 def price_list(store: Store) -> list[ServiceLevel]:

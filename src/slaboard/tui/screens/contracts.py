@@ -28,6 +28,7 @@ from slaboard.services.tickets import TicketView
 from slaboard.sla import Duration
 from slaboard.textfmt import compact, money
 from slaboard.tui.host import BoardHost
+from slaboard.tui.screens.billing import BillingScreen, block_line
 from slaboard.tui.text import headline, plain
 from slaboard.tui.widgets.finder import CustomerFinder
 from slaboard.tui.widgets.table import STATUS_LABELS
@@ -107,6 +108,10 @@ def customer_lines(overview: CustomerOverview) -> list[Content]:
             lines.extend(hang(Content(f"    {reach}"), 6))
     if c.notes:
         lines.extend(hang(Content.styled(f"  {plain(c.notes)}", "italic")))
+    if overview.billing:
+        lines.extend(hang(Content.assemble(("  billing ", "$text-muted"), plain(overview.billing)), 10))
+    if overview.block is not None:
+        lines.extend(hang(block_line(overview.block, "  block "), 8))
     lines.append(Content(""))
     if overview.in_force is None:
         lines.append(Content.styled("No contract in force: every call is billable work.", "bold $error"))
@@ -225,6 +230,7 @@ class ContractScreen(Screen[None]):
         Binding("slash", "find", "Find", key_display="/", id="contracts.find", tooltip="Look up a customer by part of a name, code or contact"),
         Binding("p", "price_list", "Price list", id="contracts.price_list", tooltip="The levels side by side: targets per priority and price per month"),
         Binding("o", "calls", "Open calls", id="contracts.calls", tooltip="Move to the customer's open calls; enter opens one"),
+        Binding("b", "billing", "Billing", id="contracts.billing", tooltip="The customer's bill for this month: fee, block hours, billable work ([ and ] for other months)"),
         Binding("r", "reload", "Reload", show=False, id="contracts.reload", tooltip="Read the customer and the price list again"),
     ]
 
@@ -387,6 +393,13 @@ class ContractScreen(Screen[None]):
         if calls.highlighted is None:
             calls.highlighted = 0
         calls.scroll_visible()
+
+    def action_billing(self) -> None:
+        if self.overview is None:
+            self.notify("Pick a customer first.", timeout=3, markup=False)
+            return
+        c = self.overview.customer
+        self.app.push_screen(BillingScreen(c.key, c.name, c.tz))
 
     def action_reload(self) -> None:
         self.prices = None

@@ -13,11 +13,12 @@ from textual.timer import Timer
 from textual.widgets import Button, Footer, Input, Label, Static, TextArea
 
 from slaboard.services.access import Store
+from slaboard.services.billing import Decision, estimate
 from slaboard.services.tickets import Change, TicketView, get_view, plan_change, update_ticket
 from slaboard.textfmt import local
 from slaboard.timeinput import TimeInputError, parse_when
 from slaboard.tui.host import BoardHost
-from slaboard.tui.text import headline
+from slaboard.tui.text import headline, plain
 
 CATEGORIES = ("hardware", "software", "configuration", "account", "network", "third party", "user question", "security")
 
@@ -50,6 +51,7 @@ class DiagnosisScreen(Screen[None]):
         self.view: TicketView | None = None
         self.change: Change | None = None
         self._debounce: Timer | None = None
+        self._asked = 0  # the newest cost estimate asked for; older answers are dropped
 
     def compose(self) -> ComposeResult:
         yield Static(Content(f"Diagnose #{self.ticket_id}"), id="title")
@@ -133,16 +135,12 @@ class DiagnosisScreen(Screen[None]):
         hint.update(Content(f"= {local(expected, view.tz, '%a %d %b %H:%M %Z')}" if expected else ""))  # type: ignore[arg-type]
         hours = fields.get("estimate_hours")
         cost = self.query_one("#cost", Static)
-        if not view.ticket.billable:
-            cost.update(Content("Covered by the contract: no charge."))
-        elif hours is not None:
-            rate = view.contract.terms.hourly_rate if view.contract else None
-            cost.update(Content(
-                f"Billable: {hours:g} h × {rate} = {float(hours) * float(rate):.2f}" if rate is not None  # type: ignore[arg-type]
-                else f"Billable: {hours:g} h at the default rate (no contract in force)"
-            ))
-        else:
+        if isinstance(hours, float) and hours > 0:
+            self._estimate(hours)
+        elif view.ticket.billable:
             cost.update(Content("Billable work: estimate the hours to tell the customer the cost."))
+        else:
+            cost.update(Content("Covered by the contract: estimate the hours to see how they are counted."))
         now = self.app.clock()
         operator = self.app.operator
         ticket_id = self.ticket_id
@@ -151,6 +149,18 @@ class DiagnosisScreen(Screen[None]):
             return plan_change(store, ticket_id, operator=operator, now=now, **fields)  # type: ignore[arg-type]
 
         self.app.read(plan, self._planned, self._error)
+
+    def _estimate(self, hours: float) -> None:
+        """What the hours would cost by the contract's rules (coverage, the block
+        left, rounding and minimum), as the month's bill would count them."""
+        self._asked += 1
+        asked, ticket_id, now = self._asked, self.ticket_id, self.app.clock()
+
+        def told(decision: Decision) -> None:
+            if asked == self._asked and self.is_attached:
+                self.query_one("#cost", Static).update(Content(f"{hours:g} h: {plain(decision.text())}"))
+
+        self.app.read(lambda store: estimate(store, ticket_id, hours, now), told, self._error)
 
     def _planned(self, change: Change) -> None:
         self.change = change

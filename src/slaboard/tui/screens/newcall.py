@@ -37,11 +37,13 @@ from slaboard.domain import (
     match_customers,
     priority_for,
 )
+from slaboard.services.billing import Block, current_block
 from slaboard.services.contracts import contract_standing
 from slaboard.services.tickets import IntakeCatalog, NewCall, TicketView, intake_catalog, open_call, preview_call
 from slaboard.textfmt import compact, local, money
 from slaboard.timeinput import parse_optional
 from slaboard.tui.host import BoardHost
+from slaboard.tui.screens.billing import block_line
 from slaboard.tui.text import due_text, here, hourly, plain
 from slaboard.tui.widgets.choices import LevelChoice
 from slaboard.tui.widgets.dialogs import ConfirmDiscard
@@ -134,6 +136,7 @@ class NewCallScreen(Screen[None]):
         super().__init__()
         self.catalog: IntakeCatalog | None = None
         self.customer: Customer | None = None
+        self.blocks: dict[str, Block | None] = {}  # per customer: the block as it stands, once read
         self.matches: list[CustomerMatch] = []
         self.preview: TicketView | None = None
         self.errors: dict[str, str] = {}
@@ -340,6 +343,14 @@ class NewCallScreen(Screen[None]):
         self._fill_services()
         self._show_contract()
         self._show_reported()
+        if customer is not None and customer.key not in self.blocks:
+            key, now = customer.key, self.app.clock()
+            self.app.read(lambda store: current_block(store, key, now), lambda block: self._block_read(key, block))
+
+    def _block_read(self, customer: str, block: Block | None) -> None:
+        self.blocks[customer] = block
+        if self.is_attached and self.customer is not None and self.customer.key == customer:
+            self._show_contract()
 
     # ------------------------------------------------------------------ service and contract
 
@@ -383,6 +394,10 @@ class NewCallScreen(Screen[None]):
         services = {s.key: s for s in self.catalog.services}
         lines, warning = contract_lines(self.customer, self.catalog.contracts.get(self.customer.key, []),
                                         self._today(self.customer), self._service(), services)
+        block = self.blocks.get(self.customer.key)
+        if block is not None and self._contract() is not None:
+            lines.append(block_line(block))
+            warning = warning or block.low
         panel.update(Content("\n").join(lines))
         panel.set_class(warning, "-warning")
 

@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
@@ -21,6 +22,7 @@ from slaboard.domain import IMPACT_LABELS, TRANSITIONS, URGENCY_LABELS, priority
 from slaboard.domain.models import minutes_text, parse_minutes
 from slaboard.reports.figures import Report
 from slaboard.services.access import Attachment, Store
+from slaboard.services.billing import Decision, decide
 from slaboard.services.mailgate import size_text
 from slaboard.services.tickets import Change, TicketView, plan_change
 from slaboard.services.timekeeping import TimeEntry, TimeError, add_entry
@@ -492,6 +494,8 @@ class TimeEntryDialog(ModalScreen[TimeEntry | None]):
         super().__init__()
         self.view = view
         self.saving = False
+        self._asked = 0  # the newest question to the contract's rules; older answers are dropped
+        self._debounce: Timer | None = None
 
     def compose(self) -> ComposeResult:
         t = self.view.ticket
@@ -567,6 +571,28 @@ class TimeEntryDialog(ModalScreen[TimeEntry | None]):
         shown = self.query_one(".decision", Static)
         shown.update(Content(f"covered or billable: {decided}"))
         shown.set_class(bool(choice), "-billable")
+        if self._debounce is not None:
+            self._debounce.stop()
+        reason = self.query_one("#time-reason", Input).value.strip()
+        self._debounce = self.set_timer(0.2, lambda: self._ask(minutes, started, choice, reason))
+
+    def _ask(self, minutes: int, started: datetime, choice: bool | None, reason: str) -> None:
+        """How the month's bill would count the entry, by the contract's rules (its
+        rounding, the day's minimum and what the block still holds)."""
+        self._asked += 1
+        asked, ticket_id = self._asked, self.view.ticket.id
+
+        def read(store: Store) -> Decision:
+            return decide(store, ticket_id, started, minutes, choice, reason or "as logged")
+
+        self.app.read(read, lambda decision: self._told(asked, decision), lambda message: None)
+
+    def _told(self, asked: int, decision: Decision) -> None:
+        if asked != self._asked or not self.is_attached:
+            return
+        shown = self.query_one(".decision", Static)
+        shown.update(Content(f"counted: {plain(decision.text())}"))
+        shown.set_class(decision.billable, "-billable")
 
     # ---------------------------------------------------------------- saving
 
