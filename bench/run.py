@@ -45,6 +45,8 @@ def main() -> int:
         ("wall.py", ["--days", "3"] if args.quick else []),
         ("listing.py", ["--no-baseline"] if args.quick else []),
         ("big_text.py", ["--runs", "1"] if args.quick else []),
+        ("billing.py", []),
+        ("watch.py", ["--quiet-seconds", "20"] if args.quick else []),
     ]
     if args.db_engine:
         quick = ["--rounds", "1", "--runs", "3", "--app-runs", "1"] if args.quick else []
