@@ -383,7 +383,7 @@ def main() -> int:
     print(f"  that is {quiet_cpu / args.quiet_seconds * 100:.2f}% of one CPU, {per_minute:.3f} CPU s per minute; "
           f"its start-up (first look at every call) used {startup_cpu:.2f} CPU s")
     print(f"heap: {heap_before:,} thresholds after the first look, {heap_after:,} after {args.changes} changes "
-          f"(stale ones stay until their instant); told during (a): {told_in_a}; due and not told before (b): "
+          f"(a change's stale ones are dropped once the heap holds twice the live ones); told during (a): {told_in_a}; due and not told before (b): "
           f"{len(untold)}; next threshold {next_after_window:.0f} min after the quiet window's end "
           f"({'ok' if quiet_ok else 'TOO CLOSE: the window was not quiet'})")
     if problem:

@@ -472,6 +472,10 @@ class Watcher:
         self.path, self.mail, self.clock, self.log, self.poll = path, mail, clock, log, poll
         self.views: dict[int, TicketView] = {}
         self.heap: list[Threshold] = []
+        # Per call, the instant of each of its thresholds as last scheduled: a heap
+        # entry that differs is stale (a change moved it) and is dropped when the
+        # heap is compacted, so the heap does not grow with every change.
+        self.latest: dict[int, dict[str, int]] = {}
         self.stop = threading.Event()
         self.store = Store.open(path, any_thread=True)
         self.escalator = Escalator(self.store, mail)
@@ -487,8 +491,16 @@ class Watcher:
         self.store.close()
 
     def _schedule(self, view: TicketView) -> None:
+        mine = self.latest[view.ticket.id] = {}
         for t in self.escalator.thresholds(view):
+            mine[t.key] = t.instant
             heapq.heappush(self.heap, t)
+
+    def _compact(self) -> None:
+        live = sum(len(keys) for keys in self.latest.values())
+        if len(self.heap) > 2 * live + 1024:
+            self.heap = [t for t in self.heap if self.latest.get(t.ticket_id, {}).get(t.key) == t.instant]
+            heapq.heapify(self.heap)
 
     def look(self) -> bool:
         """Read the feed; True when something changed."""
@@ -501,11 +513,14 @@ class Watcher:
             self.escalator.reload()
             self.views.clear()
             self.heap.clear()
+            self.latest.clear()
         for ticket_id in snapshot.removed:
             self.views.pop(ticket_id, None)
+            self.latest.pop(ticket_id, None)
         for view in snapshot.changed:
             self.views[view.ticket.id] = view
             self._schedule(view)
+        self._compact()
         self.evaluations.append(time.perf_counter() - started)
         return True
 
@@ -551,7 +566,9 @@ class Watcher:
                     self.log(line)
                 if report.problem:
                     self.log(f"mail: {report.problem}; the messages wait")
-        if self._hooks_thread is None or not self._hooks_thread.is_alive():
+        # Webhooks post from a thread of their own (a hanging receiver never holds up
+        # mail or the next threshold), started only when a post is due.
+        if (self._hooks_thread is None or not self._hooks_thread.is_alive()) and self._webhooks_waiting():
             self._hooks_thread = threading.Thread(target=self._post_hooks, name="webhooks", daemon=True)
             self._hooks_thread.start()
 
@@ -562,12 +579,9 @@ class Watcher:
 
     def step(self) -> float:
         """One round: look, tell, deliver; the seconds to sleep until the next."""
-        changed = self.look()
-        told = self.tell_due()
-        if told or changed:
-            self.deliver()
-        elif self.store.unsent_mail() or self._webhooks_waiting():
-            self.deliver()
+        self.look()
+        self.tell_due()
+        self.deliver()
         wait = self.poll
         if self.heap:
             wait = min(wait, max(0.0, self.heap[0].instant - self.clock().timestamp()))
