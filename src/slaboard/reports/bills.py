@@ -59,8 +59,10 @@ def customer_table(billing: Billing, b: CustomerBill) -> list[str]:
     out = [plain(f"{b.name} ({b.customer})")]
     for contract in b.contracts or ["no contract in force this month"]:
         out.append(f"  contract  {plain(contract)}")
+    label_width = max((len(plain(fee.label)) for fee in b.fees), default=0)
+    money_width = max((len(billing.money(fee.amount)) for fee in b.fees), default=0)
     for fee in b.fees:
-        out.append(f"  fee       {plain(fee.label):<52} {billing.money(fee.amount):>14}")
+        out.append(f"  fee       {plain(fee.label):<{label_width}}  {billing.money(fee.amount):>{money_width}}")
     for block in b.blocks:
         out.append(f"  block     {plain(block.summary())}")
         out.append(f"            {plain(block.lapses)}")

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from textual import getters
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import ScrollableContainer
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
@@ -60,7 +60,7 @@ class BillingScreen(Screen[None]):
 
     DEFAULT_CSS = """
     BillingScreen #billing-title { background: $panel; text-style: bold; padding: 0 1; height: 1; }
-    BillingScreen #billing-state { height: 1; padding: 0 1; color: $text-muted; }
+    BillingScreen #billing-state { height: auto; padding: 0 1; color: $text-muted; }
     BillingScreen #billing-scroll { height: 1fr; padding: 0 1; }
     BillingScreen #billing-body { width: auto; }
     """
@@ -87,7 +87,7 @@ class BillingScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(id="billing-title")
         yield Static(id="billing-state")
-        with VerticalScroll(id="billing-scroll"):
+        with ScrollableContainer(id="billing-scroll"):  # a wide month scrolls sideways, nothing cut
             yield Static(Content("reading the month…"), id="billing-body")
         yield Footer()
 
