@@ -175,6 +175,7 @@ def test_the_messages_name_the_call_the_instant_in_both_zones_and_how_to_open_it
         store: Store, smtp_server: SmtpServer, hook: HttpReceiver) -> None:
     mail = settings_for(smtp_server)
     ticket = call(store)
+    run_once(store, mail, WARNING)
     run_once(store, mail, CRITICAL)
     report = flush(store, mail, CRITICAL)
     assert report.sent == 2 and not report.problem
@@ -227,13 +228,51 @@ def test_a_moved_deadline_re_arms_the_thresholds_not_yet_passed(store: Store, sm
     assert len(run_once(store, mail, WARNING)) == 2
     # P4 (8h): 6h used at Tue 14:00, so the warning comes again then
     update_ticket(store, lowered, operator="anna", now=at(12, 1, 11, 10), impact=3, urgency=2)
-    # P2 (2h): its warning (Tue 09:30) passed before it was told: not again; critical and breach are due
+    # P2 (2h): its warning (Tue 09:30) passed before it was told: not again; critical and breach are
+    # both due: the breach is told, the critical recorded with it (one message, not two)
     update_ticket(store, raised, operator="anna", now=at(12, 1, 11, 10), impact=2, urgency=1)
     again = run_once(store, mail, at(12, 1, 11, 10))
-    assert sorted((t.ticket_id, t.threshold) for t in again) == [(raised, "breached"), (raised, "critical")]
+    assert [(t.ticket_id, t.threshold) for t in again] == [(raised, "breached")]
+    assert [(e["threshold"], e["sent"], e["note"]) for e in store.escalations_of(raised)][1:] == [
+        ("critical", False, "the breached was due with it"), ("breached", True, "")]
     assert run_once(store, mail, at(12, 1, 14) - timedelta(seconds=1)) == []
     assert [(t.ticket_id, t.threshold) for t in run_once(store, mail, at(12, 1, 14))] == [(lowered, "warning")]
     assert told(store, lowered) == [("resolution", "warning"), ("resolution", "warning")]
+
+
+def test_after_a_gap_only_the_most_severe_threshold_is_sent(store: Store, smtp_server: SmtpServer) -> None:
+    """A watcher that was stopped over a call's warning, critical and breach sends
+    one message, the breach; the two it passed are recorded as not sent (so no
+    watcher sends them later) and the history says why."""
+    mail = settings_for(smtp_server)
+    ticket = call(store)
+    done = run_once(store, mail, BREACH + timedelta(minutes=10))
+    assert [(t.threshold, t.people) for t in done] == [("breached", ["sam"])]
+    assert [(e["threshold"], e["sent"]) for e in store.escalations_of(ticket)] == [
+        ("warning", False), ("critical", False), ("breached", True)]
+    assert run_once(store, mail, BREACH + timedelta(minutes=11)) == []
+    assert flush(store, mail, BREACH + timedelta(minutes=11)).sent == 1
+    notes = [e.note for e in store.events(ticket) if e.kind == "escalation"]
+    assert "escalation: resolution warning not sent: the breached was due with it" in notes
+    assert store.escalated_open() == {ticket: "breached"}
+
+
+def test_a_threshold_long_past_when_first_seen_is_recorded_not_sent(store: Store, smtp_server: SmtpServer) -> None:
+    """Rules just added, or the watcher off for hours: a warning that passed over
+    an hour before a watcher saw it is noise, not news. Night Shift is 24x7: a P3
+    warns at 3h of its 4h."""
+    mail = settings_for(smtp_server)
+    reported = at(12, 1, 2)
+    recent = call(store, reported, customer="night")  # warned at 05:00, seen 59m30s later: sent, late
+    stale = call(store, reported - timedelta(minutes=2), customer="night")  # warned at 04:58: 61m30s
+    seen = at(12, 1, 5, 59) + timedelta(seconds=30)
+    assert [(t.ticket_id, t.threshold) for t in run_once(store, mail, seen)] == [(recent, "warning")]
+    [record] = store.escalations_of(stale)
+    assert not record["sent"] and record["note"] == ("it passed at Tue 01 Dec 04:58 CET, over an hour before a "
+                                                     "watcher saw it")
+    assert run_once(store, mail, seen + timedelta(minutes=1)) == []  # recorded: never sent later
+    assert flush(store, mail, seen).sent == 1
+    assert store.escalated_open() == {recent: "warning"}
 
 
 def test_an_opened_rule_tells_on_call_once_for_a_p1(store: Store, smtp_server: SmtpServer) -> None:
@@ -321,7 +360,7 @@ def test_a_webhook_that_fails_or_hangs_is_retried_and_never_holds_up_mail(
     hook.status = 500
     report = flush_webhooks(store, lambda: BREACH)
     assert (report.sent, report.retrying) == (0, 1) and "HTTP 500" in report.lines[0]
-    assert flush(store, mail, BREACH).sent == 3  # warning, critical and breach: the mail went all the same
+    assert flush(store, mail, BREACH).sent == 1  # the breach's mail went all the same
     assert flush_webhooks(store, lambda: BREACH + timedelta(seconds=29)).retrying == 0  # not due yet
     hook.status, hook.delay = 200, 3.0  # longer than the webhook's 1 s timeout
     started = time.monotonic()

@@ -35,6 +35,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -54,6 +55,10 @@ from slaboard.textfmt import compact, local
 CLOCK_WORDS = {"response": "response", "plan": "resolution plan", "resolution": "resolution", "call": "call"}
 WEBHOOK_ATTEMPTS = 8  # then the post is kept as failed, for an operator to see
 POLL = 1.0  # seconds between looks at the change feed while nothing is due
+# A threshold that passed longer ago than this when a watcher first sees it (rules
+# just added, the watcher stopped for a while) is recorded, not sent: a warning
+# hours late is noise, and the board shows the call's state anyway.
+CATCH_UP = timedelta(hours=1)
 
 
 class EscalationError(ServiceError):
@@ -318,6 +323,7 @@ class Escalator:
     def __init__(self, store: Store, mail: MailSettings | None, msp_tz: str | None = None) -> None:
         self.store, self.mail = store, mail
         self.me = _me()
+        self.passed: list[str] = []  # thresholds recorded as passed, not sent, in words (for the log)
         self.rules = Rules.read(store)
         msp = store.msp()
         self.msp_tz = msp_tz or (msp.tz if msp else "Etc/UTC")
@@ -342,6 +348,57 @@ class Escalator:
                 if t.instant <= ts and t.reached:
                     out.append((view, t))
         return out
+
+    def settle(self, due: list[tuple[TicketView, Threshold]], now: datetime) -> list[Told]:
+        """Tell what is due: of each call's clock only the most severe threshold due
+        (the ones it passed on the way are recorded with it, not sent: one message,
+        not three, after a gap), and none that passed over CATCH_UP before it could
+        be seen (recorded as passed unseen). Thresholds told already are left alone."""
+        ts = int(now.timestamp())
+        by_clock: dict[tuple[int, str], list[tuple[TicketView, Threshold]]] = defaultdict(list)
+        for view, t in sorted(due, key=lambda pair: (pair[1].instant, ESCALATION_ORDER.index(pair[1].threshold))):
+            by_clock[(t.ticket_id, t.clock)].append((view, t))
+        passed: list[tuple[TicketView, Threshold, str]] = []
+        to_tell = []
+        for pairs in by_clock.values():
+            view, t = pairs[-1]
+            passed += [(v, earlier, f"the {t.threshold} was due with it") for v, earlier in pairs[:-1]]
+            # Known from the instant, or from the call's last change when that came later
+            # (a priority raised past a deadline makes news of an old instant).
+            known = max(t.instant, int(view.ticket.updated_at.timestamp()))
+            if ts - known > CATCH_UP.total_seconds():
+                passed.append((view, t, f"it passed at {local(t.moment, self.msp_tz, '%a %d %b %H:%M %Z')}, "
+                                        "over an hour before a watcher saw it"))
+            else:
+                to_tell.append((view, t))
+        for view, t, why in sorted(passed, key=lambda p: (p[1].instant, ESCALATION_ORDER.index(p[1].threshold))):
+            self.record_passed(view, t, now, why)
+        told = []
+        for view, t in to_tell:
+            done = self.tell(view, t, now)
+            if done is not None:
+                told.append(done)
+        return told
+
+    def record_passed(self, view: TicketView, t: Threshold, now: datetime, why: str) -> bool:
+        """Record a threshold as passed and not sent (so no watcher sends it later),
+        with why in the call's history. False when it was recorded already."""
+        store = self.store
+        try:
+            with store.write():
+                if store.escalation_told(t.ticket_id, t.clock, t.threshold, t.moment):
+                    return False
+                store.add_escalation({"ticket_id": t.ticket_id, "clock": t.clock, "threshold": t.threshold,
+                                      "instant": t.moment, "queued_at": now, "queued_by": self.me, "recipients": [],
+                                      "sent": False, "note": why})
+                store.add_events([Event(ticket_id=t.ticket_id, at=now, operator="slaboard", kind="escalation",
+                                        note=f"escalation: {CLOCK_WORDS[t.clock]} {t.threshold} not sent: {why}"[:1000])])
+        except StoreError as err:
+            if "told already" in str(err):
+                return False
+            raise
+        self.passed.append(f"#{t.ticket_id} {CLOCK_WORDS[t.clock]} {t.threshold}: not sent, {why}")
+        return True
 
     def tell(self, view: TicketView, t: Threshold, now: datetime) -> Told | None:
         """Tell one threshold, in one transaction: the record, the mail, the posts,
@@ -386,12 +443,7 @@ def run_once(store: Store, mail: MailSettings | None, now: datetime) -> list[Tol
     """Tell everything due now, once (``slaboard watch --once``, from cron)."""
     escalator = Escalator(store, mail)
     escalator.check()
-    told = []
-    for view, t in escalator.due(open_views(store, now), now):
-        done = escalator.tell(view, t, now)
-        if done is not None:
-            told.append(done)
-    return told
+    return escalator.settle(escalator.due(open_views(store, now), now), now)
 
 
 # ---------------------------------------------------------------- webhooks
@@ -475,7 +527,7 @@ class Watcher:
         # Per call, the instant of each of its thresholds as last scheduled: a heap
         # entry that differs is stale (a change moved it) and is dropped when the
         # heap is compacted, so the heap does not grow with every change.
-        self.latest: dict[int, dict[str, int]] = {}
+        self.latest: dict[int, dict[tuple[int, str, str], int]] = {}
         self.stop = threading.Event()
         self.store = Store.open(path, any_thread=True)
         self.escalator = Escalator(self.store, mail)
@@ -540,19 +592,15 @@ class Watcher:
     def tell_due(self) -> list[Told]:
         now = self.clock()
         ts = int(now.timestamp())
-        told = []
+        due = []
         while self.heap and self.heap[0].instant <= ts:
             t = heapq.heappop(self.heap)
             current = self._current(t, now)
-            if current is None:
-                continue
-            view, fresh = current
-            if not fresh.reached:
-                continue
-            done = self.escalator.tell(view, fresh, now)
-            if done is not None:
-                told.append(done)
-                self.log(done.line())
+            if current is not None and current[1].reached:
+                due.append(current)
+        told = self.escalator.settle(due, now) if due else []
+        for done in told:
+            self.log(done.line())
         return told
 
     def deliver(self) -> None:

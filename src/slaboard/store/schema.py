@@ -531,6 +531,10 @@ ESCALATIONS = """CREATE TABLE escalations (
         queued_at TEXT NOT NULL,
         queued_by TEXT NOT NULL,
         recipients TEXT NOT NULL,
+        -- 0: recorded, not sent (a more severe threshold of the clock was due with
+        -- it, or it passed long before a watcher saw it); note says which
+        sent INTEGER NOT NULL DEFAULT 1 CHECK (sent IN (0, 1)),
+        note TEXT NOT NULL DEFAULT '',
         UNIQUE (ticket_id, clock, threshold, instant)
     )"""
 ESCALATIONS_INDEXES = ["CREATE INDEX escalations_by_ticket ON escalations (ticket_id, clock, threshold, queued_at)"]

@@ -1466,7 +1466,8 @@ class Store:
 
     # ---------------------------------------------------------------- escalations
 
-    _ESCALATION = ("id", "ticket_id", "clock", "threshold", "instant", "queued_at", "queued_by", "recipients")
+    _ESCALATION = ("id", "ticket_id", "clock", "threshold", "instant", "queued_at", "queued_by", "recipients", "sent",
+                   "note")
 
     def escalation_told(self, ticket_id: int, clock: str, threshold: str, instant: datetime) -> bool:
         """Whether this threshold was told at or after ``instant``: then it is not
@@ -1481,10 +1482,11 @@ class Store:
         with self.write():
             try:
                 cur = self.conn.execute(
-                    "INSERT INTO escalations (ticket_id, clock, threshold, instant, queued_at, queued_by, recipients) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO escalations (ticket_id, clock, threshold, instant, queued_at, queued_by, recipients, "
+                    "sent, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [values["ticket_id"], values["clock"], values["threshold"], iso(values["instant"]),
-                     iso(values["queued_at"]), values["queued_by"], json.dumps(values["recipients"])])
+                     iso(values["queued_at"]), values["queued_by"], json.dumps(values["recipients"]),
+                     1 if values.get("sent", True) else 0, values.get("note", "")])
             except Exception as err:
                 if "unique" in str(err).lower():
                     raise StoreError("told already") from None
@@ -1506,6 +1508,7 @@ class Store:
         rows = [dict(zip(self._ESCALATION, row)) for row in cur]
         for row in rows:
             row["recipients"] = json.loads(row["recipients"])
+            row["sent"] = bool(row["sent"])
         return rows
 
     def escalated_open(self) -> dict[int, str]:
@@ -1513,7 +1516,7 @@ class Store:
         out: dict[int, str] = {}
         for ticket_id, threshold in self.conn.execute(
                 "SELECT e.ticket_id, e.threshold FROM escalations e JOIN tickets t ON t.id = e.ticket_id "
-                "WHERE t.status NOT IN ('resolved', 'closed') ORDER BY e.queued_at, e.id"):
+                "WHERE e.sent = 1 AND t.status NOT IN ('resolved', 'closed') ORDER BY e.queued_at, e.id"):
             out[int(ticket_id)] = str(threshold)
         return out
 
