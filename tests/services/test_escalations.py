@@ -423,3 +423,33 @@ def test_two_watchers_in_two_processes_send_one_mail(store: Store, store_target:
     assert [r.returncode for r in results] == [0, 0], [r.stderr for r in results]
     assert told(store, ticket) == [("resolution", "warning")]
     assert [r.rcpt_tos for r in smtp_server.received] == [["anna@msp.example"]]
+
+
+def test_the_report_counts_calls_escalated_before_breaching_and_those_breached_unwarned(
+        store: Store, smtp_server: SmtpServer) -> None:
+    from datetime import date
+
+    from slaboard.reports import document, export
+    from slaboard.reports.figures import Period, build_report
+
+    mail = settings_for(smtp_server)
+    warned = call(store)  # warned at 11:00, breached at 12:00, solved late at 12:30
+    assert [t.threshold for t in run_once(store, mail, WARNING)] == ["warning"]
+    unwarned = call(store, at(12, 1, 11))  # P3, 4h: warning at 14:00, breach at 15:00; no watcher then
+    saved = call(store, at(12, 1, 9))  # warning at 12:00, solved at 12:30 in time
+    assert sorted((t.ticket_id, t.threshold) for t in run_once(store, mail, at(12, 1, 12))) == [
+        (warned, "breached"), (saved, "warning")]
+    for ticket, when in ((warned, at(12, 1, 12, 30)), (saved, at(12, 1, 12, 30)), (unwarned, at(12, 1, 15, 30))):
+        update_ticket(store, ticket, operator="anna", now=when, status="resolved", reason="done")
+    december = Period(date(2026, 12, 1), date(2027, 1, 1), "December 2026")
+    report = build_report(store, december, at(12, 1, 16), customer="acme")
+    assert report.escalations is not None
+    assert (report.escalations.missed, report.escalations.warned, report.escalations.unwarned,
+            report.escalations.met_after) == (2, 1, 1, 1)
+    said = ("Of 2 targets missed, 1 was escalated before their deadline and 1 breached without a warning; "
+            "1 target was met after an escalation.")
+    assert report.escalations.sentence() == said
+    assert f"escalations: {said}" in export.to_table(report)
+    assert said in document.to_html(report)
+    assert report.to_dict()["escalations"] == {"missed": 2, "escalated_before_breach": 1,
+                                               "breached_without_warning": 1, "met_after_escalation": 1}

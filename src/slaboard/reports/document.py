@@ -458,6 +458,7 @@ def _customer_markdown(report: Report) -> str:
         f"- Open calls already past their deadline at the end of the period: **{t.open_breached}**",
         f"- Work outside the contract: **{t.billable_calls}** call{'s' if t.billable_calls != 1 else ''}, "
         f"{_hours(t.billable_hours)}, {_money(t.billable_amount, cur)}",
+        *([f"- Escalations: {_md(report.escalations.sentence())}"] if report.escalations is not None else []),
         "",
         "## Your contract",
         "",
@@ -536,6 +537,7 @@ def _msp_markdown(report: Report) -> str:
         f"- Open calls already past their deadline at the end of the period: **{t.open_breached}**",
         f"- Work outside the contracts: **{t.billable_calls}** call{'s' if t.billable_calls != 1 else ''}, "
         f"{_hours(t.billable_hours)}, {_money(t.billable_amount, cur)}",
+        *([f"- Escalations: {_md(report.escalations.sentence())}"] if report.escalations is not None else []),
         "",
     ]
     for grouping in _msp_groupings(report):
@@ -808,6 +810,12 @@ def _html_footer(report: Report) -> list[Markup]:
             M("</body></html>")]
 
 
+def _html_escalations(report: Report) -> list[Markup]:
+    if report.escalations is None:
+        return []
+    return [M('<p class="note" id="escalations">Escalations: {}</p>').format(report.escalations.sentence())]
+
+
 def _calls(n: int) -> str:
     return f"{n} call{'s' if n != 1 else ''}"
 
@@ -829,6 +837,7 @@ def _msp_html(report: Report) -> list[Markup]:
         *_html_plan_note(report),
         M('<p class="note">Work outside the contracts: {}, {}, {}.</p>').format(
             _calls(t.billable_calls), _hours(t.billable_hours), _money(t.billable_amount, cur)),
+        *_html_escalations(report),
         M("</section>"),
     ]
     for grouping in _msp_groupings(report):
@@ -853,6 +862,7 @@ def _customer_html(report: Report) -> list[Markup]:
               "bad" if t.open_breached else ""),
         M("</ul>"),
         *_html_plan_note(report),
+        *_html_escalations(report),
         M("</section>"),
         M('<section id="contract" class="contracts"><h2>Your contract</h2>'),
     ]

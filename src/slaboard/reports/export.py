@@ -109,6 +109,8 @@ def to_table(report: Report) -> str:
         for m in report.misses:
             why = f" — {m.justification}" if m.justification else " — no justification given"
             lines.append(f"  #{m.ticket_id} {m.customer}: {m.clock} {compact(m.late_seconds)} late (target {m.target}){why}")
+    if report.escalations is not None:
+        lines += ["", f"escalations: {report.escalations.sentence()}"]
     reasons = dict(report.total.paused_by_reason)
     if reasons:
         lines += ["", "time paused, by reason (business time):"]

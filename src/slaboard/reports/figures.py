@@ -43,6 +43,33 @@ _YEAR = re.compile(r"^(\d{4})$")
 
 
 @dataclass(frozen=True)
+class EscalationFigures:
+    """What the escalations did in the period: of the targets missed, how many were
+    escalated (a warning or critical sent) before their deadline and how many
+    breached without a warning; and how many targets were met after one."""
+
+    missed: int
+    warned: int
+    unwarned: int
+    met_after: int
+
+    def sentence(self) -> str:
+        """"Of 7 targets missed, 5 were escalated before their deadline and 2 breached
+        without a warning; 12 targets were met after an escalation." """
+        def targets(n: int) -> str:
+            return f"{n} target{'s' if n != 1 else ''}"
+
+        head = (f"Of {targets(self.missed)} missed, {self.warned} {'was' if self.warned == 1 else 'were'} escalated "
+                f"before {'its' if self.missed == 1 else 'their'} deadline and {self.unwarned} breached without a "
+                "warning" if self.missed else "No target was missed")
+        return f"{head}; {targets(self.met_after)} {'was' if self.met_after == 1 else 'were'} met after an escalation."
+
+    def to_dict(self) -> dict[str, int]:
+        return {"missed": self.missed, "escalated_before_breach": self.warned,
+                "breached_without_warning": self.unwarned, "met_after_escalation": self.met_after}
+
+
+@dataclass(frozen=True)
 class PaidMonth:
     """One month's bill in a customer's report."""
 
@@ -273,6 +300,8 @@ class Report:
     # A one-customer report: that customer's bill of each month of the period begun by
     # now ("What you paid for"), beside the SLA figures of the same months.
     paid: list[PaidMonth] = field(default_factory=list)
+    # None when the MSP has no escalation rules and no escalation was ever sent.
+    escalations: EscalationFigures | None = None
 
     @cached_property
     def ticket_ids(self) -> dict[str, list[int]]:
@@ -295,6 +324,7 @@ class Report:
             "calls_per_level_by_month": self.levels_by_month,
             "worst_misses": [vars(m) for m in self.misses],
             "contracts": [vars(c) for c in self.contracts],
+            **({"escalations": self.escalations.to_dict()} if self.escalations is not None else {}),
             **({"paid": [{"month": p.month, "closed": p.closed, "under_way": p.under_way, **p.bill.to_dict()}
                          for p in self.paid]} if self.customer else {}),
         }
@@ -511,14 +541,27 @@ def build_report(
                     calendar_for(c, cust.tz).describe(),
                 ))
     paid = _paid(store, period, cust.key, cust.tz, now) if cust else []
+    escalated = _escalations(store, {z: (e[0], e[-1]) for z, e in edges.items()}, cust.key if cust else None)
     ordered = sorted(groups.values(), key=lambda g: g.key)
     by = {g: ordered if g == grouping else sorted(also[g].values(), key=lambda f: f.key)
           for g in MSP_GROUPINGS} if cust is None else {}
     return Report(
         period, grouping, tz, cust.key if cust else None, cust.name if cust else None, msp, ordered, total,
         [months[m] for m in period.months()], {m: dict(v) for m, v in levels_by_month.items()}, misses,
-        summaries, dict(ticket_ids), now, by, paid,
+        summaries, dict(ticket_ids), now, by, paid, escalated,
     )
+
+
+def _escalations(store: Store, bounds: dict[str, tuple[str, str]], customer: str | None) -> EscalationFigures | None:
+    if not store.any_escalations():
+        from slaboard.services.escalations import Rules
+
+        if not Rules.read(store).any:
+            return None
+    rows = store.escalation_outcomes(bounds, customer)
+    missed = [warned for _, _, met, warned in rows if not met]
+    return EscalationFigures(len(missed), sum(missed), len(missed) - sum(missed),
+                             sum(1 for _, _, met, warned in rows if met and warned))
 
 
 def _paid(store: Store, period: Period, customer: str, tz: str, now: datetime) -> list[PaidMonth]:

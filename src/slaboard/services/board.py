@@ -55,6 +55,8 @@ class Snapshot:
     unsent_mail: int = 0  # messages in the outbox not sent yet (queued, being sent or failed)
     # Running timers by call: (operator, started at), the earliest first.
     timers: dict[int, list[tuple[str, datetime]]] = field(default_factory=dict)
+    # Open calls escalated by the watcher: the last threshold told, by call.
+    escalated: dict[int, str] = field(default_factory=dict)
 
 
 class BoardFeed:
@@ -132,6 +134,7 @@ class BoardFeed:
             timers: dict[int, list[tuple[str, datetime]]] = {}
             for entry in running_timers(store):
                 timers.setdefault(entry.ticket_id, []).append((entry.operator, entry.started_at))
+            escalated = store.escalated_open()
         self._seq = seq
         needed = {t.customer for t, _ in rows} - set(self._customers)
         if needed or full:
@@ -151,7 +154,7 @@ class BoardFeed:
                 removed.add(ticket.id)
                 self._open_ids.discard(ticket.id)
         return Snapshot(changed, removed, full, now, version, unmatched, unsent,
-                        {k: sorted(v, key=lambda t: t[1]) for k, v in timers.items()})
+                        {k: sorted(v, key=lambda t: t[1]) for k, v in timers.items()}, escalated)
 
 
 _NEVER = 1 << 62
@@ -163,12 +166,13 @@ class BoardRow:
     change with time alone; in between, the time left is one subtraction."""
 
     __slots__ = ("view", "id", "level", "clocks", "lead", "state", "search", "next_change", "_breach_pos", "_fixed_left", "group",
-                 "timers")
+                 "timers", "escalated")
 
     def __init__(self, view: TicketView, now: int) -> None:
         self.view = view
         self.id = view.ticket.id
         self.timers: list[tuple[str, datetime]] = []  # running timers on the call: (operator, since)
+        self.escalated = ""  # the last escalation threshold told for the call, if any
         self.level = view.level
         self.clocks = [c for c in view.clocks.values() if c.stopped_ts is None]
         t = view.ticket
@@ -251,6 +255,7 @@ class BoardModel:
             self.rows.pop(ticket_id, None)
         for ticket_id, row in self.rows.items():
             row.timers = snapshot.timers.get(ticket_id, [])
+            row.escalated = snapshot.escalated.get(ticket_id, "")
 
     def advance(self, now: int) -> int:
         """Settle the rows whose state can have changed by ``now``; how many did."""

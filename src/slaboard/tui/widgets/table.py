@@ -46,6 +46,10 @@ class Column:
     status: bool = False  # drawn in the state's colour even on calm rows
 
 
+# An escalated call's mark: the last threshold the watcher told someone of.
+ESCALATED = {"opened": "paged", "warning": "warned", "critical": "critical", "breached": "breach"}
+
+
 def _timer(row: BoardRow, now: int) -> str:
     """A running timer on the call: '⏱ 25m anna · ' (the earliest; '+1' for more)."""
     if not row.timers:
@@ -73,7 +77,8 @@ CELLS: dict[str, Callable[[BoardRow, int], str]] = {
     "status": lambda r, now: STATUS_LABELS.get(r.view.ticket.status, r.view.ticket.status),
     "assignee": lambda r, now: plain(r.view.ticket.assignee) or "-",
     "age": _age,
-    "title": lambda r, now: ("⚠ TELL CUSTOMER · " if r.view.at_risk else "") + _timer(r, now)
+    "title": lambda r, now: ("⚠ TELL CUSTOMER · " if r.view.at_risk else "")
+    + (f"↑{ESCALATED[r.escalated]} · " if r.escalated else "") + _timer(r, now)
     + ("$ " if r.view.ticket.billable else "") + headline(r.view.ticket.title),
 }
 
