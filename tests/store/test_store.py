@@ -477,3 +477,26 @@ def test_a_closed_billing_period_refuses_any_change_to_its_time_entries(small_st
         conn.execute("UPDATE time_entries SET minutes = 45 WHERE period = '2026-11'")
         entry("2026-11")
     assert conn.execute("SELECT COUNT(*) FROM time_entries WHERE period = '2026-11'").fetchone()[0] == 2
+
+
+def test_opening_another_store_in_the_process_keeps_the_first_ones_locks(tmp_path: Path) -> None:
+    """POSIX drops every lock a process holds on a file when any descriptor of it
+    is closed. Opening a store must never read the file by itself: the board's and
+    the watcher's long-lived connection would lose its locks to a worker's new one,
+    and another operator's process, closing its last connection, would then take
+    itself for the last one and remove the WAL from under them."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "shared.db"
+    Store.open(path, create=True).close()
+    with Store.open(path) as first:
+        first.customers()  # reading: the WAL index (-shm) is in use by this process
+        Store.open(path).close()  # a worker's connection, opened and closed in the same process
+        other = ("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+                 "c.execute('SELECT count(*) FROM sqlite_master').fetchone(); c.close()")
+        subprocess.run([sys.executable, "-c", other, str(path)], check=True)
+        assert Path(f"{path}-shm").exists(), "another process removed the WAL index from under an open store"
+        assert first.customers() == []
+        with first.write():
+            first.conn.execute("INSERT INTO meta (key, value) VALUES ('probe', 'still writable')")

@@ -24,7 +24,6 @@ def _busy_timeout_ms() -> int:
 
 
 BUSY_TIMEOUT_MS = _busy_timeout_ms()
-_SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 class StoreError(Exception):
@@ -90,16 +89,12 @@ def _connect(p: Path, *, create: bool, readonly: bool, any_thread: bool) -> sqli
             raise StoreError(f"no database at {p}; create one with 'slaboard init' (or try 'slaboard demo')")
         if not p.parent.exists():
             raise StoreError(f"cannot create {p}: the folder {p.parent} does not exist")
-    else:
-        try:
-            with p.open("rb") as fh:
-                header = fh.read(16)
-        except PermissionError:
-            raise StoreError(f"cannot read {p}: permission denied") from None
-        except OSError as err:
-            raise StoreError(f"cannot read {p}: {err.strerror or err}") from None
-        if header and header != _SQLITE_HEADER:
-            raise StoreError(f"{p} is not a SQLite database (not a slaboard file); give another path with --db")
+    elif not os.access(p, os.R_OK):
+        raise StoreError(f"cannot read {p}: permission denied")
+    # The file is never opened here to look at its header: closing any descriptor of
+    # it would drop the locks this process's other connections hold on it (POSIX),
+    # and another process would then remove the WAL from under them. SQLite reads
+    # the header itself; a file that is not a database fails check_identity.
     mode = "ro" if readonly else ("rwc" if create else "rw")
     uri = f"{p.resolve().as_uri()}?mode={mode}"
     try:
