@@ -1087,17 +1087,18 @@ def cmd_watch(args: argparse.Namespace) -> int:
         now = config.now()
         notes: list[str] = []
         with _open_store(args) as store:
-            told = run_once(store, mail, now)
+            told = run_once(store, mail, now, notes)
             if mail is not None:
                 try:
                     report = flush(store, mail, now)
                 except MailError as err:
                     raise UserError(str(err)) from None
+                notes.extend(report.lines)
                 if report.problem:
                     notes.append(f"{report.server} cannot be used now: {report.problem}; the messages wait")
             notes.extend(flush_webhooks(store, config.now).lines)
         if args.json:
-            print(json_terminal_safe(json.dumps({"told": [t.to_dict() for t in told], "delivery": notes},
+            print(json_terminal_safe(json.dumps({"told": [t.to_dict() for t in told], "notes": notes},
                                                 ensure_ascii=False)))
             return 0
         for line in [*(t.line() for t in told), *notes] or ["nothing due"]:

@@ -335,7 +335,7 @@ class Escalator:
         """EscalationError when rules name people but no mail is set up to reach them."""
         if self.rules.names_people() and (self.mail is None or not self.mail.configured):
             raise EscalationError("escalation rules name people, but mail is not set up to reach them: "
-                                  "give [mail] from_address and smtp in the settings, or SLABOARD_SMTP")
+                                  "give [mail] from and smtp in the settings file (or SLABOARD_SMTP)")
 
     def thresholds(self, view: TicketView) -> list[Threshold]:
         return thresholds_of(view, self.rules.for_view(view))
@@ -409,10 +409,12 @@ class Escalator:
             with store.write():
                 if store.escalation_told(t.ticket_id, t.clock, t.threshold, moment):
                     return None
+                reached = bool(people or hooks)  # one that reached no one counts as not sent
                 escalation_id = store.add_escalation({
                     "ticket_id": t.ticket_id, "clock": t.clock, "threshold": t.threshold, "instant": moment,
                     "queued_at": now, "queued_by": self.me,
-                    "recipients": [p.key for p in people] + [f"webhook:{h.key}" for h in hooks]})
+                    "recipients": [p.key for p in people] + [f"webhook:{h.key}" for h in hooks], "sent": reached,
+                    "note": "" if reached else f"reached no one for {', '.join(missed)}"[:1000]})
                 tag = self.mail.tag if self.mail is not None else "SLA"
                 title = subject(view, t, tag)
                 for person in people:
@@ -439,11 +441,15 @@ class Escalator:
         return told
 
 
-def run_once(store: Store, mail: MailSettings | None, now: datetime) -> list[Told]:
-    """Tell everything due now, once (``slaboard watch --once``, from cron)."""
+def run_once(store: Store, mail: MailSettings | None, now: datetime, passed: list[str] | None = None) -> list[Told]:
+    """Tell everything due now, once (``slaboard watch --once``, from cron); what
+    was recorded as passed and not sent is added to ``passed``, in words."""
     escalator = Escalator(store, mail)
     escalator.check()
-    return escalator.settle(escalator.due(open_views(store, now), now), now)
+    told = escalator.settle(escalator.due(open_views(store, now), now), now)
+    if passed is not None:
+        passed.extend(escalator.passed)
+    return told
 
 
 # ---------------------------------------------------------------- webhooks
@@ -601,6 +607,9 @@ class Watcher:
         told = self.escalator.settle(due, now) if due else []
         for done in told:
             self.log(done.line())
+        for line in self.escalator.passed:
+            self.log(line)
+        self.escalator.passed.clear()
         return told
 
     def deliver(self) -> None:
