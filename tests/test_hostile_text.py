@@ -89,6 +89,7 @@ def q(text: str) -> str:
 LEVEL, SERVICE, OTHER_SERVICE, CALENDAR = h("gold"), h("mail"), h("print"), h("cal")
 CUSTOMER, BARE_CUSTOMER, CONTRACT = h("acme"), h("spaak"), h("acme-2026")
 OPERATOR, ASSIGNEE = h("op"), h("assignee")
+HOOK, PERSON = h("noc"), h("sam")
 
 CATALOG = f"""\
 [msp]
@@ -110,6 +111,17 @@ price_per_month = 2400
 response   = {{ P1 = "15m", P2 = "30m", P3 = "1h", P4 = "4h" }}
 plan       = {{ P1 = "30m", P2 = "1h",  P3 = "4h", P4 = "8h" }}
 resolution = {{ P1 = "1h",  P2 = "4h",  P3 = "8h", P4 = "2bd" }}
+escalation = [{{ at = "warning", notify = [{q("webhook:" + HOOK)}] }}, {{ at = "breached", notify = [{q("webhook:" + HOOK)}] }},
+              {{ at = "opened", notify = [{q("webhook:" + HOOK)}] }}]
+
+[people.{q(PERSON)}]
+name = {q(h("Person name"))}
+email = "sam@hostile.example"
+roles = [{q(h("role"))}]
+
+[webhooks.{q(HOOK)}]
+url = "http://127.0.0.1:9/hook"
+timeout = 1
 
 [services.{q(SERVICE)}]
 name = {q(h("Service name"))}
