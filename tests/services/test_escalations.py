@@ -332,6 +332,29 @@ def test_the_watcher_tells_at_the_instant_and_a_restart_tells_nothing_again(
     assert len(smtp_server.received) == 2  # the watcher sent its mail itself
 
 
+def test_a_change_that_does_not_move_a_threshold_still_tells_it_once(
+        store: Store, store_target: str | Path, smtp_server: SmtpServer) -> None:
+    """An assignee changed before the warning: the watcher has the threshold twice
+    on its heap (before and after the change, at the same instant); it is told
+    once, and sent."""
+    mail = settings_for(smtp_server)
+    ticket = call(store)
+    now = [WARNING - timedelta(minutes=1)]
+    watcher = Watcher(store_target, mail, clock=lambda: now[0])
+    try:
+        watcher.step()
+        update_ticket(store, ticket, operator="anna", now=now[0], assignee="lee")
+        watcher.step()
+        assert sum(1 for t in watcher.heap if t.key == (ticket, "resolution", "warning")) == 2
+        now[0] = WARNING
+        watcher.step()
+    finally:
+        watcher.close()
+    assert [(e["threshold"], e["sent"], e["recipients"]) for e in store.escalations_of(ticket)] == [
+        ("warning", True, ["lee"])]
+    assert [r.rcpt_tos for r in smtp_server.received] == [["lee@msp.example"]]
+
+
 def test_the_watcher_sees_a_change_and_sleeps_until_the_next_instant(
         store: Store, store_target: str | Path, smtp_server: SmtpServer) -> None:
     mail = settings_for(smtp_server)

@@ -356,8 +356,11 @@ class Escalator:
         be seen (recorded as passed unseen). Thresholds told already are left alone."""
         ts = int(now.timestamp())
         by_clock: dict[tuple[int, str], list[tuple[TicketView, Threshold]]] = defaultdict(list)
+        seen: set[tuple[int, str, str]] = set()
         for view, t in sorted(due, key=lambda pair: (pair[1].instant, ESCALATION_ORDER.index(pair[1].threshold))):
-            by_clock[(t.ticket_id, t.clock)].append((view, t))
+            if t.key not in seen:  # the same threshold twice (a change that did not move it) is one
+                seen.add(t.key)
+                by_clock[(t.ticket_id, t.clock)].append((view, t))
         passed: list[tuple[TicketView, Threshold, str]] = []
         to_tell = []
         for pairs in by_clock.values():
@@ -598,11 +601,14 @@ class Watcher:
     def tell_due(self) -> list[Told]:
         now = self.clock()
         ts = int(now.timestamp())
-        due = []
+        due, seen = [], set()
         while self.heap and self.heap[0].instant <= ts:
             t = heapq.heappop(self.heap)
+            if t.key in seen:
+                continue  # pushed again by a change that did not move it
             current = self._current(t, now)
             if current is not None and current[1].reached:
+                seen.add(t.key)
                 due.append(current)
         told = self.escalator.settle(due, now) if due else []
         for done in told:
