@@ -442,7 +442,10 @@ def test_msp_html_has_the_totals_both_groupings_and_the_worst_misses(store):
     summary = " ".join(parse(section(page, "summary")).text)
     for fragment in ("60%", "resolved within target: 6 of 10", "90.9%", "responded within target: 10 of 11",
                      "13", "calls opened, 12 resolved", "targets missed: 1 response, 4 resolution",
-                     "open calls past their deadline", "Work outside the contracts: 2 calls, 4 h, €387.50"):
+                     "open calls past their deadline", "Work outside the contracts: 2 calls, 4 h, €387.50",
+                     # the sample levels have escalation rules, and no watcher ran: every miss unwarned
+                     "Escalations: Of 5 targets missed, 0 were escalated before their deadline and 5 breached "
+                     "without a warning; 0 targets were met after an escalation."):
         assert fragment in summary, fragment
     assert cells(section(page, "by-level")) == [
         ["Service level", "Calls opened", "Calls resolved", "Response within target", "Plan within target",

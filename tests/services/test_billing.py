@@ -320,7 +320,7 @@ def test_an_operator_decides_an_entry_with_a_reason_in_the_history(empty_store: 
 def test_the_decision_before_saving_follows_the_same_rules(empty_store: Store, history: dict[str, int]) -> None:
     covered = decide(empty_store, history["fix-mail"], at(11, 26, 8), 30)
     assert [line.kind for line in covered.lines] == ["covered"]
-    assert covered.text() == "covered (covered by the Gold contract)"
+    assert covered.text() == "30m covered by the Gold contract"
     past = decide(empty_store, history["block-b"], at(11, 26, 8), 20)  # the block is used up: 30m minimum
     assert past.text() == "30m billable at €100.00/h (past the block of 12h (November 2026)): €50.00"
     block = current_block(empty_store, "blockco", NOW)

@@ -813,7 +813,7 @@ def _html_footer(report: Report) -> list[Markup]:
 def _html_escalations(report: Report) -> list[Markup]:
     if report.escalations is None:
         return []
-    return [M('<p class="note" id="escalations">Escalations: {}</p>').format(report.escalations.sentence())]
+    return [M('<p class="note">Escalations: {}</p>').format(report.escalations.sentence())]
 
 
 def _calls(n: int) -> str:

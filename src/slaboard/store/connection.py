@@ -91,6 +91,8 @@ def _connect(p: Path, *, create: bool, readonly: bool, any_thread: bool) -> sqli
             raise StoreError(f"cannot create {p}: the folder {p.parent} does not exist")
     elif not os.access(p, os.R_OK):
         raise StoreError(f"cannot read {p}: permission denied")
+    elif 0 < p.stat().st_size < 512:  # a database is at least one page of 512 bytes
+        raise StoreError(f"{p} is not a SQLite database (not a slaboard file); give another path with --db")
     # The file is never opened here to look at its header: closing any descriptor of
     # it would drop the locks this process's other connections hold on it (POSIX),
     # and another process would then remove the WAL from under them. SQLite reads
