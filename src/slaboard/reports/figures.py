@@ -541,7 +541,7 @@ def build_report(
                     calendar_for(c, cust.tz).describe(),
                 ))
     paid = _paid(store, period, cust.key, cust.tz, now) if cust else []
-    escalated = _escalations(store, {z: (e[0], e[-1]) for z, e in edges.items()}, cust.key if cust else None)
+    escalated = _escalations(store, {z: (e[0], e[-1]) for z, e in edges.items()}, cust.key if cust else None, total)
     ordered = sorted(groups.values(), key=lambda g: g.key)
     by = {g: ordered if g == grouping else sorted(also[g].values(), key=lambda f: f.key)
           for g in MSP_GROUPINGS} if cust is None else {}
@@ -552,16 +552,16 @@ def build_report(
     )
 
 
-def _escalations(store: Store, bounds: dict[str, tuple[str, str]], customer: str | None) -> EscalationFigures | None:
+def _escalations(store: Store, bounds: dict[str, tuple[str, str]], customer: str | None,
+                 total: Figures) -> EscalationFigures | None:
     if not store.any_escalations():
         from slaboard.services.escalations import Rules
 
         if not Rules.read(store).any:
             return None
-    rows = store.escalation_outcomes(bounds, customer)
-    missed = [warned for _, _, met, warned in rows if not met]
-    return EscalationFigures(len(missed), sum(missed), len(missed) - sum(missed),
-                             sum(1 for _, _, met, warned in rows if met and warned))
+    warned_missed, warned_met = store.escalated_outcomes(bounds, customer)
+    missed = total.response_missed + total.resolution_missed
+    return EscalationFigures(missed, warned_missed, missed - warned_missed, warned_met)
 
 
 def _paid(store: Store, period: Period, customer: str, tz: str, now: datetime) -> list[PaidMonth]:

@@ -1514,27 +1514,30 @@ class Store:
     def any_escalations(self) -> bool:
         return self.conn.execute("SELECT 1 FROM escalations LIMIT 1").fetchone() is not None
 
-    def escalation_outcomes(self, bounds: Mapping[str, tuple[str, str]],
-                            customer: str | None = None) -> list[tuple[int, str, bool, bool]]:
-        """Response and resolution clocks stopped in the period (each call in the
-        period of its own zone: ``bounds`` maps a zone to its [start, end), stored
-        UTC ISO text), as
-        (ticket, clock, met, warned): warned when a warning or critical escalation
-        of that clock was sent before it fell due."""
+    def escalated_outcomes(self, bounds: Mapping[str, tuple[str, str]],
+                           customer: str | None = None) -> tuple[int, int]:
+        """Of the response and resolution clocks stopped in the period (each call in
+        the period of its own zone: ``bounds`` maps a zone to its [start, end),
+        stored UTC ISO text) that had a warning or critical escalation sent before
+        they fell due: how many missed their target, and how many met it. Driven
+        from the escalations, so it costs what they number, not the period's calls."""
         if not bounds:
-            return []
+            return 0, 0
         zones = " OR ".join("(t.tz = ? AND o.stopped_at >= ? AND o.stopped_at < ?)" for _ in bounds)
         params: list[Any] = [v for zone, (a, b) in bounds.items() for v in (zone, a, b)]
-        sql = f"""SELECT o.ticket_id, o.clock, o.met,
-                         EXISTS (SELECT 1 FROM escalations e WHERE e.ticket_id = o.ticket_id AND e.clock = o.clock
-                                 AND e.sent = 1 AND e.threshold IN ('warning', 'critical') AND e.queued_at <= o.due)
-                  FROM clock_outcomes o JOIN tickets t ON t.id = o.ticket_id
-                  WHERE o.clock != 'plan' AND ({zones})"""
+        sql = f"""SELECT o.met, COUNT(*)
+                  FROM (SELECT DISTINCT ticket_id, clock FROM escalations
+                        WHERE sent = 1 AND threshold IN ('warning', 'critical')) w
+                  JOIN clock_outcomes o ON o.ticket_id = w.ticket_id AND o.clock = w.clock
+                  JOIN tickets t ON t.id = o.ticket_id
+                  WHERE o.clock != 'plan' AND ({zones})
+                    AND EXISTS (SELECT 1 FROM escalations e WHERE e.ticket_id = o.ticket_id AND e.clock = o.clock
+                                AND e.sent = 1 AND e.threshold IN ('warning', 'critical') AND e.queued_at <= o.due)"""
         if customer is not None:
             sql += " AND t.customer = ?"
             params.append(customer)
-        return [(int(a), str(b), bool(c), bool(d)) for a, b, c, d in self.conn.execute(sql + " ORDER BY o.ticket_id, o.clock",
-                                                                                     params)]
+        counts = {bool(met): int(n) for met, n in self.conn.execute(sql + " GROUP BY o.met", params)}
+        return counts.get(False, 0), counts.get(True, 0)
 
     def escalated_open(self) -> dict[int, str]:
         """Open calls that were escalated: the last threshold told, by call."""
