@@ -318,9 +318,10 @@ class ReportScreen(Screen[None]):
             keep = " — the figures shown are the previous ones" if self.report is not None else ""
             status.update(Content.assemble(("✗ ", "bold $error"), (plain(self.error) + keep, "$error")))
         elif self.report is not None:
-            t = self.report.total
+            t, e = self.report.total, self.report.escalations
+            warned = f" · {e.warned} of {e.missed} misses escalated first" if e is not None and e.missed else ""
             status.update(Content.styled(
-                f"{t.opened} opened · {t.resolved} resolved · {share(t.resolution_share)} resolved in time"
+                f"{t.opened} opened · {t.resolved} resolved · {share(t.resolution_share)} resolved in time{warned}"
                 " · enter lists a row's calls", "$text-muted"))
         status.set_class(bool(self.error) and request is None, "-error")
 
