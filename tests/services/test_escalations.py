@@ -355,6 +355,39 @@ def test_a_change_that_does_not_move_a_threshold_still_tells_it_once(
     assert [r.rcpt_tos for r in smtp_server.received] == [["lee@msp.example"]]
 
 
+def test_a_database_that_fails_for_a_while_is_a_line_in_the_log_not_the_end(
+        store: Store, store_target: str | Path, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from slaboard.services import escalations
+    from slaboard.store import StoreError
+
+    monkeypatch.setattr(escalations, "RETRY", 0.05)
+    mail = settings_for(smtp_server)
+    ticket = call(store)
+    lines: list[str] = []
+    watcher = Watcher(store_target, mail, clock=lambda: WARNING, log=lines.append, poll=0.05)
+    real_step, failures = watcher.step, [2]
+
+    def step() -> float:
+        if failures[0]:
+            failures[0] -= 1
+            raise StoreError("database is locked")
+        return real_step()
+
+    watcher.step = step  # type: ignore[method-assign]
+    runner = threading.Thread(target=watcher.run)
+    runner.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not store.escalations_of(ticket) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        watcher.stop.set()
+        runner.join(timeout=10)
+        watcher.close()
+    assert lines[:2] == ["cannot read or write the database now: database is locked; trying again in 0.05 s"] * 2
+    assert told(store, ticket) == [("resolution", "warning")]
+
+
 def test_the_watcher_sees_a_change_and_sleeps_until_the_next_instant(
         store: Store, store_target: str | Path, smtp_server: SmtpServer) -> None:
     mail = settings_for(smtp_server)

@@ -55,6 +55,7 @@ from slaboard.textfmt import compact, local
 CLOCK_WORDS = {"response": "response", "plan": "resolution plan", "resolution": "resolution", "call": "call"}
 WEBHOOK_ATTEMPTS = 8  # then the post is kept as failed, for an operator to see
 POLL = 1.0  # seconds between looks at the change feed while nothing is due
+RETRY = 5.0  # seconds before the watcher tries a database that failed again
 # A threshold that passed longer ago than this when a watcher first sees it (rules
 # just added, the watcher stopped for a while) is recorded, not sent: a warning
 # hours late is noise, and the board shows the call's state anyway.
@@ -636,9 +637,12 @@ class Watcher:
             self._hooks_thread.start()
 
     def _post_hooks(self) -> None:
-        with Store.open(self.path, any_thread=True) as store:
-            for line in flush_webhooks(store, self.clock).lines:
-                self.log(line)
+        try:
+            with Store.open(self.path, any_thread=True) as store:
+                for line in flush_webhooks(store, self.clock).lines:
+                    self.log(line)
+        except Exception as err:  # noqa: BLE001 — one line in the log; the next round tries again
+            self.log(f"webhooks: cannot post now: {err}")
 
     def step(self) -> float:
         """One round: look, tell, deliver; the seconds to sleep until the next."""
@@ -654,9 +658,34 @@ class Watcher:
         return self.store.webhook_due(self.clock())
 
     def run(self) -> None:
+        """Step until stopped. A database that cannot be read or written for a while
+        (locked, a server restarting, a disk full) is a line in the log and another
+        try after RETRY seconds on a new connection; nothing due is lost (it is told
+        when the database answers again, within the catch-up hour)."""
         while not self.stop.is_set():
-            wait = self.step()
+            try:
+                wait = self.step()
+            except (StoreError, ServiceError, EscalationError, OSError) as err:
+                self.log(f"cannot read or write the database now: {err}; trying again in {RETRY:g} s")
+                self._reconnect()
+                wait = RETRY
+            except Exception as err:  # noqa: BLE001 — a driver's own error (sqlite3, psycopg)
+                self.log(f"the database failed: {type(err).__name__}: {err}; trying again in {RETRY:g} s")
+                self._reconnect()
+                wait = RETRY
             self.stop.wait(wait)
+
+    def _reconnect(self) -> None:
+        self.feed.close()  # the next look reads every open call afresh
+        try:
+            self.store.close()
+        except Exception:  # noqa: BLE001 — a broken connection may not even close
+            pass
+        try:
+            self.store = Store.open(self.path, any_thread=True)
+            self.escalator = Escalator(self.store, self.mail)
+        except Exception as err:  # noqa: BLE001 — the next step fails too, and comes back here
+            self.log(f"cannot open the database: {err}")
 
 
 __all__ = ["ESCALATION_ORDER", "EscalationError", "Escalator", "Rules", "Threshold", "Told", "Watcher",
