@@ -65,10 +65,11 @@ class BoardFeed:
     ``readonly`` opens the file read-only (the wall, which must never write). Either
     way it notices the file removed (an error) or replaced under it (read afresh)."""
 
-    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
+    def __init__(self, path: str | Path, *, readonly: bool = False, calls_only: bool = False) -> None:
         # A PostgreSQL URL is kept as given: there is no file to follow.
         self.path: Path | str = path if is_url(path) else Path(path)
         self.readonly = readonly
+        self.calls_only = calls_only  # the calls alone: no mail counts, timers or escalation marks (the watcher)
         self._store: Store | None = None
         self._data_version: int | None = None
         self._seq = 0
@@ -129,12 +130,15 @@ class BoardFeed:
         with store.read():  # one consistent snapshot for the rows and the sequence
             seq = store.last_seq()
             rows = store.open_tickets() if full else store.tickets_changed_since(self._seq)
-            unmatched = store.count_unmatched_mail()
-            unsent = store.unsent_mail()
+            unmatched = unsent = 0
             timers: dict[int, list[tuple[str, datetime]]] = {}
-            for entry in running_timers(store):
-                timers.setdefault(entry.ticket_id, []).append((entry.operator, entry.started_at))
-            escalated = store.escalated_open()
+            escalated: dict[int, str] = {}
+            if not self.calls_only:
+                unmatched = store.count_unmatched_mail()
+                unsent = store.unsent_mail()
+                for entry in running_timers(store):
+                    timers.setdefault(entry.ticket_id, []).append((entry.operator, entry.started_at))
+                escalated = store.escalated_open()
         self._seq = seq
         needed = {t.customer for t, _ in rows} - set(self._customers)
         if needed or full:

@@ -530,7 +530,7 @@ class Watcher:
 
     def __init__(self, path: Any, mail: MailSettings | None, *, clock: Callable[[], datetime],
                  log: Callable[[str], None] = lambda line: None, poll: float = POLL) -> None:
-        self.feed = BoardFeed(path)
+        self.feed = BoardFeed(path, calls_only=True)
         self.path, self.mail, self.clock, self.log, self.poll = path, mail, clock, log, poll
         self.views: dict[int, TicketView] = {}
         self.heap: list[Threshold] = []
