@@ -346,3 +346,26 @@ def test_a_change_of_billing_terms_alone_is_billed_after_a_reload(empty_store: S
     assert [(c.id, c.version) for c in empty_store.contracts_of("tmco")] == versions  # the clocks' terms are the same
     b = one(bill(empty_store, "2026-11", now=NOW), "tmco")  # no rounding, no minimum: 20m, 10m and 60m at 120
     assert [line.minutes for line in b.lines] == [20, 10, 60] and b.total == Decimal("180.00")
+
+
+@pytest.mark.parametrize("closed", [False, True], ids=["open", "October closed"])
+def test_months_billed_together_are_the_months_billed_one_by_one(empty_store: Store, history: dict[str, int],
+                                                                  closed: bool) -> None:
+    """The report bills a period's months with one reading (a block's earlier
+    periods drawn once): each month must be exactly the bill of that month alone —
+    a quarter's block drawn only as far as the month, a rollover from the month
+    before, a closed month as it was closed."""
+    from slaboard.services.billing import customer_months
+
+    if closed:
+        close(empty_store, "2026-10", "ann", NOW)
+    months = ["2026-09", "2026-10", "2026-11"]
+    for customer in ("fixco", "blockco", "quartco", "tmco", "newco"):
+        together = customer_months(empty_store, months, customer, NOW)
+        alone = []
+        for month in months:
+            bills = bill(empty_store, month, customer=customer, now=NOW).bills
+            made = bills[0] if bills and (bills[0].contracts or bills[0].lines) else None
+            alone.append((month, made.to_dict() if made else None))
+        assert [(m, b.to_dict() if b else None) for m, b, _ in together] == alone, customer
+        assert [c for _, _, c in together] == [False, closed, False]

@@ -22,7 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slaboard.domain import Msp
-from slaboard.services.billing import CustomerBill, bill
+from slaboard.services.billing import CustomerBill, customer_months
 from slaboard.services.clocks import calendar_for, clocks_for
 from slaboard.services.tickets import ServiceError, resolve_customer
 from slaboard.sla import leading_clock
@@ -569,12 +569,7 @@ def _paid(store: Store, period: Period, customer: str, tz: str, now: datetime) -
     Billing is by whole month: a range that starts or ends mid-month shows those
     months whole."""
     this_month = now.astimezone(ZoneInfo(tz)).strftime("%Y-%m")
-    out = []
-    for month in period.months():
-        if month > this_month:
-            break
-        billing = bill(store, month, customer=customer, now=now)
-        if billing.bills and (billing.bills[0].contracts or billing.bills[0].lines):
-            out.append(PaidMonth(month, billing.bills[0], billing.closed_at is not None, month == this_month))
-    return out
+    months = [m for m in period.months() if m <= this_month]
+    return [PaidMonth(month, made, closed, month == this_month)
+            for month, made, closed in customer_months(store, months, customer, now) if made is not None]
 

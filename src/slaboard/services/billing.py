@@ -406,7 +406,8 @@ class _Customer:
         self.contracts = contracts
         self._by_contract_id = {t.contract.id: t for t in contracts}
         self._entries: dict[str, list[_Entry]] = {}  # by month
-        self._windows: dict[tuple[str, date], tuple[int, list[Line]]] = {}  # (contract, start) -> (rolled in, lines)
+        # (contract, window start, last month drawn) -> (minutes rolled in, lines)
+        self._windows: dict[tuple[str, date, str], tuple[int, list[Line]]] = {}
         self.extra: list[dict[str, Any]] = []  # an entry not yet logged, to see how it would be decided
         self.until = "9999-12"  # the last month whose draws count (the billed month)
 
@@ -436,10 +437,12 @@ class _Customer:
     def window_lines(self, terms: _Terms, start: date) -> tuple[int, list[Line]]:
         """The minutes rolled into the block period that starts on ``start`` and
         the lines of every entry drawn against it (block, or billable past it)."""
-        key = (terms.key, start)
+        first, last, _ = terms.window(start)
+        # A window is drawn as far as the billed month (a quarter billed in its first
+        # month holds that month's draws only): the cache knows how far it went.
+        key = (terms.key, start, min(self.until, period_of_day(last)))
         if key in self._windows:
             return self._windows[key]
-        first, last, _ = terms.window(start)
         d = terms.definition
         bought = int((d.block_hours or Decimal("0")) * 60)
         rolled = 0
@@ -556,10 +559,11 @@ def bill(store: Store, period: str, *, customer: str | None = None, now: datetim
     msp = store.msp() or Msp()
     closed = store.billing_period(period)
     if closed is not None:
-        billing = Billing.from_dict(closed["figures"], msp)
+        figures = closed["figures"]
+        if customer is not None:  # only that customer's lines are made
+            figures = {**figures, "customers": [b for b in figures["customers"] if b["customer"] == customer]}
+        billing = Billing.from_dict(figures, msp)
         billing.closed_at, billing.closed_by = closed["closed_at"], closed["closed_by"]
-        if customer is not None:
-            billing.bills = [b for b in billing.bills if b.customer == customer]
         return billing
     bills = []
     for c in _customers(store, msp, customer):
@@ -568,6 +572,29 @@ def bill(store: Store, period: str, *, customer: str | None = None, now: datetim
         if made.contracts or made.lines or customer is not None:
             bills.append(made)
     return Billing(period, msp, bills, running=_running(store, period))
+
+
+def customer_months(store: Store, months: Sequence[str], customer: str,
+                    now: datetime | None = None) -> list[tuple[str, CustomerBill | None, bool]]:
+    """One customer's bill of each month, in order, as (month, bill, closed): a
+    closed month as it was closed, the others worked out once for all of them (a
+    block's earlier periods are drawn once, not once per month). None for a month
+    with neither a contract nor logged work."""
+    msp = store.msp() or Msp()
+    found = _customers(store, msp, customer)
+    if not found:
+        return [(month, None, False) for month in months]
+    c = found[0]
+    today = now.astimezone(c.zone).date() if now is not None else None
+    out: list[tuple[str, CustomerBill | None, bool]] = []
+    for month in sorted(months):
+        if store.billing_period(month) is not None:
+            bills = bill(store, month, customer=customer).bills
+            out.append((month, bills[0] if bills else None, True))
+            continue
+        made = c.bill(month, today)
+        out.append((month, made if made.contracts or made.lines else None, False))
+    return out
 
 
 def close(store: Store, period: str, operator: str, now: datetime) -> Billing:
