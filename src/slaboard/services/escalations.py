@@ -17,6 +17,11 @@ threshold is told again only when it was last told *before* its instant (the
 deadline moved later, so its new instant is still to come); two watchers that
 tell the same instant at once are kept apart by the table's unique key.
 
+Never stale news: of a clock's thresholds due at once (after a gap) only the most
+severe is sent, and one that passed over CATCH_UP before it could be seen (rules
+just added, a watcher stopped for hours) is not; both are recorded as not sent,
+with why, so no later watcher sends them. So is one whose rule reached no one.
+
 Delivery: mail through the outbox of :mod:`slaboard.services.mailout` (retried,
 never twice), webhooks through their own outbox here, each post with its own
 timeout and back-off, so a receiver that hangs or fails never holds up mail or
