@@ -176,15 +176,16 @@ class Rules:
         level = self.levels.get(view.contract.terms.level or "")
         return level.escalation if level is not None else []
 
+    def _all(self) -> list[EscalationRule]:
+        return [*(r for lv in self.levels.values() for r in lv.escalation),
+                *(r for d in self.contracts.values() for r in (d.escalation or []))]
+
     @property
     def any(self) -> bool:
-        return any(level.escalation for level in self.levels.values()) or any(
-            d.escalation for d in self.contracts.values())
+        return bool(self._all())
 
     def names_people(self) -> bool:
-        rules = [r for lv in self.levels.values() for r in lv.escalation]
-        rules += [r for d in self.contracts.values() for r in (d.escalation or [])]
-        return any(not n.startswith("webhook:") for r in rules for n in r.notify)
+        return any(not n.startswith("webhook:") for r in self._all() for n in r.notify)
 
     def recipients(self, names: Iterable[str], assignee: str | None) -> tuple[list[Person], list[Webhook], list[str]]:
         """The people and webhooks ``names`` reach, each once, and what reached no one."""
@@ -202,8 +203,8 @@ class Rules:
             if name == "assignee":
                 found = [p for p in self.people.values() if assignee and p.login == assignee]
                 if not found:
-                    missed.append(f"assignee ({assignee or 'nobody has the call'}; no person in [people] "
-                                  "logs in as that)" if assignee else "assignee (nobody has the call)")
+                    missed.append(f"assignee ({assignee}; no person in [people] logs in as that)" if assignee
+                                  else "assignee (nobody has the call)")
             elif name in self.people:
                 found = [self.people[name]]
             else:
@@ -310,13 +311,24 @@ class Told:
                 "instant": self.instant.isoformat(), "people": self.people, "webhooks": self.webhooks,
                 "reached_no_one_for": self.missed}
 
+    @property
+    def whom(self) -> list[str]:
+        """The people and webhooks told, as the rules name them."""
+        return [*self.people, *(f"webhook:{w}" for w in self.webhooks)]
+
+    def told_text(self) -> str:
+        """"told anna, webhook:noc" and what reached no one."""
+        text = f"told {', '.join(self.whom) or 'no one'}"
+        return text + (f"; reached no one for {', '.join(self.missed)}" if self.missed else "")
+
     def line(self) -> str:
-        whom = [*self.people, *(f"webhook:{w}" for w in self.webhooks)]
-        text = (f"#{self.ticket_id} {CLOCK_WORDS[self.clock]} {self.threshold} "
-                f"({self.instant.isoformat(timespec='seconds')}): told {', '.join(whom) or 'no one'}")
-        if self.missed:
-            text += f"; reached no one for {', '.join(self.missed)}"
-        return text
+        return (f"#{self.ticket_id} {CLOCK_WORDS[self.clock]} {self.threshold} "
+                f"({self.instant.isoformat(timespec='seconds')}): {self.told_text()}")
+
+
+def _due_order(t: Threshold) -> tuple[int, int]:
+    """Thresholds due together: by instant, then the less severe first."""
+    return t.instant, ESCALATION_ORDER.index(t.threshold)
 
 
 def _me() -> str:
@@ -326,13 +338,13 @@ def _me() -> str:
 class Escalator:
     """Tells what is due, once. Not thread-safe: one per store connection."""
 
-    def __init__(self, store: Store, mail: MailSettings | None, msp_tz: str | None = None) -> None:
+    def __init__(self, store: Store, mail: MailSettings | None) -> None:
         self.store, self.mail = store, mail
         self.me = _me()
         self.passed: list[str] = []  # thresholds recorded as passed, not sent, in words (for the log)
         self.rules = Rules.read(store)
         msp = store.msp()
-        self.msp_tz = msp_tz or (msp.tz if msp else "Etc/UTC")
+        self.msp_tz = msp.tz if msp else "Etc/UTC"
 
     def reload(self) -> None:
         self.rules = Rules.read(self.store)
@@ -363,7 +375,7 @@ class Escalator:
         ts = int(now.timestamp())
         by_clock: dict[tuple[int, str], list[tuple[TicketView, Threshold]]] = defaultdict(list)
         seen: set[tuple[int, str, str]] = set()
-        for view, t in sorted(due, key=lambda pair: (pair[1].instant, ESCALATION_ORDER.index(pair[1].threshold))):
+        for view, t in sorted(due, key=lambda pair: _due_order(pair[1])):
             if t.key not in seen:  # the same threshold twice (a change that did not move it) is one
                 seen.add(t.key)
                 by_clock[(t.ticket_id, t.clock)].append((view, t))
@@ -380,7 +392,7 @@ class Escalator:
                                         "over an hour before a watcher saw it"))
             else:
                 to_tell.append((view, t))
-        for view, t, why in sorted(passed, key=lambda p: (p[1].instant, ESCALATION_ORDER.index(p[1].threshold))):
+        for view, t, why in sorted(passed, key=lambda p: _due_order(p[1])):
             self.record_passed(view, t, now, why)
         told = []
         for view, t in to_tell:
@@ -418,11 +430,12 @@ class Escalator:
             with store.write():
                 if store.escalation_told(t.ticket_id, t.clock, t.threshold, moment):
                     return None
-                reached = bool(people or hooks)  # one that reached no one counts as not sent
+                told = Told(t.ticket_id, t.clock, t.threshold, moment, [p.key for p in people],
+                            [h.key for h in hooks], missed)
+                reached = bool(told.whom)  # one that reached no one counts as not sent
                 escalation_id = store.add_escalation({
                     "ticket_id": t.ticket_id, "clock": t.clock, "threshold": t.threshold, "instant": moment,
-                    "queued_at": now, "queued_by": self.me,
-                    "recipients": [p.key for p in people] + [f"webhook:{h.key}" for h in hooks], "sent": reached,
+                    "queued_at": now, "queued_by": self.me, "recipients": told.whom, "sent": reached,
                     "note": "" if reached else f"reached no one for {', '.join(missed)}"[:1000]})
                 tag = self.mail.tag if self.mail is not None else "SLA"
                 title = subject(view, t, tag)
@@ -433,12 +446,7 @@ class Escalator:
                 for hook in hooks:
                     store.add_webhook_post(hook.key, hook.url, payload(view, t, f"{title}\n{_left(view.clocks.get(t.clock))}"),
                                            now, ticket_id=t.ticket_id, escalation_id=escalation_id)
-                told = Told(t.ticket_id, t.clock, t.threshold, moment, [p.key for p in people],
-                            [h.key for h in hooks], missed)
-                note = f"escalation: {CLOCK_WORDS[t.clock]} {t.threshold}; told " \
-                       f"{', '.join([*told.people, *(f'webhook:{w}' for w in told.webhooks)]) or 'no one'}"
-                if missed:
-                    note += f"; reached no one for {', '.join(missed)}"
+                note = f"escalation: {CLOCK_WORDS[t.clock]} {t.threshold}; {told.told_text()}"
                 store.add_events([Event(ticket_id=t.ticket_id, at=now, operator="slaboard", kind="escalation",
                                         note=note[:1000])])
         except StoreError as err:

@@ -1494,17 +1494,10 @@ class Store:
             assert cur.lastrowid is not None
             return int(cur.lastrowid)
 
-    def escalations_of(self, ticket_id: int | None = None, since: datetime | None = None) -> list[dict[str, Any]]:
-        where: list[str] = ["1 = 1"]
-        params: list[Any] = []
-        if ticket_id is not None:
-            where.append("ticket_id = ?")
-            params.append(ticket_id)
-        if since is not None:
-            where.append("queued_at >= ?")
-            params.append(iso(since))
-        cur = self.conn.execute(f"SELECT {', '.join(self._ESCALATION)} FROM escalations WHERE {' AND '.join(where)} "
-                                "ORDER BY queued_at, id", params)
+    def escalations_of(self, ticket_id: int) -> list[dict[str, Any]]:
+        """A call's escalations, sent or not, in the order they were recorded."""
+        cur = self.conn.execute(f"SELECT {', '.join(self._ESCALATION)} FROM escalations WHERE ticket_id = ? "
+                                "ORDER BY queued_at, id", [ticket_id])
         rows = [dict(zip(self._ESCALATION, row)) for row in cur]
         for row in rows:
             row["recipients"] = json.loads(row["recipients"])
