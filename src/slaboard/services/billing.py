@@ -559,12 +559,7 @@ def bill(store: Store, period: str, *, customer: str | None = None, now: datetim
     msp = store.msp() or Msp()
     closed = store.billing_period(period)
     if closed is not None:
-        figures = closed["figures"]
-        if customer is not None:  # only that customer's lines are made
-            figures = {**figures, "customers": [b for b in figures["customers"] if b["customer"] == customer]}
-        billing = Billing.from_dict(figures, msp)
-        billing.closed_at, billing.closed_by = closed["closed_at"], closed["closed_by"]
-        return billing
+        return _as_closed(closed, msp, customer)
     bills = []
     for c in _customers(store, msp, customer):
         today = now.astimezone(c.zone).date() if now is not None else None
@@ -572,6 +567,16 @@ def bill(store: Store, period: str, *, customer: str | None = None, now: datetim
         if made.contracts or made.lines or customer is not None:
             bills.append(made)
     return Billing(period, msp, bills, running=_running(store, period))
+
+
+def _as_closed(closed: dict[str, Any], msp: Msp, customer: str | None) -> Billing:
+    """A closed month's bills from its stored figures (only ``customer``'s lines made)."""
+    figures = closed["figures"]
+    if customer is not None:
+        figures = {**figures, "customers": [b for b in figures["customers"] if b["customer"] == customer]}
+    billing = Billing.from_dict(figures, msp)
+    billing.closed_at, billing.closed_by = closed["closed_at"], closed["closed_by"]
+    return billing
 
 
 def customer_months(store: Store, months: Sequence[str], customer: str,
@@ -588,8 +593,9 @@ def customer_months(store: Store, months: Sequence[str], customer: str,
     today = now.astimezone(c.zone).date() if now is not None else None
     out: list[tuple[str, CustomerBill | None, bool]] = []
     for month in sorted(months):
-        if store.billing_period(month) is not None:
-            bills = bill(store, month, customer=customer).bills
+        closed = store.billing_period(month)
+        if closed is not None:
+            bills = _as_closed(closed, msp, customer).bills
             out.append((month, bills[0] if bills else None, True))
             continue
         made = c.bill(month, today)
