@@ -295,13 +295,13 @@ def _paid_notes(report: Report) -> list[str]:
     return notes
 
 
-def _paid_lines(report: Report) -> list[tuple[list[str], int]]:
+def _paid_lines(report: Report) -> tuple[list[list[str]], int]:
     """The billable lines of the period (the first PAID_LINES) and how many more there are."""
-    lines = [(line, report.msp) for p in report.paid for line in p.bill.billable]
+    msp, lines = report.msp, [line for p in report.paid for line in p.bill.billable]
     rows = [[_day(line.day), f"#{line.ticket}", line.title, line.hours,
              _money(line.rate, msp) if line.rate is not None else "no rate",
-             _money(line.amount, msp) if line.amount is not None else "–"] for line, msp in lines[:PAID_LINES]]
-    return [(r, 0) for r in rows] + ([([], len(lines) - PAID_LINES)] if len(lines) > PAID_LINES else [])
+             _money(line.amount, msp) if line.amount is not None else "–"] for line in lines[:PAID_LINES]]
+    return rows, max(0, len(lines) - PAID_LINES)
 
 
 LINE_HEADERS = ["Date", "Call", "Title", "Hours", "Rate", "Amount"]
@@ -314,11 +314,10 @@ def _md_paid(report: Report) -> list[str]:
     out += _md_table(PAID_HEADERS, [[f"**{_md(c)}**" if total else _md(c) for c in cells]
                                     for cells, total in _paid_rows(report)], numeric=range(1, 7))
     out += ["", *(f"- {_md(n)}" for n in _paid_notes(report)), ""]
-    lines = _paid_lines(report)
+    lines, more = _paid_lines(report)
     if lines:
         out += ["### Billable work", ""]
-        out += _md_table(LINE_HEADERS, [[_md(c) for c in cells] for cells, _ in lines if cells], numeric=(3, 4, 5))
-        more = lines[-1][1]
+        out += _md_table(LINE_HEADERS, [[_md(c) for c in cells] for cells in lines], numeric=(3, 4, 5))
         if more:
             out += ["", f"And {more} more line{'s' if more != 1 else ''}: the month's bill lists them all."]
         out.append("")
@@ -334,12 +333,11 @@ def _html_paid(report: Report) -> list[Markup]:
                     (([(c, i > 0) for i, c in enumerate(cells)], "total" if total else "")
                      for cells, total in _paid_rows(report)), cls="paid"))
     s.append(M("<ul class=\"notes\">{}</ul>").format(M("").join(M("<li>{}</li>").format(n) for n in _paid_notes(report))))
-    lines = _paid_lines(report)
+    lines, more = _paid_lines(report)
     if lines:
         s.append(M("<h3>Billable work</h3>"))
         s.append(_table([(h, i >= 3) for i, h in enumerate(LINE_HEADERS)],
-                        (([(c, i >= 3) for i, c in enumerate(cells)], "") for cells, _ in lines if cells), cls="lines"))
-        more = lines[-1][1]
+                        (([(c, i >= 3) for i, c in enumerate(cells)], "") for cells in lines), cls="lines"))
         if more:
             s.append(M('<p class="note">And {} more line{}: the month\'s bill lists them all.</p>').format(
                 more, "s" if more != 1 else ""))
