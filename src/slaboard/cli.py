@@ -1078,8 +1078,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
     """Escalations: tell whoever the rules name when a call's clock crosses a
     threshold. ``--once`` tells what is due now and exits (cron); else it runs
     until stopped (a systemd unit), sleeping until the next instant or change."""
-    from slaboard.services.escalations import Watcher, flush_webhooks, run_once
-    from slaboard.services.mailout import MailError, flush
+    from slaboard.services.escalations import Watcher, flush_webhooks, run_once, send_mail
+    from slaboard.services.mailout import MailError
 
     settings = _mail_settings()
     mail = settings if settings.configured else None
@@ -1090,13 +1090,10 @@ def cmd_watch(args: argparse.Namespace) -> int:
             told = run_once(store, mail, now, notes)
             if mail is not None:
                 try:
-                    report = flush(store, mail, now)
+                    notes += send_mail(store, mail, now)
                 except MailError as err:
                     raise UserError(str(err)) from None
-                notes.extend(report.lines)
-                if report.problem:
-                    notes.append(f"{report.server} cannot be used now: {report.problem}; the messages wait")
-            notes.extend(flush_webhooks(store, config.now).lines)
+            notes += flush_webhooks(store, config.now).lines
         if args.json:
             print(json_terminal_safe(json.dumps({"told": [t.to_dict() for t in told], "notes": notes},
                                                 ensure_ascii=False)))

@@ -469,6 +469,15 @@ def run_once(store: Store, mail: MailSettings | None, now: datetime, passed: lis
     return told
 
 
+def send_mail(store: Store, mail: MailSettings, now: datetime) -> list[str]:
+    """Send the outbox's messages that are due; what happened, a line each (a
+    server that cannot be used is a line too: the messages wait). MailError for
+    settings that cannot send at all."""
+    report = flush(store, mail, now)
+    return [*report.lines, *([f"mail: {report.problem}; the messages wait"]
+                             if report.problem else [])]
+
+
 # ---------------------------------------------------------------- webhooks
 
 
@@ -635,14 +644,11 @@ class Watcher:
     def deliver(self) -> None:
         if self.mail is not None and self.mail.configured and self.store.unsent_mail():
             try:
-                report = flush(self.store, self.mail, self.clock())
+                lines = send_mail(self.store, self.mail, self.clock())
             except MailError as err:
-                self.log(f"mail: {err}")
-            else:
-                for line in report.lines:
-                    self.log(line)
-                if report.problem:
-                    self.log(f"mail: {report.problem}; the messages wait")
+                lines = [f"mail: {err}"]
+            for line in lines:
+                self.log(line)
         # Webhooks post from a thread of their own (a hanging receiver never holds up
         # mail or the next threshold), started only when a post is due.
         if (self._hooks_thread is None or not self._hooks_thread.is_alive()) and self._webhooks_waiting():
